@@ -1,0 +1,58 @@
+# Keyward: `make run` serves the app; `make test` runs every test. Both install what is missing.
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -eu -o pipefail -c
+
+CARGO_LEPTOS_VERSION := 0.3.10
+WASM_BINDGEN_VERSION := 0.2.130
+export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+# The flag cargo-leptos builds the server with; `cargo test` uses it too so they share artifacts.
+export RUSTFLAGS := --cfg erase_components
+TEST_LOGS := target/test-logs
+
+.PHONY: run test bench tools browser node-modules check fmt clippy
+
+## Build the release app and serve it on http://127.0.0.1:3000 (embedded SQLite by default).
+run: tools node-modules
+	cargo leptos build --release
+	LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=keyward LEPTOS_ENV=PROD ./target/release/keyward
+
+## Rust tests (SQLite, and Postgres when TEST_POSTGRES_URL is set) and Playwright tests in Chromium.
+test: tools browser node-modules
+	mkdir -p $(TEST_LOGS)
+	cargo leptos build
+	cargo test --no-default-features --features ssr 2>&1 | tee $(TEST_LOGS)/rust.log
+	(cd end2end && npx playwright test) 2>&1 | tee $(TEST_LOGS)/e2e.log
+	echo
+	echo "==================== summary ===================="
+	awk '/^test result:/ { passed += $$4; failed += $$6; ignored += $$8 } END { printf "Rust tests:       %d passed, %d failed, %d ignored\n", passed, failed, ignored }' $(TEST_LOGS)/rust.log
+	if grep -q "skipping Postgres variant" $(TEST_LOGS)/rust.log; then echo "Postgres:         skipped (set TEST_POSTGRES_URL to run)"; else echo "Postgres:         ran"; fi
+	grep -E '^\s+[0-9]+ (passed|failed|flaky|skipped)' $(TEST_LOGS)/e2e.log | sed 's/^ */Playwright:       /'
+	echo "Screenshots:      end2end/screenshots/"
+
+## Load benchmark of key verification (see BENCHMARKS.md).
+bench: tools
+	./scripts/bench.sh
+
+tools:
+	if ! rustup target list --installed | grep -q wasm32-unknown-unknown; then rustup target add wasm32-unknown-unknown; fi
+	if ! cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)"; then cargo install cargo-leptos@$(CARGO_LEPTOS_VERSION) --locked; fi
+	# Without --locked: its lock file names a webpki-roots version the registry lacks.
+	if ! wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)"; then cargo install wasm-bindgen-cli@$(WASM_BINDGEN_VERSION); fi
+
+# wasm-opt for release builds comes from npm's binaryen (Debian's breaks hydration).
+node-modules:
+	if [ ! -x end2end/node_modules/.bin/wasm-opt ] || [ ! -d end2end/node_modules/@playwright/test ]; then (cd end2end && npm ci --no-audit --no-fund); fi
+
+browser:
+	if [ ! -x /usr/bin/chromium ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; fi
+
+check:
+	cargo check --no-default-features --features ssr
+	cargo check --no-default-features --features hydrate --target wasm32-unknown-unknown
+
+fmt:
+	cargo fmt --all
+
+clippy:
+	cargo clippy --all-features -- -D warnings

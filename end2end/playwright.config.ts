@@ -1,0 +1,56 @@
+import { defineConfig, devices } from "@playwright/test";
+import * as path from "node:path";
+
+// The server under test: the binary `cargo leptos build` produced, on a fresh SQLite file.
+const port = process.env.E2E_PORT ?? "3100";
+const baseURL = `http://127.0.0.1:${port}`;
+const root = path.resolve(__dirname, "..");
+const profile = process.env.E2E_PROFILE ?? "debug";
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: true,
+  workers: 2,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  reporter: [["list"]],
+  outputDir: "test-results",
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    permissions: ["clipboard-read", "clipboard-write"],
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+  projects: [{ name: "chromium", use: { ...devices["Desktop Chrome"], viewport: { width: 1280, height: 800 } } }],
+  webServer: {
+    command: `rm -f target/e2e.db target/e2e.db-wal target/e2e.db-shm && exec target/${profile}/keyward`,
+    cwd: root,
+    url: `${baseURL}/sign-in`,
+    timeout: 60_000,
+    reuseExistingServer: false,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: {
+      DATABASE_URL: "sqlite://target/e2e.db",
+      KEYWARD_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_SITE_ROOT: "target/site",
+      LEPTOS_OUTPUT_NAME: "keyward",
+      LEPTOS_ENV: "PROD",
+      RUST_LOG: "keyward=info,warn",
+    },
+  },
+});

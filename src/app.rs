@@ -1,0 +1,63 @@
+//! The HTML shell and the route table; nothing else.
+
+use crate::pages::{
+    account::{api_keys::ApiKeysPage, dashboard::DashboardPage, AccountLayout},
+    not_found::NotFoundPage,
+    sign_in::SignInPage,
+    sign_up::SignUpPage,
+};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_router::{
+    components::{ParentRoute, Route, Router, Routes},
+    path,
+};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <link rel="stylesheet" id="leptos" href="/pkg/keyward.css" />
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Tests (and people debugging) can tell when the WebAssembly has taken over.
+    Effect::new(|_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Title formatter=|title: String| {
+            if title.is_empty() { "Keyward".to_string() } else { format!("{title} · Keyward") }
+        } />
+        <Router>
+            <Routes fallback=NotFoundPage>
+                <Route path=path!("/sign-in") view=SignInPage />
+                <Route path=path!("/sign-up") view=SignUpPage />
+                <ParentRoute path=path!("/account") view=AccountLayout>
+                    <Route path=path!("") view=DashboardPage />
+                    <Route path=path!("api-keys") view=ApiKeysPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

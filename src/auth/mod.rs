@@ -1,0 +1,129 @@
+//! Accounts: sign up, sign in, sign out, and who is asking.
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+use crate::error::FieldError;
+use serde::{Deserialize, Serialize};
+
+pub const MIN_PASSWORD_CHARS: usize = 12;
+pub const MAX_PASSWORD_CHARS: usize = 256;
+pub const MAX_EMAIL_CHARS: usize = 254;
+
+/// The signed-in person as the browser may see them: no password hash, no session token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub created_at: i64,
+}
+
+/// Trims and lower-cases an email address, or says what is wrong with it.
+pub fn normalize_email(raw: &str) -> Result<String, FieldError> {
+    let email = raw.trim().to_lowercase();
+    if email.is_empty() {
+        return Err(FieldError::new("email", "Enter your email address."));
+    }
+    if email.chars().count() > MAX_EMAIL_CHARS {
+        return Err(FieldError::new(
+            "email",
+            format!("Email addresses are at most {MAX_EMAIL_CHARS} characters."),
+        ));
+    }
+    let well_formed = match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
+        None => false,
+    };
+    if !well_formed {
+        return Err(FieldError::new(
+            "email",
+            "Enter an email address like name@example.com.",
+        ));
+    }
+    Ok(email)
+}
+
+/// Rules for a new password (sign-in only checks that one was given).
+pub fn check_new_password(password: &str) -> Result<(), FieldError> {
+    let chars = password.chars().count();
+    if chars == 0 {
+        return Err(FieldError::new("password", "Choose a password."));
+    }
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(FieldError::new(
+            "password",
+            format!("Use at least {MIN_PASSWORD_CHARS} characters ({chars} so far)."),
+        ));
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err(FieldError::new(
+            "password",
+            format!("Use at most {MAX_PASSWORD_CHARS} characters."),
+        ));
+    }
+    Ok(())
+}
+
+/// Where to go after signing in: only a path on this site, never another origin.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.chars().any(char::is_control) =>
+        {
+            path.to_string()
+        }
+        _ => "/account".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        assert_eq!(
+            normalize_email("  Ada@Example.COM ").unwrap(),
+            "ada@example.com"
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "a@b@c.com",
+        ] {
+            assert!(normalize_email(bad).is_err(), "{bad:?} accepted");
+        }
+        assert!(normalize_email(&format!("{}@example.com", "a".repeat(250))).is_err());
+    }
+
+    #[test]
+    fn passwords() {
+        assert!(check_new_password("short").is_err());
+        assert!(check_new_password("twelve chars").is_ok());
+        assert!(check_new_password(&"x".repeat(257)).is_err());
+    }
+
+    #[test]
+    fn next_stays_on_site() {
+        assert_eq!(safe_next(Some("/account/api-keys")), "/account/api-keys");
+        assert_eq!(safe_next(Some("//evil.example")), "/account");
+        assert_eq!(safe_next(Some("https://evil.example")), "/account");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/account");
+        assert_eq!(safe_next(None), "/account");
+    }
+}

@@ -1,0 +1,226 @@
+//! API keys: the types the page and the REST API share, and the rules for their input.
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod secret;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+use crate::error::FieldError;
+use serde::{Deserialize, Serialize};
+
+pub const MAX_NAME_CHARS: usize = 64;
+/// The reference advises rotating every 90 days; older keys get a badge.
+pub const ROTATION_DAYS: i64 = 90;
+pub const PAGE_SIZE: usize = 50;
+
+/// A permission a key may carry, with the one line people read when choosing it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeInfo {
+    pub name: String,
+    pub description: String,
+}
+
+pub const BUILTIN_SCOPES: [(&str, &str); 3] = [
+    (
+        "account:read",
+        "Read your account's ID, email and sign-up date.",
+    ),
+    ("keys:read", "List your API keys and read their usage."),
+    ("keys:write", "Create, regenerate and delete your API keys."),
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyStatus {
+    Active,
+    Inactive,
+    Expired,
+}
+
+impl KeyStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "Active",
+            KeyStatus::Inactive => "Inactive",
+            KeyStatus::Expired => "Expired",
+        }
+    }
+
+    pub fn of(active: bool, expires_at: Option<i64>, now: i64) -> Self {
+        match (active, expires_at) {
+            (_, Some(at)) if at <= now => KeyStatus::Expired,
+            (false, _) => KeyStatus::Inactive,
+            (true, _) => KeyStatus::Active,
+        }
+    }
+}
+
+/// A key as lists show it. There is no secret here, by construction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct KeySummary {
+    /// Public identifier, used in REST API paths.
+    pub id: String,
+    pub name: String,
+    /// `kw_AbCd…wXyZ`
+    pub preview: String,
+    pub scopes: Vec<String>,
+    pub active: bool,
+    #[cfg_attr(feature = "ssr", schema(value_type = String))]
+    pub status: KeyStatus,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub expires_at: Option<i64>,
+    pub regenerated_at: Option<i64>,
+}
+
+impl KeySummary {
+    /// True when the current value is older than the rotation advice.
+    pub fn rotation_due(&self, now: i64) -> bool {
+        let since = self.regenerated_at.unwrap_or(self.created_at);
+        now - since > ROTATION_DAYS * crate::time_fmt::DAY_MS
+    }
+}
+
+/// Requests counted for one key.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UsageStats {
+    pub last_24h: i64,
+    pub last_7d: i64,
+    pub last_30d: i64,
+    pub total: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DailyCount {
+    /// Unix milliseconds at the start of the UTC day.
+    pub day_start: i64,
+    pub requests: i64,
+}
+
+/// One authenticated request made with a key. Never holds the key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RequestLogEntry {
+    pub at: i64,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub client_addr: String,
+    pub user_agent: String,
+}
+
+/// A lifecycle event: created, regenerated, activated, deactivated, deleted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct KeyEvent {
+    pub event: String,
+    pub at: i64,
+    pub actor: String,
+    pub client_addr: String,
+}
+
+/// Everything the expanded row shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct KeyDetails {
+    pub key: KeySummary,
+    pub usage: UsageStats,
+    /// The last 30 UTC days, oldest first, today last.
+    pub daily: Vec<DailyCount>,
+    /// The 20 most recent requests, newest first.
+    pub recent: Vec<RequestLogEntry>,
+    pub events: Vec<KeyEvent>,
+}
+
+/// The only response that ever carries a key's value: right after create or regenerate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RevealedKey {
+    pub key: KeySummary,
+    pub secret: String,
+}
+
+/// What the API Keys page loads.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeysPage {
+    pub keys: Vec<KeySummary>,
+    pub catalog: Vec<ScopeInfo>,
+    /// Server time, so "Rotation recommended" and "Expired" agree with the server.
+    pub now: i64,
+}
+
+/// How long a new key lives.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Expiry {
+    Days(u32),
+    /// `YYYY-MM-DD`; the key works through the end of that UTC day.
+    Date(String),
+    Never,
+}
+
+impl Default for Expiry {
+    fn default() -> Self {
+        Expiry::Days(90)
+    }
+}
+
+/// How long a regenerated key's old value keeps working.
+pub const GRACE_CHOICES: [(i64, &str); 4] = [
+    (0, "Immediately"),
+    (3_600, "After 1 hour"),
+    (86_400, "After 24 hours"),
+    (604_800, "After 7 days"),
+];
+
+/// Trims a key name and checks its length and characters.
+pub fn normalize_name(raw: &str) -> Result<String, FieldError> {
+    let name = raw.trim();
+    let chars = name.chars().count();
+    if chars == 0 {
+        return Err(FieldError::new(
+            "name",
+            "Give the key a name, such as \"ci-runner\".",
+        ));
+    }
+    if chars > MAX_NAME_CHARS {
+        return Err(FieldError::new(
+            "name",
+            format!("Use at most {MAX_NAME_CHARS} characters ({chars} now)."),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            "name",
+            "Names cannot contain control characters.",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(normalize_name("  ci-runner ").unwrap(), "ci-runner");
+        assert!(normalize_name("   ").is_err());
+        assert!(normalize_name(&"x".repeat(65)).is_err());
+        assert!(normalize_name(&"é".repeat(64)).is_ok());
+        assert!(normalize_name("a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn status() {
+        assert_eq!(KeyStatus::of(true, None, 10), KeyStatus::Active);
+        assert_eq!(KeyStatus::of(false, None, 10), KeyStatus::Inactive);
+        assert_eq!(KeyStatus::of(true, Some(10), 10), KeyStatus::Expired);
+        assert_eq!(KeyStatus::of(false, Some(5), 10), KeyStatus::Expired);
+    }
+}

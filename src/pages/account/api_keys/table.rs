@@ -1,0 +1,185 @@
+//! The key list: filter, sort, paginate, and one row per key with its actions.
+
+use super::{details::KeyDetailsPanel, use_keys_ui, KeyDialog, SortBy};
+use crate::components::copy_button::CopyButton;
+use crate::components::icons::{ChevronIcon, RefreshIcon, TrashIcon};
+use crate::keys::{KeyStatus, KeySummary, PAGE_SIZE};
+use crate::time_fmt;
+use leptos::prelude::*;
+
+#[component]
+pub fn KeyTable(keys: Vec<KeySummary>, now: i64) -> impl IntoView {
+    let ui = use_keys_ui();
+    let keys = StoredValue::new(keys);
+    let visible = Memo::new(move |_| {
+        let needle = ui.search.get().trim().to_lowercase();
+        let mut list: Vec<KeySummary> = keys
+            .get_value()
+            .into_iter()
+            .filter(|k| needle.is_empty() || k.name.to_lowercase().contains(&needle))
+            .collect();
+        match ui.sort.get() {
+            SortBy::Newest => list.sort_by(|a, b| b.created_at.cmp(&a.created_at)),
+            SortBy::Name => list.sort_by_key(|k| k.name.to_lowercase()),
+            SortBy::LastUsed => list.sort_by(|a, b| b.last_used_at.cmp(&a.last_used_at)),
+        }
+        list
+    });
+    let page_count = move || visible.with(|v| v.len().div_ceil(PAGE_SIZE)).max(1);
+    let page = move || ui.page.get().min(page_count() - 1);
+    let rows = move || {
+        let start = page() * PAGE_SIZE;
+        visible.with(|v| {
+            v.iter()
+                .skip(start)
+                .take(PAGE_SIZE)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+
+    view! {
+        <div class="table-wrap">
+            <table>
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Key"</th>
+                        <th scope="col">"Created"</th>
+                        <th scope="col">"Last used"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    <For each=rows key=|k| (k.id.clone(), k.active, k.preview.clone(), k.last_used_at) let:key>
+                        <KeyRow key=key now=now />
+                    </For>
+                    <Show when=move || visible.with(Vec::is_empty)>
+                        <tr>
+                            <td colspan="6" class="muted">"No keys match your search."</td>
+                        </tr>
+                    </Show>
+                </tbody>
+            </table>
+        </div>
+        <Show when=move || { page_count() > 1 }>
+            <nav class="pagination" aria-label="Pages of keys">
+                <span>
+                    {move || {
+                        let total = visible.with(Vec::len);
+                        let start = page() * PAGE_SIZE;
+                        format!("Showing {}–{} of {total}", start + 1, (start + PAGE_SIZE).min(total))
+                    }}
+                </span>
+                <div class="buttons">
+                    <button type="button" class="button button-small" disabled=move || page() == 0
+                        on:click=move |_| ui.page.set(page().saturating_sub(1))>"Previous"</button>
+                    <button type="button" class="button button-small" disabled=move || page() + 1 >= page_count()
+                        on:click=move |_| ui.page.set(page() + 1)>"Next"</button>
+                </div>
+            </nav>
+        </Show>
+    }
+}
+
+#[component]
+fn KeyRow(key: KeySummary, now: i64) -> impl IntoView {
+    let ui = use_keys_ui();
+    let id = key.id.clone();
+    let expanded = {
+        let id = id.clone();
+        Memo::new(move |_| ui.expanded.with(|e| e.as_deref() == Some(id.as_str())))
+    };
+    let toggle = {
+        let id = id.clone();
+        move || {
+            ui.expanded.update(|e| {
+                *e = if e.as_deref() == Some(id.as_str()) {
+                    None
+                } else {
+                    Some(id.clone())
+                }
+            })
+        }
+    };
+    let detail_id = format!("details-{id}");
+    let (status_class, status_label) = match key.status {
+        KeyStatus::Active => ("badge badge-active", KeyStatus::Active.label()),
+        KeyStatus::Inactive => ("badge badge-inactive", KeyStatus::Inactive.label()),
+        KeyStatus::Expired => ("badge badge-expired", KeyStatus::Expired.label()),
+    };
+    let last_used = match key.last_used_at {
+        Some(at) => view! { <span title=time_fmt::exact(at)>{time_fmt::relative(at, now)}</span> }
+            .into_any(),
+        None => view! { <span class="muted">"Never"</span> }.into_any(),
+    };
+    let rotation_due = key.rotation_due(now) && key.status != KeyStatus::Expired;
+    let name = key.name.clone();
+    let (regen_key, delete_key) = (key.clone(), key.clone());
+    let toggle_row = toggle.clone();
+
+    view! {
+        <tr class="key-row" class:expanded=move || expanded.get() on:click=move |_| toggle_row()>
+            <td>
+                <div class="key-name">
+                    <button
+                        type="button"
+                        aria-expanded=move || expanded.get().to_string()
+                        aria-controls=detail_id.clone()
+                        on:click=move |ev| {
+                            ev.stop_propagation();
+                            toggle();
+                        }
+                    >
+                        <span class="chevron"><ChevronIcon /></span>
+                        <span>{name.clone()}</span>
+                    </button>
+                    {rotation_due.then(|| view! {
+                        <span class="badge badge-warning badge-plain" title="This value is over 90 days old">"Rotation recommended"</span>
+                    })}
+                </div>
+            </td>
+            <td><code class="key-preview">{key.preview.clone()}</code></td>
+            <td class="nowrap" title=time_fmt::exact(key.created_at)>{time_fmt::date(key.created_at)}</td>
+            <td class="nowrap">{last_used}</td>
+            <td><span class=status_class>{status_label}</span></td>
+            <td>
+                <div class="row-actions">
+                    <CopyButton value=key.id.clone() label=format!("Copy ID of key \"{name}\"") text="Copy" />
+                    <button
+                        type="button"
+                        class="icon-button"
+                        aria-label=format!("Regenerate key \"{name}\"")
+                        title="Regenerate"
+                        on:click=move |ev| {
+                            ev.stop_propagation();
+                            ui.dialog.set(Some(KeyDialog::Regenerate(regen_key.clone())));
+                        }
+                    >
+                        <RefreshIcon />
+                    </button>
+                    <button
+                        type="button"
+                        class="icon-button danger"
+                        aria-label=format!("Delete key \"{name}\"")
+                        title="Delete"
+                        on:click=move |ev| {
+                            ev.stop_propagation();
+                            ui.dialog.set(Some(KeyDialog::Delete(delete_key.clone())));
+                        }
+                    >
+                        <TrashIcon />
+                    </button>
+                </div>
+            </td>
+        </tr>
+        <Show when=move || expanded.get()>
+            <tr class="key-detail" id=format!("details-{}", key.id)>
+                <td colspan="6">
+                    <KeyDetailsPanel id=key.id.clone() />
+                </td>
+            </tr>
+        </Show>
+    }
+}

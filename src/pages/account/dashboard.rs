@@ -1,0 +1,64 @@
+use crate::account::account_overview;
+use crate::time_fmt;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let overview = Resource::new(|| (), |_| account_overview());
+    view! {
+        <Title text="Dashboard" />
+        <header class="page-header">
+            <div>
+                <h1>"Dashboard"</h1>
+                <p class="muted">"Your account at a glance."</p>
+            </div>
+        </header>
+        <Suspense fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading your account…"</div> }>
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Ok(o) => {
+                        let now = time_fmt::now_ms();
+                        let last_used = o.last_used_at
+                            .map(|t| time_fmt::relative(t, now))
+                            .unwrap_or_else(|| "Never".to_string());
+                        view! {
+                            <section class="stat-grid" aria-label="Account summary">
+                                <div class="card stat">
+                                    <p class="stat-label">"Active API keys"</p>
+                                    <p class="stat-value">{o.active_keys}</p>
+                                    <p class="muted">{format!("{} in total", o.total_keys)}</p>
+                                </div>
+                                <div class="card stat">
+                                    <p class="stat-label">"Requests, last 30 days"</p>
+                                    <p class="stat-value">{o.requests_30d}</p>
+                                    <p class="muted">"Across all your keys"</p>
+                                </div>
+                                <div class="card stat">
+                                    <p class="stat-label">"Last key use"</p>
+                                    <p class="stat-value stat-value-text">{last_used}</p>
+                                    <p class="muted">"Any key, any endpoint"</p>
+                                </div>
+                            </section>
+                            <section class="card">
+                                <h2>"Account"</h2>
+                                <dl class="details">
+                                    <div><dt>"Email"</dt><dd>{o.email.clone()}</dd></div>
+                                    <div><dt>"Member since"</dt><dd title=time_fmt::exact(o.member_since)>{time_fmt::date(o.member_since)}</dd></div>
+                                </dl>
+                            </section>
+                            <section class="card card-cta">
+                                <div>
+                                    <h2>"API keys"</h2>
+                                    <p class="muted">"Create keys for scripts and services, rotate them, and see when they were last used."</p>
+                                </div>
+                                <a class="button button-primary" href="/account/api-keys">"Manage API keys"</a>
+                            </section>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <div class="banner banner-danger" role="alert">{e.to_string()}</div> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,132 @@
+//! The sign-in and sign-up pages share one form; each page says what it submits.
+
+pub mod sign_in;
+pub mod sign_up;
+
+use crate::components::field::{PasswordField, TextField};
+use crate::components::icons::LogoIcon;
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos::web_sys::SubmitEvent;
+
+/// Email + password form. `submit` receives the trimmed email and the password.
+#[component]
+fn CredentialsForm(
+    heading: &'static str,
+    subheading: &'static str,
+    submit_label: &'static str,
+    pending_label: &'static str,
+    action_url: &'static str,
+    password_autocomplete: &'static str,
+    #[prop(optional)] password_hint: &'static str,
+    next: Signal<Option<String>>,
+    pending: Signal<bool>,
+    result: Signal<Option<Result<String, AppError>>>,
+    submit: Callback<(String, String)>,
+    children: Children,
+) -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+
+    // Success: a full page load so the server renders the account with the new cookie.
+    Effect::new(move |_| {
+        if let Some(Ok(path)) = result.get() {
+            crate::components::load_page(&path);
+        }
+    });
+
+    let error = move || result.get().and_then(Result::err);
+    let field_error = move |field: &'static str| {
+        Signal::derive(move || error().and_then(|e| e.field_message(field)))
+    };
+    let form_error = move || match error() {
+        Some(AppError::Validation(_)) | None => None,
+        Some(other) => Some(other.to_string()),
+    };
+
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
+        submit.run((
+            email.get_untracked().trim().to_string(),
+            password.get_untracked(),
+        ));
+    };
+
+    view! {
+        <main class="auth-page">
+            <div class="auth-card">
+                <a class="brand brand-large" href="/">
+                    <LogoIcon />
+                    <span>"Keyward"</span>
+                </a>
+                <h1>{heading}</h1>
+                <p class="muted">{subheading}</p>
+                <form method="post" action=action_url on:submit=on_submit novalidate>
+                    <input type="hidden" name="next" value=move || next.get().unwrap_or_default() />
+                    {move || {
+                        form_error()
+                            .map(|message| {
+                                view! {
+                                    <div class="banner banner-danger" role="alert">
+                                        {message}
+                                    </div>
+                                }
+                            })
+                    }}
+                    <TextField
+                        label="Email"
+                        name="email"
+                        kind="email"
+                        autocomplete="email"
+                        placeholder="you@example.com"
+                        max_chars=crate::auth::MAX_EMAIL_CHARS
+                        value=email
+                        error=field_error("email")
+                        autofocus=true
+                    />
+                    <PasswordField
+                        value=password
+                        error=field_error("password")
+                        autocomplete=password_autocomplete
+                        hint=password_hint
+                    />
+                    {move || field_error("form").get().map(|m| view! { <p class="field-error">{m}</p> })}
+                    <button type="submit" class="button button-primary button-block" disabled=move || pending.get()>
+                        {move || if pending.get() { pending_label } else { submit_label }}
+                    </button>
+                </form>
+                <p class="auth-footer">{children()}</p>
+            </div>
+        </main>
+    }
+}
+
+/// The `next` query parameter, carried through sign-in and sign-up.
+fn next_param() -> Signal<Option<String>> {
+    let query = leptos_router::hooks::use_query_map();
+    Signal::derive(move || query.read().get("next"))
+}
+
+/// A link to the other credentials page that keeps `next`.
+fn with_next(path: &'static str, next: Option<String>) -> String {
+    match next {
+        Some(next) => format!("{path}?next={}", js_safe_encode(&next)),
+        None => path.to_string(),
+    }
+}
+
+fn js_safe_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,36 @@
+use super::{next_param, with_next, CredentialsForm};
+use crate::auth::api::SignIn;
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_meta::Title;
+
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let next = next_param();
+    let action = ServerAction::<SignIn>::new();
+    let submit = Callback::new(move |(email, password): (String, String)| {
+        action.dispatch(SignIn {
+            email,
+            password,
+            next: next.get_untracked(),
+        });
+    });
+    view! {
+        <Title text="Sign in" />
+        <CredentialsForm
+            heading="Sign in"
+            subheading="Manage your account and API keys."
+            submit_label="Sign in"
+            pending_label="Signing in…"
+            action_url=SignIn::PATH
+            password_autocomplete="current-password"
+            next=next
+            pending=action.pending().into()
+            result=action.value().into()
+            submit=submit
+        >
+            "New to Keyward? "
+            <a href=move || with_next("/sign-up", next.get())>"Create an account"</a>
+        </CredentialsForm>
+    }
+}

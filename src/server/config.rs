@@ -1,0 +1,171 @@
+//! Operator configuration, read once from the environment (see `.env.example`).
+
+use crate::keys::ScopeInfo;
+use std::net::SocketAddr;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `sqlite://keyward.db` (default) or `postgres://...`.
+    pub database_url: String,
+    /// Where the server listens.
+    pub addr: SocketAddr,
+    /// The origin people use to reach the app, e.g. `https://keys.example.com`.
+    /// Cross-site checks accept it; cookies get `Secure` when it is https.
+    pub public_url: Option<String>,
+    /// Prefix of every API key, so secret scanners can recognise a leaked one.
+    pub key_prefix: String,
+    /// Scopes beyond the built-in ones, from `KEYWARD_EXTRA_SCOPES`.
+    pub extra_scopes: Vec<ScopeInfo>,
+    /// Bearer token the operator's services present to `POST /api/v1/verify`.
+    pub service_token: Option<String>,
+    pub session_ttl_secs: i64,
+    pub sign_in_max_failures: u32,
+    pub sign_in_window_secs: i64,
+    pub request_log_days: i64,
+    pub rate_limit_per_sec: u32,
+    pub rate_limit_burst: u32,
+    pub auth_failures_per_min: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://keyward.db".into(),
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            public_url: None,
+            key_prefix: "kw_".into(),
+            extra_scopes: Vec::new(),
+            service_token: None,
+            session_ttl_secs: 14 * 24 * 3600,
+            sign_in_max_failures: 5,
+            sign_in_window_secs: 15 * 60,
+            request_log_days: 30,
+            rate_limit_per_sec: 50,
+            rate_limit_burst: 100,
+            auth_failures_per_min: 30,
+        }
+    }
+}
+
+impl Config {
+    /// Reads `KEYWARD_*` and `DATABASE_URL`; a malformed value is an error naming the variable.
+    pub fn from_env() -> Result<Self, String> {
+        let defaults = Config::default();
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        fn parse<T: std::str::FromStr>(
+            name: &str,
+            value: Option<String>,
+            default: T,
+        ) -> Result<T, String> {
+            match value {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("{name}={v:?} is not a valid value")),
+            }
+        }
+        let key_prefix = var("KEYWARD_KEY_PREFIX").unwrap_or(defaults.key_prefix);
+        if key_prefix.is_empty()
+            || key_prefix.len() > 16
+            || !key_prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(
+                "KEYWARD_KEY_PREFIX must be 1-16 characters of letters, digits, '_' or '-'".into(),
+            );
+        }
+        Ok(Self {
+            database_url: var("DATABASE_URL").unwrap_or(defaults.database_url),
+            addr: parse("KEYWARD_ADDR", var("KEYWARD_ADDR"), defaults.addr)?,
+            public_url: var("KEYWARD_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string()),
+            key_prefix,
+            extra_scopes: parse_scopes(var("KEYWARD_EXTRA_SCOPES").as_deref().unwrap_or(""))?,
+            service_token: var("KEYWARD_SERVICE_TOKEN"),
+            session_ttl_secs: parse(
+                "KEYWARD_SESSION_TTL_SECS",
+                var("KEYWARD_SESSION_TTL_SECS"),
+                defaults.session_ttl_secs,
+            )?,
+            sign_in_max_failures: parse(
+                "KEYWARD_SIGN_IN_MAX_FAILURES",
+                var("KEYWARD_SIGN_IN_MAX_FAILURES"),
+                defaults.sign_in_max_failures,
+            )?,
+            sign_in_window_secs: defaults.sign_in_window_secs,
+            request_log_days: parse(
+                "KEYWARD_REQUEST_LOG_DAYS",
+                var("KEYWARD_REQUEST_LOG_DAYS"),
+                defaults.request_log_days,
+            )?,
+            rate_limit_per_sec: parse(
+                "KEYWARD_RATE_LIMIT_PER_SEC",
+                var("KEYWARD_RATE_LIMIT_PER_SEC"),
+                defaults.rate_limit_per_sec,
+            )?
+            .max(1),
+            rate_limit_burst: parse(
+                "KEYWARD_RATE_LIMIT_BURST",
+                var("KEYWARD_RATE_LIMIT_BURST"),
+                defaults.rate_limit_burst,
+            )?
+            .max(1),
+            auth_failures_per_min: parse(
+                "KEYWARD_AUTH_FAILURES_PER_MIN",
+                var("KEYWARD_AUTH_FAILURES_PER_MIN"),
+                defaults.auth_failures_per_min,
+            )?
+            .max(1),
+        })
+    }
+
+    /// Whether cookies must carry `Secure`.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+/// `name=description;name=description`, e.g. `jobs:submit=Submit quantum jobs`.
+fn parse_scopes(spec: &str) -> Result<Vec<ScopeInfo>, String> {
+    spec.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|entry| {
+            let (name, description) = entry.split_once('=').ok_or_else(|| {
+                format!("KEYWARD_EXTRA_SCOPES entry {entry:?} must look like name=description")
+            })?;
+            let name = name.trim();
+            let valid = !name.is_empty()
+                && name.len() <= 64
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-' | '.'));
+            if !valid {
+                return Err(format!(
+                    "KEYWARD_EXTRA_SCOPES scope name {name:?} may use letters, digits and : _ - ."
+                ));
+            }
+            Ok(ScopeInfo {
+                name: name.to_string(),
+                description: description.trim().to_string(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn scopes_parse() {
+        let scopes =
+            super::parse_scopes("jobs:submit=Submit jobs; devices:read = List devices").unwrap();
+        assert_eq!(scopes.len(), 2);
+        assert_eq!(scopes[1].name, "devices:read");
+        assert_eq!(scopes[1].description, "List devices");
+        assert!(super::parse_scopes("bad scope=x").is_err());
+        assert!(super::parse_scopes("noequals").is_err());
+    }
+}

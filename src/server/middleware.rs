@@ -1,0 +1,172 @@
+//! Request guards that run before Leptos: cross-site refusal and the signed-out redirect.
+
+use super::{config::Config, state::AppState};
+use crate::auth::server::user_for_request;
+use axum::{
+    extract::{Request, State},
+    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
+
+/// Refuses state-changing requests that a browser sent from another site.
+/// Leptos does no CSRF checking of its own; `SameSite=Lax` cookies are the second line.
+/// The key-authenticated REST API (`/api/v1/`) carries no cookies and is exempt.
+pub async fn refuse_cross_site(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let safe_method = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if safe_method || request.uri().path().starts_with("/api/v1/") {
+        return next.run(request).await;
+    }
+    if !is_same_origin(&state.config, request.headers()) {
+        tracing::warn!(path = %request.uri().path(), "cross-site request refused");
+        return (
+            StatusCode::FORBIDDEN,
+            "This request came from another site and was refused. Open Keyward directly and try again.",
+        )
+            .into_response();
+    }
+    next.run(request).await
+}
+
+/// True when the browser says the request comes from this app's own origin.
+pub fn is_same_origin(config: &Config, headers: &HeaderMap) -> bool {
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if matches!(fetch_site, Some("cross-site" | "same-site")) {
+        return false;
+    }
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        Some(origin) => {
+            let matches_public = config.public_url.as_deref() == Some(origin);
+            let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+            let authority = origin
+                .strip_prefix("http://")
+                .or_else(|| origin.strip_prefix("https://"));
+            matches_public || (authority.is_some() && authority == host)
+        }
+        // No Origin: only a browser's own same-origin marker vouches for it.
+        None => matches!(fetch_site, Some("same-origin")),
+    }
+}
+
+/// Signed-out visitors to `/account...` go to sign-in (and come back after);
+/// signed-in visitors to the sign-in and sign-up pages go to their account.
+pub async fn route_by_session(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.method() != Method::GET {
+        return next.run(request).await;
+    }
+    let path = request.uri().path();
+    if path == "/" {
+        return Redirect::to("/account").into_response();
+    }
+    let is_account = path == "/account" || path.starts_with("/account/");
+    let is_entry = path == "/sign-in" || path == "/sign-up";
+    if !is_account && !is_entry {
+        return next.run(request).await;
+    }
+    let user = match user_for_request(&state, request.headers()).await {
+        Ok(user) => user,
+        Err(error) => {
+            return (super::request::status_of(&error), error.to_string()).into_response()
+        }
+    };
+    match (is_account, user.is_some()) {
+        (true, false) => {
+            let here = request
+                .uri()
+                .path_and_query()
+                .map(|pq| pq.as_str())
+                .unwrap_or("/account");
+            Redirect::to(&format!("/sign-in?next={}", percent_encode(here))).into_response()
+        }
+        (false, true) => Redirect::to("/account").into_response(),
+        (true, true) => {
+            let mut response = next.run(request).await;
+            // Account pages are personal; keep them out of shared caches and history snapshots.
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        (false, false) => next.run(request).await,
+    }
+}
+
+fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, HeaderValue::from_static(v));
+        }
+        map
+    }
+
+    #[test]
+    fn origin_rules() {
+        let config = Config::default();
+        assert!(is_same_origin(
+            &config,
+            &headers(&[
+                ("origin", "http://127.0.0.1:3000"),
+                ("host", "127.0.0.1:3000")
+            ])
+        ));
+        assert!(!is_same_origin(
+            &config,
+            &headers(&[
+                ("origin", "http://evil.example"),
+                ("host", "127.0.0.1:3000")
+            ])
+        ));
+        assert!(!is_same_origin(
+            &config,
+            &headers(&[("origin", "null"), ("host", "127.0.0.1:3000")])
+        ));
+        assert!(!is_same_origin(
+            &config,
+            &headers(&[
+                ("sec-fetch-site", "cross-site"),
+                ("origin", "http://127.0.0.1:3000"),
+                ("host", "127.0.0.1:3000")
+            ])
+        ));
+        assert!(is_same_origin(
+            &config,
+            &headers(&[("sec-fetch-site", "same-origin")])
+        ));
+        assert!(!is_same_origin(&config, &headers(&[])));
+    }
+
+    #[test]
+    fn encodes_next() {
+        assert_eq!(
+            percent_encode("/account/api-keys?x=1&y"),
+            "/account/api-keys%3Fx%3D1%26y"
+        );
+    }
+}

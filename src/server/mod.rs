@@ -1,0 +1,49 @@
+//! Server-only wiring: configuration, database, state, guards, and the router.
+
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod middleware;
+pub mod random;
+pub mod request;
+pub mod run;
+pub mod state;
+pub mod throttle;
+
+use crate::app::{shell, App};
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use state::AppState;
+
+/// Leptos options from cargo-leptos's `LEPTOS_*` variables, with the project's defaults.
+pub fn leptos_options(config: &config::Config) -> LeptosOptions {
+    let var =
+        |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_string());
+    LeptosOptions::builder()
+        .output_name(var("LEPTOS_OUTPUT_NAME", "keyward"))
+        .site_root(var("LEPTOS_SITE_ROOT", "target/site"))
+        .site_pkg_dir(var("LEPTOS_SITE_PKG_DIR", "pkg"))
+        .site_addr(config.addr)
+        .build()
+}
+
+/// The whole application: pages, server functions, static files and guards.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    Router::new()
+        .leptos_routes(&state, routes, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::route_by_session,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::refuse_cross_site,
+        ))
+        .with_state(state)
+}

@@ -1,0 +1,75 @@
+//! `Caller`: what a server function knows about the request it is answering.
+
+use super::state::AppState;
+use crate::auth::{server::user_for_request, User};
+use crate::error::AppError;
+use axum::extract::ConnectInfo;
+use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+use std::net::SocketAddr;
+
+pub struct Caller {
+    pub state: AppState,
+    pub headers: HeaderMap,
+    pub client_addr: String,
+}
+
+impl Caller {
+    /// Reads the state and request that leptos_axum provides to every server function.
+    pub fn from_context() -> Result<Self, AppError> {
+        let state = use_context::<AppState>()
+            .ok_or_else(|| AppError::internal("server function context", "AppState missing"))?;
+        let parts = use_context::<Parts>().ok_or_else(|| {
+            AppError::internal("server function context", "request parts missing")
+        })?;
+        Ok(Self {
+            state,
+            client_addr: client_addr(&parts),
+            headers: parts.headers,
+        })
+    }
+
+    /// The signed-in user, or `Unauthenticated`.
+    pub async fn user(&self) -> Result<User, AppError> {
+        user_for_request(&self.state, &self.headers)
+            .await?
+            .ok_or(AppError::Unauthenticated)
+    }
+
+    pub fn set_cookie(&self, cookie: HeaderValue) {
+        if let Some(response) = use_context::<ResponseOptions>() {
+            response.append_header(header::SET_COOKIE, cookie);
+        }
+    }
+
+    /// Gives an error its HTTP status (and `Retry-After`) before it goes back.
+    pub fn reply<T>(&self, result: Result<T, AppError>) -> Result<T, AppError> {
+        if let (Err(error), Some(response)) = (&result, use_context::<ResponseOptions>()) {
+            response.set_status(status_of(error));
+            if let AppError::TooManyAttempts { retry_after_secs } = error {
+                response.insert_header(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+        }
+        result
+    }
+}
+
+pub fn status_of(error: &AppError) -> StatusCode {
+    match error {
+        AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Unauthenticated | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+        AppError::NotFound => StatusCode::NOT_FOUND,
+        AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Internal | AppError::Network => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The peer address of the connection (no proxy headers are trusted).
+pub fn client_addr(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_string())
+}

@@ -1,0 +1,94 @@
+//! The server process: configuration, database, router, and a graceful shutdown.
+
+use super::{config::Config, db::Db, state::AppState};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+pub async fn main() -> ExitCode {
+    let _ = dotenvy::dotenv();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "keyward=info,tower_http=warn,warn".into()),
+        )
+        .init();
+
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("keyward: configuration error: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let db = match Db::connect(&config.database_url).await {
+        Ok(db) => db,
+        Err(error) => {
+            eprintln!(
+                "keyward: cannot open the database ({}): {error}",
+                redact(&config.database_url)
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = config.addr;
+    let state = AppState::new(super::leptos_options(&config), db, config);
+    let app = super::router(state.clone());
+
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!(
+                "keyward: cannot listen on {addr}: {error} (set KEYWARD_ADDR to another address)"
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!("listening on http://{addr}");
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await;
+    state.shutdown().await;
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("keyward: server error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// The database URL without its password, for error messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://***{}", &url[..scheme], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}

@@ -1,0 +1,192 @@
+//! The in-memory usage buffer and its flusher.
+//!
+//! `record` only touches a mutex-guarded buffer. A background task flushes it at
+//! least every second (and once more on shutdown) in one transaction: last-used
+//! times, per-day counters and the request log.
+
+use crate::error::AppError;
+use crate::server::db::Db;
+use crate::server::random;
+use crate::time_fmt::DAY_MS;
+use sqlx::Row;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+/// One authenticated request, as the request log keeps it. Never holds the key.
+#[derive(Clone, Debug)]
+pub struct UsageEvent {
+    pub key_id: String,
+    pub at: i64,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub client_addr: String,
+    pub user_agent: String,
+}
+
+#[derive(Default)]
+struct Buffer {
+    last_used: HashMap<String, i64>,
+    daily: HashMap<(String, i64), i64>,
+    log: Vec<UsageEvent>,
+}
+
+impl Buffer {
+    fn is_empty(&self) -> bool {
+        self.last_used.is_empty() && self.daily.is_empty() && self.log.is_empty()
+    }
+
+    fn merge(&mut self, other: Buffer) {
+        for (key, at) in other.last_used {
+            let slot = self.last_used.entry(key).or_insert(at);
+            *slot = (*slot).max(at);
+        }
+        for (key, n) in other.daily {
+            *self.daily.entry(key).or_insert(0) += n;
+        }
+        let mut log = other.log;
+        log.append(&mut self.log);
+        self.log = log;
+        // A database outage must not eat all memory: keep the newest entries.
+        if self.log.len() > MAX_BUFFERED_LOG {
+            let excess = self.log.len() - MAX_BUFFERED_LOG;
+            self.log.drain(..excess);
+            tracing::warn!(
+                dropped = excess,
+                "request log buffer full; oldest entries dropped"
+            );
+        }
+    }
+}
+
+const MAX_BUFFERED_LOG: usize = 500_000;
+/// Rows per multi-row INSERT: 8 columns each, well under both databases' parameter limits.
+const LOG_ROWS_PER_INSERT: usize = 250;
+
+#[derive(Default)]
+pub struct UsageRecorder {
+    buffer: Mutex<Buffer>,
+}
+
+impl UsageRecorder {
+    pub fn record(&self, event: UsageEvent) {
+        let day = event.at.div_euclid(DAY_MS);
+        let mut buffer = self.buffer.lock().unwrap_or_else(|p| p.into_inner());
+        let last = buffer
+            .last_used
+            .entry(event.key_id.clone())
+            .or_insert(event.at);
+        *last = (*last).max(event.at);
+        *buffer.daily.entry((event.key_id.clone(), day)).or_insert(0) += 1;
+        buffer.log.push(event);
+    }
+
+    /// Writes everything buffered. On failure the data goes back into the buffer.
+    pub async fn flush(&self, db: &Db) -> Result<(), AppError> {
+        let taken = {
+            let mut buffer = self.buffer.lock().unwrap_or_else(|p| p.into_inner());
+            std::mem::take(&mut *buffer)
+        };
+        if taken.is_empty() {
+            return Ok(());
+        }
+        match write(db, &taken).await {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                let mut buffer = self.buffer.lock().unwrap_or_else(|p| p.into_inner());
+                buffer.merge(taken);
+                Err(error)
+            }
+        }
+    }
+
+    /// Deletes request-log rows older than `days`.
+    pub async fn prune(db: &Db, now: i64, days: i64) -> Result<u64, AppError> {
+        let result = sqlx::query("DELETE FROM key_requests WHERE at < $1")
+            .bind(now - days * DAY_MS)
+            .execute(&db.pool)
+            .await?;
+        Ok(result.rows_affected())
+    }
+}
+
+async fn write(db: &Db, buffer: &Buffer) -> Result<(), AppError> {
+    let mut tx = db.pool.begin().await?;
+    // Keys deleted since their requests were made have nothing to update.
+    let mut live = HashSet::new();
+    let ids: Vec<&String> = buffer.last_used.keys().collect();
+    for chunk in ids.chunks(500) {
+        let placeholders = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("SELECT id FROM api_keys WHERE id IN ({placeholders})");
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut *tx).await? {
+            live.insert(row.try_get::<String, _>(0)?);
+        }
+    }
+    for (key_id, at) in buffer.last_used.iter().filter(|(k, _)| live.contains(*k)) {
+        sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)")
+            .bind(*at)
+            .bind(key_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for ((key_id, day), n) in buffer.daily.iter().filter(|((k, _), _)| live.contains(k)) {
+        sqlx::query(
+            "INSERT INTO key_usage_daily (key_id, day, requests) VALUES ($1, $2, $3) \
+             ON CONFLICT (key_id, day) DO UPDATE SET requests = key_usage_daily.requests + excluded.requests",
+        )
+        .bind(key_id)
+        .bind(*day)
+        .bind(*n)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let rows: Vec<&UsageEvent> = buffer
+        .log
+        .iter()
+        .filter(|e| live.contains(&e.key_id))
+        .collect();
+    for chunk in rows.chunks(LOG_ROWS_PER_INSERT) {
+        let values = (0..chunk.len())
+            .map(|i| {
+                let b = i * 8;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO key_requests (id, key_id, at, method, path, status, client_addr, user_agent) VALUES {values}"
+        );
+        let mut query = sqlx::query(&sql);
+        for event in chunk {
+            query = query
+                .bind(random::id("req")?)
+                .bind(&event.key_id)
+                .bind(event.at)
+                .bind(&event.method)
+                .bind(&event.path)
+                .bind(i64::from(event.status))
+                .bind(&event.client_addr)
+                .bind(&event.user_agent);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

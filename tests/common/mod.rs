@@ -1,0 +1,252 @@
+//! A real router over a fresh, migrated database: SQLite in a temp dir, or a new
+//! Postgres database when `TEST_POSTGRES_URL` is set.
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{header, Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use keyward::server::{config::Config, db::Db, state::AppState};
+use tower::ServiceExt;
+
+pub const ORIGIN: &str = "http://127.0.0.1:3000";
+pub const HOST: &str = "127.0.0.1:3000";
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub state: AppState,
+    pub router: axum::Router,
+    /// The SQLite file (None on Postgres).
+    pub sqlite_path: Option<std::path::PathBuf>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+    /// `name=value` of the session cookie this reply set.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("keyward_session="))
+            .map(|v| v.split(';').next().unwrap_or_default().to_string())
+    }
+}
+
+pub fn test_config() -> Config {
+    Config::default()
+}
+
+impl TestApp {
+    pub async fn sqlite() -> Self {
+        Self::sqlite_with(test_config()).await
+    }
+
+    pub async fn sqlite_with(mut config: Config) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("keyward-test.db");
+        config.database_url = format!("sqlite://{}", path.display());
+        let mut app = Self::build(config).await;
+        app.sqlite_path = Some(path);
+        app._dir = Some(dir);
+        app
+    }
+
+    /// A fresh Postgres database, or None when `TEST_POSTGRES_URL` is unset
+    /// (which fails instead when `KEYWARD_REQUIRE_POSTGRES` is set, as in CI).
+    pub async fn postgres() -> Option<Self> {
+        Self::postgres_with(test_config()).await
+    }
+
+    pub async fn postgres_with(mut config: Config) -> Option<Self> {
+        let Ok(base) = std::env::var("TEST_POSTGRES_URL") else {
+            assert!(
+                std::env::var("KEYWARD_REQUIRE_POSTGRES").is_err(),
+                "KEYWARD_REQUIRE_POSTGRES is set but TEST_POSTGRES_URL is not"
+            );
+            eprintln!("skipping Postgres variant: TEST_POSTGRES_URL is not set");
+            return None;
+        };
+        use sqlx::Connection;
+        let name = format!(
+            "kw_test_{}",
+            keyward::server::random::base62(12).unwrap().to_lowercase()
+        );
+        let mut admin = sqlx::PgConnection::connect(&base)
+            .await
+            .expect("connect to TEST_POSTGRES_URL");
+        sqlx::Executor::execute(&mut admin, format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("create test database");
+        let (prefix, query) = match base.split_once('?') {
+            Some((p, q)) => (p.to_string(), format!("?{q}")),
+            None => (base.clone(), String::new()),
+        };
+        let server = match prefix.rfind('/') {
+            Some(i) if i > prefix.find("://").map(|s| s + 2).unwrap_or(0) => {
+                prefix[..i].to_string()
+            }
+            _ => prefix.clone(),
+        };
+        config.database_url = format!("{server}/{name}{query}");
+        Some(Self::build(config).await)
+    }
+
+    async fn build(config: Config) -> Self {
+        let db = Db::connect(&config.database_url)
+            .await
+            .expect("connect and migrate");
+        let state = AppState::new(keyward::server::leptos_options(&config), db, config);
+        let router = keyward::server::router(state.clone());
+        Self {
+            state,
+            router,
+            sqlite_path: None,
+            _dir: None,
+        }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response: Response<Body> = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
+        let mut builder = Request::get(path).header(header::HOST, HOST);
+        if let Some(cookie) = cookie {
+            builder = builder.header(header::COOKIE, cookie);
+        }
+        self.send(builder.body(Body::empty()).unwrap()).await
+    }
+
+    /// A server function call as the browser's WebAssembly makes it: same-origin, url-encoded.
+    pub async fn call(&self, path: &str, form: &[(&str, &str)], cookie: Option<&str>) -> Reply {
+        self.call_from(path, form, cookie, Some(ORIGIN)).await
+    }
+
+    pub async fn call_from(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+        origin: Option<&str>,
+    ) -> Reply {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut builder = Request::post(path)
+            .header(header::HOST, HOST)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json");
+        if let Some(origin) = origin {
+            builder = builder.header(header::ORIGIN, origin);
+        }
+        if let Some(cookie) = cookie {
+            builder = builder.header(header::COOKIE, cookie);
+        }
+        self.send(builder.body(Body::from(body)).unwrap()).await
+    }
+
+    /// Signs up a fresh random user; answers (email, session cookie).
+    pub async fn sign_up(&self) -> (String, String) {
+        let email = format!(
+            "user-{}@example.com",
+            keyward::server::random::base62(10).unwrap().to_lowercase()
+        );
+        let reply = self
+            .call(
+                "/api/sign_up",
+                &[("email", &email), ("password", PASSWORD)],
+                None,
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "sign up failed: {}",
+            reply.body
+        );
+        let cookie = reply.session_cookie().expect("session cookie");
+        (email, cookie)
+    }
+
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        use sqlx::Row;
+        sqlx::query(sql)
+            .fetch_one(&self.state.db.pool)
+            .await
+            .expect("count")
+            .get::<i64, _>(0)
+    }
+}
+
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Runs each scenario on SQLite and on Postgres.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::common::TestApp::sqlite().await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(app) = super::common::TestApp::postgres().await {
+                        super::$name(app).await;
+                    }
+                }
+            )*
+        }
+    };
+}
