@@ -6,7 +6,7 @@ test("sign up lands on the dashboard and the session survives a reload", async (
   await expect(page.getByRole("heading", { name: "Dashboard", level: 1 })).toBeVisible();
   const sidebar = page.getByRole("complementary");
   await expect(sidebar.getByText(email)).toBeVisible();
-  await expect(page.getByRole("link", { name: "API Keys" })).toBeVisible();
+  await expect(sidebar.getByRole("link", { name: "API Keys", exact: true })).toBeVisible();
 
   await page.reload();
   await hydrated(page);

@@ -32,6 +32,11 @@ pub fn Modal(
             node_ref=dialog
             aria-labelledby=labelled_by
             aria-describedby=described_by
+            on:keydown=move |ev| {
+                if let Some(dialog) = dialog.get() {
+                    keep_focus_inside(&dialog, &ev);
+                }
+            }
             on:close=move |_| {
                 if open.get_untracked() {
                     on_close.run(());
@@ -41,4 +46,44 @@ pub fn Modal(
             <Show when=move || open.get()>{children()}</Show>
         </dialog>
     }
+}
+
+/// Tab from the last control wraps to the first (and Shift+Tab back), so focus
+/// never leaves the dialog for the browser's own toolbar.
+fn keep_focus_inside(dialog: &leptos::web_sys::HtmlDialogElement, ev: &leptos::ev::KeyboardEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        if ev.key() != "Tab" {
+            return;
+        }
+        let Ok(nodes) = dialog.query_selector_all(
+            "button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), textarea:not([disabled]), a[href], [tabindex]:not([tabindex='-1'])",
+        ) else {
+            return;
+        };
+        let focusable: Vec<leptos::web_sys::HtmlElement> = (0..nodes.length())
+            .filter_map(|i| nodes.item(i))
+            .filter_map(|n| n.dyn_into::<leptos::web_sys::HtmlElement>().ok())
+            .collect();
+        let (Some(first), Some(last)) = (focusable.first(), focusable.last()) else {
+            return;
+        };
+        let active = document().active_element();
+        let is = |el: &leptos::web_sys::HtmlElement| {
+            active
+                .as_ref()
+                .is_some_and(|a| a == el.unchecked_ref::<leptos::web_sys::Element>())
+        };
+        let inside = active.as_ref().is_some_and(|a| dialog.contains(Some(a)));
+        if ev.shift_key() && (is(first) || !inside) {
+            ev.prevent_default();
+            let _ = last.focus();
+        } else if !ev.shift_key() && (is(last) || !inside) {
+            ev.prevent_default();
+            let _ = first.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (dialog, ev);
 }
