@@ -5,6 +5,8 @@ pub mod api;
 pub mod secret;
 #[cfg(feature = "ssr")]
 pub mod store;
+#[cfg(feature = "ssr")]
+pub mod verify;
 
 use crate::error::FieldError;
 use serde::{Deserialize, Serialize};

@@ -6,6 +6,7 @@ pub mod db;
 pub mod middleware;
 pub mod random;
 pub mod request;
+pub mod rest;
 pub mod run;
 pub mod state;
 pub mod throttle;
@@ -32,6 +33,7 @@ pub fn leptos_options(config: &config::Config) -> LeptosOptions {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     Router::new()
+        .nest("/api/v1", rest::router(state.clone()))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -32,6 +32,7 @@ pub async fn main() -> ExitCode {
     };
     let addr = config.addr;
     let state = AppState::new(super::leptos_options(&config), db, config);
+    state.start_background_tasks();
     let app = super::router(state.clone());
 
     let listener = match tokio::net::TcpListener::bind(addr).await {

@@ -1,9 +1,22 @@
 //! Everything a request handler or server function may need, cloned cheaply.
 
-use super::{clock::Clock, config::Config, db::Db, throttle::FailureThrottle};
+use super::{
+    clock::Clock,
+    config::Config,
+    db::{Backend, Db},
+    throttle::FailureThrottle,
+};
+use crate::keys::verify::KeyCache;
+use crate::usage::recorder::UsageRecorder;
 use axum::extract::FromRef;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use leptos::config::LeptosOptions;
+use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// Postgres channel on which processes announce changed keys.
+pub const KEY_CHANGES_CHANNEL: &str = "keyward_key_changed";
 
 #[derive(Clone)]
 pub struct AppState {
@@ -15,18 +28,32 @@ pub struct AppState {
     pub sign_in_by_email: Arc<FailureThrottle>,
     /// Failed sign-ins per client address.
     pub sign_in_by_client: Arc<FailureThrottle>,
+    /// Failed API key authentications per client address.
+    pub api_auth_failures: Arc<FailureThrottle>,
+    /// Requests per API key (GCRA).
+    pub key_rate_limit: Arc<DefaultKeyedRateLimiter<String>>,
+    pub key_cache: Arc<KeyCache>,
+    pub usage: Arc<UsageRecorder>,
 }
 
 impl AppState {
     pub fn new(leptos_options: LeptosOptions, db: Db, config: Config) -> Self {
         let window = config.sign_in_window_secs;
         let max = config.sign_in_max_failures;
+        let per_sec = NonZeroU32::new(config.rate_limit_per_sec).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(config.rate_limit_burst).unwrap_or(NonZeroU32::MIN);
         Self {
             leptos_options,
             db,
             sign_in_by_email: Arc::new(FailureThrottle::new(max, window)),
             // One address may serve a whole office; allow it more room than one email.
             sign_in_by_client: Arc::new(FailureThrottle::new(max.saturating_mul(4), window)),
+            api_auth_failures: Arc::new(FailureThrottle::new(config.auth_failures_per_min, 60)),
+            key_rate_limit: Arc::new(RateLimiter::keyed(
+                Quota::per_second(per_sec).allow_burst(burst),
+            )),
+            key_cache: Arc::new(KeyCache::default()),
+            usage: Arc::new(UsageRecorder::default()),
             config: Arc::new(config),
             clock: Clock::default(),
         }
@@ -35,22 +62,100 @@ impl AppState {
     pub fn now_ms(&self) -> i64 {
         self.clock.now_ms()
     }
+
+    /// Called after a key's row or values changed and the change committed, before
+    /// the change is answered: this process forgets it, and tells the others.
+    pub async fn key_changed(&self, key_id: &str) {
+        self.key_cache.invalidate(key_id);
+        if self.db.backend == Backend::Postgres {
+            let notified = sqlx::query("SELECT CAST(1 AS BIGINT) FROM pg_notify($1, $2)")
+                .bind(KEY_CHANGES_CHANNEL)
+                .bind(key_id)
+                .execute(&self.db.pool)
+                .await;
+            if let Err(error) = notified {
+                tracing::warn!(%error, "could not notify other processes of a key change");
+            }
+        }
+    }
+
+    /// Usage flushing (every second), request-log pruning (hourly), and on Postgres
+    /// the listener for key changes made by other processes.
+    pub fn start_background_tasks(&self) {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(error) = state.usage.flush(&state.db).await {
+                    tracing::error!(%error, "usage flush failed; will retry");
+                }
+            }
+        });
+        let state = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                tick.tick().await;
+                match UsageRecorder::prune(&state.db, state.now_ms(), state.config.request_log_days)
+                    .await
+                {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(rows = n, "pruned old request-log rows"),
+                    Err(error) => tracing::error!(%error, "request-log pruning failed"),
+                }
+                state.key_rate_limit.retain_recent();
+            }
+        });
+        if self.db.backend == Backend::Postgres {
+            tokio::spawn(listen_for_key_changes(self.clone()));
+        }
+    }
+
+    /// Called once the server stops accepting requests: flushes what is buffered.
+    pub async fn shutdown(&self) {
+        match self.usage.flush(&self.db).await {
+            Ok(()) => tracing::info!("usage flushed"),
+            Err(error) => tracing::error!(%error, "final usage flush failed"),
+        }
+        self.db.pool.close().await;
+    }
+}
+
+async fn listen_for_key_changes(state: AppState) {
+    use sqlx::postgres::PgListener;
+    loop {
+        match PgListener::connect(&state.config.database_url).await {
+            Ok(mut listener) => match listener.listen(KEY_CHANGES_CHANNEL).await {
+                Ok(()) => {
+                    // Anything may have changed while we were not listening.
+                    state.key_cache.clear();
+                    loop {
+                        match listener.try_recv().await {
+                            Ok(Some(notification)) => {
+                                state.key_cache.invalidate(notification.payload())
+                            }
+                            // The connection dropped and was re-established: notifications may be lost.
+                            Ok(None) => state.key_cache.clear(),
+                            Err(error) => {
+                                tracing::warn!(%error, "key-change listener stopped");
+                                break;
+                            }
+                        }
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "cannot LISTEN for key changes"),
+            },
+            Err(error) => tracing::warn!(%error, "cannot connect the key-change listener"),
+        }
+        state.key_cache.clear();
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
     }
-}
-
-impl AppState {
-    /// Called once the server stops accepting requests: flushes what is buffered.
-    pub async fn shutdown(&self) {
-        self.db.pool.close().await;
-    }
-}
-
-impl AppState {
-    /// Called after a key's row or values changed and the change committed.
-    pub async fn key_changed(&self, _key_id: &str) {}
 }

@@ -10,6 +10,7 @@ use crate::server::random;
 use crate::time_fmt::DAY_MS;
 use sqlx::Row;
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// One authenticated request, as the request log keeps it. Never holds the key.
@@ -59,6 +60,7 @@ impl Buffer {
     }
 }
 
+static LOG_SEQUENCE: AtomicU64 = AtomicU64::new(0);
 const MAX_BUFFERED_LOG: usize = 500_000;
 /// Rows per multi-row INSERT: 8 columns each, well under both databases' parameter limits.
 const LOG_ROWS_PER_INSERT: usize = 250;
@@ -175,8 +177,11 @@ async fn write(db: &Db, buffer: &Buffer) -> Result<(), AppError> {
         );
         let mut query = sqlx::query(&sql);
         for event in chunk {
+            // Sortable: time, then this process's sequence; the random tail keeps processes apart.
+            let seq = LOG_SEQUENCE.fetch_add(1, Ordering::Relaxed);
+            let id = format!("req_{:013}{seq:012}{}", event.at.max(0), random::base62(6)?);
             query = query
-                .bind(random::id("req")?)
+                .bind(id)
                 .bind(&event.key_id)
                 .bind(event.at)
                 .bind(&event.method)
