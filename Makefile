@@ -8,7 +8,6 @@ WASM_BINDGEN_VERSION := 0.2.130
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 # The flag cargo-leptos builds the server with; `cargo test` uses it too so they share artifacts.
 export RUSTFLAGS := --cfg erase_components
-TEST_LOGS := target/test-logs
 
 .PHONY: run test bench tools browser node-modules check fmt clippy
 
@@ -19,19 +18,10 @@ run: tools node-modules
 
 ## Rust tests (SQLite, and Postgres when TEST_POSTGRES_URL is set) and Playwright tests in Chromium.
 test: tools browser node-modules
-	mkdir -p $(TEST_LOGS)
-	cargo leptos build
-	cargo test --no-default-features --features ssr 2>&1 | tee $(TEST_LOGS)/rust.log
-	(cd end2end && npx playwright test) 2>&1 | tee $(TEST_LOGS)/e2e.log
-	echo
-	echo "==================== summary ===================="
-	awk '/^test result:/ { passed += $$4; failed += $$6; ignored += $$8 } END { printf "Rust tests:       %d passed, %d failed, %d ignored\n", passed, failed, ignored }' $(TEST_LOGS)/rust.log
-	if grep -q "skipping Postgres variant" $(TEST_LOGS)/rust.log; then echo "Postgres:         skipped (set TEST_POSTGRES_URL to run)"; else echo "Postgres:         ran"; fi
-	grep -E '^\s+[0-9]+ (passed|failed|flaky|skipped)' $(TEST_LOGS)/e2e.log | sed 's/^ */Playwright:       /'
-	echo "Screenshots:      end2end/screenshots/"
+	./scripts/test.sh
 
 ## Load benchmark of key verification (see BENCHMARKS.md).
-bench: tools
+bench: tools node-modules
 	./scripts/bench.sh
 
 tools:

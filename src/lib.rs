@@ -1,5 +1,8 @@
 //! Keyward: a self-hosted account dashboard for API key management.
 
+// Deeply nested view types need more room when components are not erased (release builds without `--cfg erase_components`).
+#![recursion_limit = "256"]
+
 pub mod account;
 pub mod app;
 pub mod auth;

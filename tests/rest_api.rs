@@ -701,3 +701,88 @@ async fn failed_authentications_are_throttled_per_client() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn shutdown_flushes_buffered_usage() {
+    let app = TestApp::sqlite().await;
+    let (_, cookie) = app.sign_up().await;
+    let (id, secret) = new_key(&app, &cookie, "flushed-at-exit", &["account:read"]).await;
+    for _ in 0..5 {
+        assert_eq!(
+            api(&app, "GET", "/api/v1/me", Some(&secret), None)
+                .await
+                .status,
+            StatusCode::OK
+        );
+    }
+    let url = app.state.config.database_url.clone();
+    app.state.shutdown().await;
+
+    // A new process opening the same file sees every request.
+    let db = keyward::server::db::Db::connect(&url).await.unwrap();
+    use sqlx::Row;
+    let count: i64 = sqlx::query("SELECT COUNT(*) FROM key_requests WHERE key_id = $1")
+        .bind(&id)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(count, 5);
+    let last_used: Option<i64> = sqlx::query("SELECT last_used_at FROM api_keys WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+        .get(0);
+    assert!(last_used.is_some());
+}
+
+/// Two processes on one Postgres: a key deactivated through one is refused by the other
+/// long before the cache's 30 s safety net, because NOTIFY tells it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_processes_hear_of_key_changes() {
+    let Some(first) = TestApp::postgres().await else {
+        return;
+    };
+    let second = first.another_process().await;
+    first.state.start_background_tasks();
+    second.state.start_background_tasks();
+    let (_, cookie) = first.sign_up().await;
+    let (id, secret) = new_key(&first, &cookie, "shared", &["account:read"]).await;
+    assert_eq!(
+        api(&second, "GET", "/api/v1/me", Some(&secret), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        second.state.key_cache.len(),
+        1,
+        "the second process cached the key"
+    );
+    // Give both listeners time to subscribe before the change.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+
+    let off = first
+        .call(
+            "/api/set_key_active",
+            &[("id", &id), ("active", "false")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(off.status, StatusCode::OK);
+    let started = std::time::Instant::now();
+    loop {
+        let status = api(&second, "GET", "/api/v1/me", Some(&secret), None)
+            .await
+            .status;
+        if status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "the second process kept serving a deactivated key"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -65,6 +65,7 @@ test("the password visibility toggle works once hydrated", async ({ page }) => {
   await page.getByRole("button", { name: "Hide password" }).click();
   await expect(password).toHaveAttribute("type", "password");
   await expect(page).toHaveURL(/\/sign-in$/);
+  await page.screenshot({ path: "screenshots/sign-in.png" });
 });
 
 test("dashboard screenshots, light and dark", async ({ page }) => {

@@ -22,6 +22,10 @@ const CACHE_MAX_ENTRIES: usize = 1_000_000;
 pub struct VerifiedKey {
     pub key_id: String,
     pub user_id: String,
+    /// The owner's email and sign-up time: fixed for an account's life, so `/me`
+    /// answers from the cache without a query.
+    pub owner_email: String,
+    pub owner_created_at: i64,
     pub scopes: Vec<String>,
     active: bool,
     expires_at: Option<i64>,
@@ -187,8 +191,10 @@ async fn load(
     now: i64,
 ) -> Result<Option<VerifiedKey>, Refusal> {
     let row = sqlx::query(
-        "SELECT s.digest, s.retires_at, k.id, k.user_id, k.scopes, k.active, k.expires_at \
-         FROM key_secrets s JOIN api_keys k ON k.id = s.key_id WHERE s.digest = $1",
+        "SELECT s.digest, s.retires_at, k.id, k.user_id, k.scopes, k.active, k.expires_at, \
+         u.email, u.created_at AS owner_created_at \
+         FROM key_secrets s JOIN api_keys k ON k.id = s.key_id JOIN users u ON u.id = k.user_id \
+         WHERE s.digest = $1",
     )
     .bind(hex::encode(digest))
     .fetch_optional(&state.db.pool)
@@ -207,6 +213,8 @@ async fn load(
         Ok(VerifiedKey {
             key_id: row.try_get("id")?,
             user_id: row.try_get("user_id")?,
+            owner_email: row.try_get("email")?,
+            owner_created_at: row.try_get("owner_created_at")?,
             scopes: scopes.split_whitespace().map(str::to_string).collect(),
             active: row.try_get::<i64, _>("active")? != 0,
             expires_at: row.try_get("expires_at")?,

@@ -8,6 +8,7 @@ pub mod random;
 pub mod request;
 pub mod rest;
 pub mod run;
+pub mod seed;
 pub mod state;
 pub mod throttle;
 

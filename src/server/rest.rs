@@ -20,7 +20,6 @@ use axum::{
 };
 use governor::clock::{Clock as _, DefaultClock};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
@@ -331,25 +330,13 @@ pub struct Me {
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "account", security(("api_key" = [])),
     responses((status = 200, body = Me), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn me(
-    State(state): State<AppState>,
-    Extension(caller): Extension<ApiCaller>,
-) -> ApiResult<Json<Me>> {
+async fn me(Extension(caller): Extension<ApiCaller>) -> ApiResult<Json<Me>> {
     caller.require("account:read")?;
-    let row = sqlx::query("SELECT id, email, created_at FROM users WHERE id = $1")
-        .bind(&caller.key.user_id)
-        .fetch_optional(&state.db.pool)
-        .await
-        .map_err(AppError::from)?
-        .ok_or(AppError::NotFound)?;
-    let read = || -> Result<Me, sqlx::Error> {
-        Ok(Me {
-            id: row.try_get("id")?,
-            email: row.try_get("email")?,
-            created_at: row.try_get("created_at")?,
-        })
-    };
-    Ok(Json(read().map_err(AppError::from)?))
+    Ok(Json(Me {
+        id: caller.key.user_id.clone(),
+        email: caller.key.owner_email.clone(),
+        created_at: caller.key.owner_created_at,
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/keys", tag = "keys", security(("api_key" = [])),
@@ -550,24 +537,22 @@ pub struct Health {
 #[utoipa::path(get, path = "/api/v1/healthz", tag = "service",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    match sqlx::query("SELECT 1").execute(&state.db.pool).await {
-        Ok(_) => (
+    if state.database_reachable().await {
+        (
             StatusCode::OK,
             Json(Health {
                 status: "ok",
                 database: "ok",
             }),
-        ),
-        Err(error) => {
-            tracing::error!(%error, "health check: database unreachable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(Health {
-                    status: "degraded",
-                    database: "unreachable",
-                }),
-            )
-        }
+        )
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Health {
+                status: "degraded",
+                database: "unreachable",
+            }),
+        )
     }
 }
 

@@ -20,6 +20,25 @@ pub async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // `keyward seed-bench USERS KEYS OUT`: benchmark fixture, then exit.
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("seed-bench") {
+        let number =
+            |i: usize, default: usize| args.get(i).and_then(|v| v.parse().ok()).unwrap_or(default);
+        let out = args
+            .get(4)
+            .cloned()
+            .unwrap_or_else(|| "bench-keys.txt".into());
+        return match super::seed::seed_bench(&config, number(2, 10_000), number(3, 100_000), &out)
+            .await
+        {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("keyward seed-bench: {message}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let db = match Db::connect(&config.database_url).await {
         Ok(db) => db,
         Err(error) => {

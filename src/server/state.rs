@@ -12,6 +12,7 @@ use axum::extract::FromRef;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use leptos::config::LeptosOptions;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,6 +35,8 @@ pub struct AppState {
     pub key_rate_limit: Arc<DefaultKeyedRateLimiter<String>>,
     pub key_cache: Arc<KeyCache>,
     pub usage: Arc<UsageRecorder>,
+    /// When the database last answered a health probe (Unix ms).
+    last_healthy_ms: Arc<AtomicI64>,
 }
 
 impl AppState {
@@ -54,6 +57,7 @@ impl AppState {
             )),
             key_cache: Arc::new(KeyCache::default()),
             usage: Arc::new(UsageRecorder::default()),
+            last_healthy_ms: Arc::new(AtomicI64::new(i64::MIN)),
             config: Arc::new(config),
             clock: Clock::default(),
         }
@@ -61,6 +65,25 @@ impl AppState {
 
     pub fn now_ms(&self) -> i64 {
         self.clock.now_ms()
+    }
+
+    /// Whether the database answers; a success is trusted for one second, so health
+    /// checks under load do not queue behind the database.
+    pub async fn database_reachable(&self) -> bool {
+        let now = self.now_ms();
+        if now.saturating_sub(self.last_healthy_ms.load(Ordering::Relaxed)) < 1_000 {
+            return true;
+        }
+        match sqlx::query("SELECT 1").execute(&self.db.pool).await {
+            Ok(_) => {
+                self.last_healthy_ms.store(now, Ordering::Relaxed);
+                true
+            }
+            Err(error) => {
+                tracing::error!(%error, "health check: database unreachable");
+                false
+            }
+        }
     }
 
     /// Called after a key's row or values changed and the change committed, before

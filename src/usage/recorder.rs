@@ -68,6 +68,8 @@ const LOG_ROWS_PER_INSERT: usize = 250;
 #[derive(Default)]
 pub struct UsageRecorder {
     buffer: Mutex<Buffer>,
+    /// One flush at a time, so the shutdown flush waits for one already under way.
+    flushing: tokio::sync::Mutex<()>,
 }
 
 impl UsageRecorder {
@@ -85,6 +87,7 @@ impl UsageRecorder {
 
     /// Writes everything buffered. On failure the data goes back into the buffer.
     pub async fn flush(&self, db: &Db) -> Result<(), AppError> {
+        let _one_at_a_time = self.flushing.lock().await;
         let taken = {
             let mut buffer = self.buffer.lock().unwrap_or_else(|p| p.into_inner());
             std::mem::take(&mut *buffer)
@@ -114,7 +117,16 @@ impl UsageRecorder {
 
 async fn write(db: &Db, buffer: &Buffer) -> Result<(), AppError> {
     let mut tx = db.pool.begin().await?;
-    // Keys deleted since their requests were made have nothing to update.
+    // Writes first: on SQLite a transaction that reads before it writes cannot wait
+    // for the lock and fails with SQLITE_BUSY instead. Updating a deleted key is a no-op.
+    for (key_id, at) in &buffer.last_used {
+        sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)")
+            .bind(*at)
+            .bind(key_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    // Keys deleted since their requests were made get no counters or log rows.
     let mut live = HashSet::new();
     let ids: Vec<&String> = buffer.last_used.keys().collect();
     for chunk in ids.chunks(500) {
@@ -130,13 +142,6 @@ async fn write(db: &Db, buffer: &Buffer) -> Result<(), AppError> {
         for row in query.fetch_all(&mut *tx).await? {
             live.insert(row.try_get::<String, _>(0)?);
         }
-    }
-    for (key_id, at) in buffer.last_used.iter().filter(|(k, _)| live.contains(*k)) {
-        sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)")
-            .bind(*at)
-            .bind(key_id)
-            .execute(&mut *tx)
-            .await?;
     }
     for ((key_id, day), n) in buffer.daily.iter().filter(|((k, _), _)| live.contains(k)) {
         sqlx::query(

@@ -106,6 +106,11 @@ impl TestApp {
         Some(Self::build(config).await)
     }
 
+    /// A second server process on the same database (its own cache, its own state).
+    pub async fn another_process(&self) -> Self {
+        Self::build((*self.state.config).clone()).await
+    }
+
     async fn build(config: Config) -> Self {
         let db = Db::connect(&config.database_url)
             .await

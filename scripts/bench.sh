@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Load benchmark of key verification. See BENCHMARKS.md for what it measures and why.
+#   (a) GET /api/v1/healthz            no auth: the router's floor
+#   (b) GET /api/v1/me, one valid key  the verified-key cache's hot path
+#   (c) GET /api/v1/me, 10,000 keys    each key's first use misses the cache
+# On a fresh SQLite file (and on Postgres when TEST_POSTGRES_URL is set),
+# seeded with 100,000 keys across 10,000 users. 64 connections, 10 s each, wrk.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PORT=${BENCH_PORT:-3200}
+DURATION=${BENCH_DURATION:-10s}
+CONNECTIONS=${BENCH_CONNECTIONS:-64}
+THREADS=${BENCH_THREADS:-2}
+OUT=target/bench
+mkdir -p "$OUT"
+
+if ! command -v wrk >/dev/null 2>&1; then
+  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk
+fi
+export PATH="$PWD/end2end/node_modules/.bin:$PATH"
+export RUSTFLAGS="${RUSTFLAGS:---cfg erase_components}"
+cargo leptos build --release
+BIN=target/release/keyward
+
+cat > "$OUT/cycle.lua" <<'LUA'
+-- Each thread walks its own slice of the key file, so every key is first used once.
+local keys = {}
+for line in io.lines(os.getenv("BENCH_KEYS") or "target/bench/cycle-keys.txt") do keys[#keys + 1] = line end
+local counter = 0
+thread_offset = 0
+local threads = 0
+function setup(thread)
+  thread:set("thread_offset", threads * math.floor(#keys / 2))
+  threads = threads + 1
+end
+function request()
+  counter = counter + 1
+  local key = keys[((thread_offset + counter) % #keys) + 1]
+  return wrk.format("GET", "/api/v1/me", { ["Authorization"] = "Bearer " .. key })
+end
+LUA
+
+# wrk's "Requests/sec" and the 50%/99% latency lines.
+summarise() {
+  local file=$1
+  local rps p50 p99
+  rps=$(awk '/^Requests\/sec:/ {print $2}' "$file")
+  p50=$(awk '$1=="50%" {print $2}' "$file")
+  p99=$(awk '$1=="99%" {print $2}' "$file")
+  local non2xx
+  non2xx=$(awk '/Non-2xx/ {print $4}' "$file")
+  echo "$rps $p50 $p99 ${non2xx:-0}"
+}
+
+run_suite() {
+  local label=$1 url=$2
+  echo "== $label: seeding 10,000 users and 100,000 keys"
+  DATABASE_URL=$url "$BIN" seed-bench 10000 100000 "$OUT/keys.txt"
+  head -n 1 "$OUT/keys.txt" > "$OUT/hot-key.txt"
+  sed -n '2,10001p' "$OUT/keys.txt" > "$OUT/cycle-keys.txt"
+
+  DATABASE_URL=$url KEYWARD_ADDR=127.0.0.1:$PORT RUST_LOG=warn \
+    KEYWARD_RATE_LIMIT_PER_SEC=100000000 KEYWARD_RATE_LIMIT_BURST=100000000 \
+    LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=keyward LEPTOS_ENV=PROD \
+    "$BIN" > "$OUT/server-$label.log" 2>&1 &
+  local server=$!
+  for _ in $(seq 1 50); do
+    curl -fsS "http://127.0.0.1:$PORT/api/v1/healthz" >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  local base="http://127.0.0.1:$PORT/api/v1"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$base/healthz" >/dev/null # warm-up
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$base/healthz" > "$OUT/$label-a.txt"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "Authorization: Bearer $(cat "$OUT/hot-key.txt")" "$base/me" > "$OUT/$label-b.txt"
+  BENCH_KEYS="$OUT/cycle-keys.txt" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$OUT/cycle.lua" "$base/me" > "$OUT/$label-c.txt"
+  sleep 1.5 # let the last usage flush land
+  kill -TERM "$server"
+  wait "$server" || true
+
+  read -r a_rps a_p50 a_p99 a_bad < <(summarise "$OUT/$label-a.txt")
+  read -r b_rps b_p50 b_p99 b_bad < <(summarise "$OUT/$label-b.txt")
+  read -r c_rps c_p50 c_p99 c_bad < <(summarise "$OUT/$label-c.txt")
+  {
+    echo
+    echo "### $label"
+    echo
+    echo "| run | requests/s | p50 | p99 | non-2xx |"
+    echo "|---|---|---|---|---|"
+    echo "| (a) GET /healthz | $a_rps | $a_p50 | $a_p99 | $a_bad |"
+    echo "| (b) GET /me, one key | $b_rps | $b_p50 | $b_p99 | $b_bad |"
+    echo "| (c) GET /me, 10,000 keys | $c_rps | $c_p50 | $c_p99 | $c_bad |"
+    echo
+    awk -v a="$a_rps" -v b="$b_rps" -v c="$c_rps" 'BEGIN { printf "b/a = %.2f, c/a = %.2f\n", b / a, c / a }'
+  } | tee -a "$OUT/results.md"
+}
+
+: > "$OUT/results.md"
+{
+  echo "## $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m)"
+  echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION on loopback, release build"
+} | tee -a "$OUT/results.md"
+
+rm -f "$OUT/bench.db" "$OUT/bench.db-wal" "$OUT/bench.db-shm"
+run_suite sqlite "sqlite://$OUT/bench.db"
+
+if [ -n "${TEST_POSTGRES_URL:-}" ]; then
+  db="kw_bench_$(date +%s)"
+  server_url=${TEST_POSTGRES_URL%/*}
+  psql "$TEST_POSTGRES_URL" -q -c "CREATE DATABASE $db"
+  run_suite postgres "$server_url/$db"
+  psql "$TEST_POSTGRES_URL" -q -c "DROP DATABASE IF EXISTS $db" || true
+fi
+echo
+echo "Results: $OUT/results.md"

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `make test`: build, Rust tests, Playwright tests, then a summary. Fails if any part failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+LOGS=target/test-logs
+mkdir -p "$LOGS"
+status=0
+
+echo "==> cargo leptos build"
+cargo leptos build || exit 1
+
+echo "==> Rust tests"
+cargo test --no-default-features --features ssr 2>&1 | tee "$LOGS/rust.log"
+rust_status=${PIPESTATUS[0]}
+
+echo "==> Playwright tests"
+(cd end2end && npx playwright test) 2>&1 | tee "$LOGS/e2e.log"
+e2e_status=${PIPESTATUS[0]}
+
+[ "$rust_status" -eq 0 ] || status=1
+[ "$e2e_status" -eq 0 ] || status=1
+
+echo
+echo "==================== summary ===================="
+awk '/^test result:/ { passed += $4; failed += $6; ignored += $8 }
+     END { printf "Rust tests:   %d passed, %d failed, %d ignored\n", passed, failed, ignored }' "$LOGS/rust.log"
+postgres_ran=$(grep -c '^test postgres::.* ok$' "$LOGS/rust.log" || true)
+if grep -q "skipping Postgres variant" "$LOGS/rust.log"; then
+  echo "Postgres:     skipped (set TEST_POSTGRES_URL to run the Postgres variants)"
+else
+  echo "Postgres:     $postgres_ran tests passed on Postgres"
+fi
+grep -E '^\s+[0-9]+ (passed|failed|flaky|skipped|did not run)' "$LOGS/e2e.log" | sed 's/^ */Playwright:   /'
+echo "Screenshots:  end2end/screenshots/"
+if [ "$status" -eq 0 ]; then echo "Result:       PASSED"; else echo "Result:       FAILED"; fi
+exit "$status"
