@@ -203,6 +203,21 @@ async fn scopes_are_enforced_on_every_endpoint(app: TestApp) {
     let me = api(&app, "GET", "/api/v1/me", Some(&keys_only), None).await;
     assert_eq!(me.status, StatusCode::FORBIDDEN);
     assert_eq!(me.json()["error"]["required_scope"], "account:read");
+
+    // A key cannot mint or reveal a key more powerful than itself.
+    let escalate = api(
+        &app,
+        "POST",
+        "/api/v1/keys",
+        Some(&keys_only),
+        Some(json!({"name": "wider", "scopes": ["account:read"]})),
+    )
+    .await;
+    assert_eq!(escalate.status, StatusCode::FORBIDDEN, "{}", escalate.body);
+    assert_eq!(escalate.json()["error"]["code"], "scope_escalation");
+    let reveal = api(&app, "POST", &regenerate, Some(&keys_only), None).await;
+    assert_eq!(reveal.status, StatusCode::FORBIDDEN, "{}", reveal.body);
+    assert_eq!(reveal.json()["error"]["code"], "scope_escalation");
     // Nothing was created, regenerated or deleted by the refused calls.
     assert_eq!(app.count("SELECT COUNT(*) FROM api_keys").await, 2);
     assert_eq!(
@@ -656,9 +671,11 @@ async fn errors_are_json(app: TestApp) {
 
 #[tokio::test]
 async fn rate_limit_answers_429_with_retry_after() {
-    let mut config = Config::default();
-    config.rate_limit_per_sec = 1;
-    config.rate_limit_burst = 2;
+    let config = Config {
+        rate_limit_per_sec: 1,
+        rate_limit_burst: 2,
+        ..Config::default()
+    };
     let app = TestApp::sqlite_with(config).await;
     let (_, cookie) = app.sign_up().await;
     let (_, secret) = new_key(&app, &cookie, "limited", &["account:read"]).await;
@@ -677,8 +694,10 @@ async fn rate_limit_answers_429_with_retry_after() {
 
 #[tokio::test]
 async fn failed_authentications_are_throttled_per_client() {
-    let mut config = Config::default();
-    config.auth_failures_per_min = 3;
+    let config = Config {
+        auth_failures_per_min: 3,
+        ..Config::default()
+    };
     let app = TestApp::sqlite_with(config).await;
     let (_, cookie) = app.sign_up().await;
     let (_, secret) = new_key(&app, &cookie, "victim", &["account:read"]).await;

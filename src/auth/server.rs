@@ -21,9 +21,20 @@ fn hasher() -> Result<Argon2<'static>, AppError> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
+/// At most this many argon2 computations (19 MiB each) run at once; the rest wait.
+static HASHING_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
+async fn hashing_slot() -> Result<tokio::sync::SemaphorePermit<'static>, AppError> {
+    HASHING_SLOTS
+        .acquire()
+        .await
+        .map_err(|e| AppError::internal("hashing semaphore", e))
+}
+
 /// Hashes off the async runtime: argon2 is deliberately slow.
 pub async fn hash_password(password: String) -> Result<String, AppError> {
     let salt_bytes = random::bytes::<16>()?;
+    let _slot = hashing_slot().await?;
     tokio::task::spawn_blocking(move || {
         let salt =
             SaltString::encode_b64(&salt_bytes).map_err(|e| AppError::internal("salt", e))?;
@@ -37,6 +48,7 @@ pub async fn hash_password(password: String) -> Result<String, AppError> {
 }
 
 pub async fn verify_password(stored_hash: String, password: String) -> Result<bool, AppError> {
+    let _slot = hashing_slot().await?;
     tokio::task::spawn_blocking(move || {
         let parsed =
             PasswordHash::new(&stored_hash).map_err(|e| AppError::internal("stored hash", e))?;
@@ -146,6 +158,11 @@ pub async fn authenticate(
         return Err(AppError::TooManyAttempts { retry_after_secs });
     }
 
+    // Count the attempt before the slow check, so parallel guesses cannot all slip
+    // under the limit; a correct password takes it back.
+    state.sign_in_by_email.record_failure(&email, now);
+    state.sign_in_by_client.record_failure(client_addr, now);
+
     let row =
         sqlx::query("SELECT id, email, created_at, password_hash FROM users WHERE email = $1")
             .bind(&email)
@@ -166,13 +183,10 @@ pub async fn authenticate(
     match user {
         Some(user) if password_ok => {
             state.sign_in_by_email.clear(&email);
+            state.sign_in_by_client.forgive(client_addr, now);
             Ok(user)
         }
-        _ => {
-            state.sign_in_by_email.record_failure(&email, now);
-            state.sign_in_by_client.record_failure(client_addr, now);
-            Err(AppError::InvalidCredentials)
-        }
+        _ => Err(AppError::InvalidCredentials),
     }
 }
 

@@ -139,11 +139,21 @@ pub struct KeyDetails {
 }
 
 /// The only response that ever carries a key's value: right after create or regenerate.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RevealedKey {
     pub key: KeySummary,
     pub secret: String,
+}
+
+/// Debug output (and so any log line) never shows the value.
+impl std::fmt::Debug for RevealedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RevealedKey")
+            .field("key", &self.key)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
 }
 
 /// What the API Keys page loads.

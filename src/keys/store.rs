@@ -300,7 +300,8 @@ pub async fn regenerate(
     .execute(&mut *tx)
     .await?;
     if grace_secs == 0 {
-        sqlx::query("DELETE FROM key_secrets WHERE key_id = $1 AND retires_at IS NULL")
+        // "Immediately" means every earlier value, including ones still in a grace period.
+        sqlx::query("DELETE FROM key_secrets WHERE key_id = $1")
             .bind(key_id)
             .execute(&mut *tx)
             .await?;
@@ -325,8 +326,8 @@ pub async fn regenerate(
         .await?
         .try_get("name")?;
     record_event(&mut tx, actor, key_id, &name, "regenerated", now).await?;
+    let _forget_cached = state.announce_key_change(&mut tx, key_id).await?;
     tx.commit().await?;
-    state.key_changed(key_id).await;
     tracing::info!(key_id = %key_id, grace_secs, "API key regenerated");
 
     Ok(RevealedKey {
@@ -348,8 +349,8 @@ pub async fn delete(state: &AppState, actor: &Actor, key_id: &str) -> Result<(),
         .ok_or(AppError::NotFound)?;
     let name: String = row.try_get("name")?;
     record_event(&mut tx, actor, key_id, &name, "deleted", now).await?;
+    let _forget_cached = state.announce_key_change(&mut tx, key_id).await?;
     tx.commit().await?;
-    state.key_changed(key_id).await;
     tracing::info!(key_id = %key_id, "API key deleted");
     Ok(())
 }
@@ -379,8 +380,8 @@ pub async fn set_active(
         .try_get("name")?;
     let event = if active { "activated" } else { "deactivated" };
     record_event(&mut tx, actor, key_id, &name, event, now).await?;
+    let _forget_cached = state.announce_key_change(&mut tx, key_id).await?;
     tx.commit().await?;
-    state.key_changed(key_id).await;
     get(state, &actor.user_id, key_id).await
 }
 

@@ -12,6 +12,8 @@ pub struct Config {
     /// The origin people use to reach the app, e.g. `https://keys.example.com`.
     /// Cross-site checks accept it; cookies get `Secure` when it is https.
     pub public_url: Option<String>,
+    /// Behind a reverse proxy: take the client address from `X-Forwarded-For`.
+    pub trust_proxy: bool,
     /// Prefix of every API key, so secret scanners can recognise a leaked one.
     pub key_prefix: String,
     /// Scopes beyond the built-in ones, from `KEYWARD_EXTRA_SCOPES`.
@@ -33,6 +35,7 @@ impl Default for Config {
             database_url: "sqlite://keyward.db".into(),
             addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
             public_url: None,
+            trust_proxy: false,
             key_prefix: "kw_".into(),
             extra_scopes: Vec::new(),
             service_token: None,
@@ -80,6 +83,10 @@ impl Config {
             database_url: var("DATABASE_URL").unwrap_or(defaults.database_url),
             addr: parse("KEYWARD_ADDR", var("KEYWARD_ADDR"), defaults.addr)?,
             public_url: var("KEYWARD_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string()),
+            trust_proxy: matches!(
+                var("KEYWARD_TRUST_PROXY").as_deref(),
+                Some("1" | "true" | "yes")
+            ),
             key_prefix,
             extra_scopes: parse_scopes(var("KEYWARD_EXTRA_SCOPES").as_deref().unwrap_or(""))?,
             service_token: var("KEYWARD_SERVICE_TOKEN"),

@@ -33,8 +33,7 @@ pub fn leptos_options(config: &config::Config) -> LeptosOptions {
 /// The whole application: pages, server functions, static files and guards.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
-    Router::new()
-        .nest("/api/v1", rest::router(state.clone()))
+    let pages = Router::new()
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -47,6 +46,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::refuse_cross_site,
-        ))
+        ));
+    // The REST API sits outside the page guards: it has no cookies, only keys.
+    Router::new()
+        .nest("/api/v1", rest::router(state.clone()))
+        .merge(pages)
         .with_state(state)
 }

@@ -24,9 +24,9 @@ impl Caller {
             AppError::internal("server function context", "request parts missing")
         })?;
         Ok(Self {
-            state,
-            client_addr: client_addr(&parts),
+            client_addr: client_addr(&parts, state.config.trust_proxy),
             headers: parts.headers,
+            state,
         })
     }
 
@@ -65,8 +65,21 @@ pub fn status_of(error: &AppError) -> StatusCode {
     }
 }
 
-/// The peer address of the connection (no proxy headers are trusted).
-pub fn client_addr(parts: &Parts) -> String {
+/// The client's address: the connection's peer, or with `trust_proxy` the first
+/// address the proxy recorded in `X-Forwarded-For`.
+pub fn client_addr(parts: &Parts, trust_proxy: bool) -> String {
+    if trust_proxy {
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .and_then(|v| v.parse::<std::net::IpAddr>().ok());
+        if let Some(ip) = forwarded {
+            return ip.to_string();
+        }
+    }
     parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()

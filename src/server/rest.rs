@@ -20,6 +20,7 @@ use axum::{
 };
 use governor::clock::{Clock as _, DefaultClock};
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
@@ -69,7 +70,8 @@ pub struct ErrorDetail {
 
 pub struct ApiError {
     status: StatusCode,
-    body: ErrorBody,
+    // Boxed: errors are rare, and a small `Result` keeps the happy path lean.
+    body: Box<ErrorBody>,
     headers: Vec<(header::HeaderName, HeaderValue)>,
 }
 
@@ -77,14 +79,14 @@ impl ApiError {
     fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
         Self {
             status,
-            body: ErrorBody {
+            body: Box::new(ErrorBody {
                 error: ErrorDetail {
                     code: code.to_string(),
                     message: message.into(),
                     fields: None,
                     required_scope: None,
                 },
-            },
+            }),
             headers: Vec::new(),
         }
     }
@@ -123,6 +125,20 @@ impl ApiError {
         error
     }
 
+    /// The caller asked for a key more powerful than itself.
+    fn cannot_grant(scope: &str) -> Self {
+        let shown: String = scope.chars().take(64).collect();
+        let mut error = Self::new(
+            StatusCode::FORBIDDEN,
+            "scope_escalation",
+            format!(
+                "This key does not hold `{shown}`, so it cannot create or reveal a key that does."
+            ),
+        );
+        error.body.error.required_scope = Some(shown);
+        error
+    }
+
     fn too_many(retry_after_secs: u64, message: &str) -> Self {
         let mut error = Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message);
         error.headers.push((
@@ -155,7 +171,7 @@ impl From<AppError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, Json(self.body)).into_response();
+        let mut response = (self.status, Json(*self.body)).into_response();
         for (name, value) in self.headers {
             response.headers_mut().insert(name, value);
         }
@@ -247,7 +263,7 @@ pub fn presented_key(headers: &HeaderMap) -> Option<&str> {
 
 async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
-    let client = client_addr(&parts);
+    let client = client_addr(&parts, state.config.trust_proxy);
     request = Request::from_parts(parts, body);
     let now = state.now_ms();
     if let Some(wait) = state.api_auth_failures.retry_after(&client, now) {
@@ -369,6 +385,13 @@ async fn create_key(
 ) -> ApiResult<(StatusCode, Json<RevealedKey>)> {
     caller.require("keys:write")?;
     let request: CreateKeyRequest = parse_body(&body, false)?;
+    // A key can hand out only what it holds itself (unknown names fail validation below).
+    let catalog = store::catalog(&state);
+    let grants_more =
+        |s: &&String| catalog.iter().any(|c| &c.name == *s) && !caller.key.has_scope(s);
+    if let Some(extra) = request.scopes.iter().find(grants_more) {
+        return Err(ApiError::cannot_grant(extra));
+    }
     let input = NewKey {
         name: request.name,
         scopes: request.scopes,
@@ -411,6 +434,11 @@ async fn regenerate_key(
 ) -> ApiResult<Json<RevealedKey>> {
     caller.require("keys:write")?;
     let request: RegenerateRequest = parse_body(&body, true)?;
+    // Regenerating reveals the new value, so it needs every scope the target key holds.
+    let target = store::get(&state, &caller.key.user_id, &id).await?;
+    if let Some(extra) = target.scopes.iter().find(|s| !caller.key.has_scope(s)) {
+        return Err(ApiError::cannot_grant(extra));
+    }
     Ok(Json(
         store::regenerate(&state, &caller.actor(), &id, request.grace_secs).await?,
     ))
@@ -477,9 +505,25 @@ pub struct VerifyResponse {
     responses((status = 200, body = VerifyResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "No service token is configured")))]
 async fn verify_key(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
+    request: Request,
 ) -> ApiResult<Json<VerifyResponse>> {
+    let (parts, body) = request.into_parts();
+    let client = client_addr(&parts, state.config.trust_proxy);
+    let headers = parts.headers;
+    let body = axum::body::to_bytes(body, 64 * 1024).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "The request body is too large.",
+        )
+    })?;
+    let now = state.now_ms();
+    if let Some(wait) = state.api_auth_failures.retry_after(&client, now) {
+        return Err(ApiError::too_many(
+            wait,
+            "Too many failed authentications from your address. Wait and try again.",
+        ));
+    }
     let Some(expected) = state.config.service_token.as_deref() else {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -492,7 +536,11 @@ async fn verify_key(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    if !bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
+    // Digests have a fixed length, so the comparison says nothing about the token's.
+    let matches = sha2::Sha256::digest(presented.as_bytes())
+        .ct_eq(&sha2::Sha256::digest(expected.as_bytes()));
+    if !bool::from(matches) {
+        state.api_auth_failures.record_failure(&client, now);
         let mut error = ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_service_token",

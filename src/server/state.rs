@@ -86,20 +86,26 @@ impl AppState {
         }
     }
 
-    /// Called after a key's row or values changed and the change committed, before
-    /// the change is answered: this process forgets it, and tells the others.
-    pub async fn key_changed(&self, key_id: &str) {
-        self.key_cache.invalidate(key_id);
+    /// Call inside the transaction that changes a key, before committing it. Postgres
+    /// delivers the NOTIFY to every process (this one included) only if the transaction
+    /// commits. The returned guard clears this process's cache when dropped: after the
+    /// commit, before the answer, and even if the request is abandoned half-way.
+    pub async fn announce_key_change(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        key_id: &str,
+    ) -> Result<InvalidateOnDrop, sqlx::Error> {
         if self.db.backend == Backend::Postgres {
-            let notified = sqlx::query("SELECT CAST(1 AS BIGINT) FROM pg_notify($1, $2)")
+            sqlx::query("SELECT CAST(1 AS BIGINT) FROM pg_notify($1, $2)")
                 .bind(KEY_CHANGES_CHANNEL)
                 .bind(key_id)
-                .execute(&self.db.pool)
-                .await;
-            if let Err(error) = notified {
-                tracing::warn!(%error, "could not notify other processes of a key change");
-            }
+                .execute(&mut **tx)
+                .await?;
         }
+        Ok(InvalidateOnDrop {
+            cache: self.key_cache.clone(),
+            key_id: key_id.to_string(),
+        })
     }
 
     /// Usage flushing (every second), request-log pruning (hourly), and on Postgres
@@ -143,6 +149,19 @@ impl AppState {
             Err(error) => tracing::error!(%error, "final usage flush failed"),
         }
         self.db.pool.close().await;
+    }
+}
+
+/// Forgets a key in this process's cache when dropped.
+#[must_use = "the cache is cleared when this guard is dropped"]
+pub struct InvalidateOnDrop {
+    cache: Arc<KeyCache>,
+    key_id: String,
+}
+
+impl Drop for InvalidateOnDrop {
+    fn drop(&mut self) {
+        self.cache.invalidate(&self.key_id);
     }
 }
 

@@ -52,6 +52,16 @@ impl FailureThrottle {
         }
     }
 
+    /// Takes back one failure recorded at `at` (an attempt that turned out fine).
+    pub fn forgive(&self, subject: &str, at: i64) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(times) = map.get_mut(subject) {
+            if let Some(i) = times.iter().rposition(|&t| t == at) {
+                times.remove(i);
+            }
+        }
+    }
+
     pub fn clear(&self, subject: &str) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         map.remove(subject);

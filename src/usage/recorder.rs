@@ -61,6 +61,16 @@ impl Buffer {
 }
 
 static LOG_SEQUENCE: AtomicU64 = AtomicU64::new(0);
+
+/// Random per process, so two processes writing in the same millisecond never collide.
+fn process_tag() -> Result<&'static str, AppError> {
+    static TAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    if let Some(tag) = TAG.get() {
+        return Ok(tag);
+    }
+    let tag = random::base62(8)?;
+    Ok(TAG.get_or_init(|| tag))
+}
 const MAX_BUFFERED_LOG: usize = 500_000;
 /// Rows per multi-row INSERT: 8 columns each, well under both databases' parameter limits.
 const LOG_ROWS_PER_INSERT: usize = 250;
@@ -119,8 +129,15 @@ async fn write(db: &Db, buffer: &Buffer) -> Result<(), AppError> {
     let mut tx = db.pool.begin().await?;
     // Writes first: on SQLite a transaction that reads before it writes cannot wait
     // for the lock and fails with SQLITE_BUSY instead. Updating a deleted key is a no-op.
-    for (key_id, at) in &buffer.last_used {
-        sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)")
+    // Sorted, so concurrent flushers in several processes lock rows in one order. Every
+    // live row is written (and so locked until commit), so none can vanish mid-flush.
+    let mut last_used: Vec<(&String, &i64)> = buffer.last_used.iter().collect();
+    last_used.sort();
+    for (key_id, at) in last_used {
+        sqlx::query(
+            "UPDATE api_keys SET last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < $1 \
+             THEN $1 ELSE last_used_at END WHERE id = $2",
+        )
             .bind(*at)
             .bind(key_id)
             .execute(&mut *tx)
@@ -184,7 +201,7 @@ async fn write(db: &Db, buffer: &Buffer) -> Result<(), AppError> {
         for event in chunk {
             // Sortable: time, then this process's sequence; the random tail keeps processes apart.
             let seq = LOG_SEQUENCE.fetch_add(1, Ordering::Relaxed);
-            let id = format!("req_{:013}{seq:012}{}", event.at.max(0), random::base62(6)?);
+            let id = format!("req_{:013}{seq:012}{}", event.at.max(0), process_tag()?);
             query = query
                 .bind(id)
                 .bind(&event.key_id)

@@ -108,7 +108,7 @@ fn DetailsBody(details: KeyDetails) -> impl IntoView {
                         {match key.status {
                             KeyStatus::Active => "Deactivating stops the key working until you activate it again.",
                             KeyStatus::Inactive => "This key is refused until you activate it.",
-                            KeyStatus::Expired => "Expired keys are refused. Regenerate the key to issue a new value.",
+                            KeyStatus::Expired => "Expired keys are refused. Create a new key to replace this one.",
                         }}
                     </span>
                 </div>

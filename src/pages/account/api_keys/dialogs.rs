@@ -31,17 +31,38 @@ fn general_error(error: Option<AppError>) -> Option<String> {
 pub fn CreateKeyDialog() -> impl IntoView {
     let ui = use_keys_ui();
     let open = Signal::derive(move || ui.dialog.with(|d| matches!(d, Some(KeyDialog::Create))));
+    // The action lives outside the form: if the dialog is closed while the request is in
+    // flight, the answer still arrives and its value is still shown once.
+    let action = ServerAction::<CreateKey>::new();
+    let error = RwSignal::new(None::<AppError>);
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(revealed)) => {
+            action.value().set(None);
+            ui.dialog.set(None);
+            ui.revealed.set(Some(Revealed {
+                key: revealed,
+                regenerated: false,
+                old_value_until: None,
+            }));
+            ui.reload();
+        }
+        Some(Err(e)) => error.set(Some(e)),
+        None => {}
+    });
     view! {
         <Modal open on_close=close_dialog() labelled_by="create-key-title">
-            <CreateKeyForm />
+            <CreateKeyForm action error />
         </Modal>
     }
 }
 
 #[component]
-fn CreateKeyForm() -> impl IntoView {
+fn CreateKeyForm(
+    action: ServerAction<CreateKey>,
+    error: RwSignal<Option<AppError>>,
+) -> impl IntoView {
     let ui = use_keys_ui();
-    let action = ServerAction::<CreateKey>::new();
+    error.set(None);
     let name = RwSignal::new(String::new());
     let scopes = RwSignal::new(vec!["account:read".to_string()]);
     let expiry_choice = RwSignal::new("90".to_string());
@@ -156,7 +177,8 @@ fn CreateKeyForm() -> impl IntoView {
                     <select
                         id="field-expiry"
                         on:change=move |ev| expiry_choice.set(event_target_value(&ev))
-                        aria-describedby="field-expiry-hint"
+                        aria-invalid=move || field_error("expiry").get().is_some().to_string()
+                        aria-describedby="field-expiry-hint field-expiry-message"
                     >
                         <option value="30">"30 days"</option>
                         <option value="60">"60 days"</option>
@@ -176,10 +198,12 @@ fn CreateKeyForm() -> impl IntoView {
                             min=time_fmt::iso_date(time_fmt::now_ms() + time_fmt::DAY_MS)
                             prop:value=move || custom_date.get()
                             on:input=move |ev| custom_date.set(event_target_value(&ev))
+                            aria-invalid=move || field_error("expiry").get().is_some().to_string()
+                            aria-describedby="field-expiry-message"
                         />
                     </div>
                 </Show>
-                {move || field_error("expiry").get().map(|m| view! { <p class="field-error">{m}</p> })}
+                {move || field_error("expiry").get().map(|m| view! { <p class="field-error" id="field-expiry-message">{m}</p> })}
             </div>
             <div class="dialog-footer">
                 <button type="button" class="button" on:click=move |_| ui.dialog.set(None)>"Cancel"</button>

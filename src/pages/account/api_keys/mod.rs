@@ -77,6 +77,8 @@ pub fn ApiKeysPage() -> impl IntoView {
     };
     provide_context(ui);
     let keys = Resource::new(move || ui.refresh.get(), |_| list_keys());
+    // Known once the list has loaded; keeps the search box mounted (and focused) across reloads.
+    let has_keys = RwSignal::new(false);
 
     view! {
         <Title text="API Keys" />
@@ -93,15 +95,19 @@ pub fn ApiKeysPage() -> impl IntoView {
             </button>
         </header>
 
+        <Show when=move || has_keys.get()>
+            <Toolbar />
+        </Show>
         <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading your keys…"</div> }>
             {move || Suspend::new(async move {
                 match keys.await {
                     Ok(page) => {
                         ui.catalog.set(page.catalog.clone());
+                        has_keys.set(!page.keys.is_empty());
                         if page.keys.is_empty() {
                             view! { <EmptyState /> }.into_any()
                         } else {
-                            view! { <Toolbar /> <KeyTable keys=page.keys now=page.now /> }.into_any()
+                            view! { <KeyTable keys=page.keys now=page.now /> }.into_any()
                         }
                     }
                     Err(error) => view! {

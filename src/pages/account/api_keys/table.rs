@@ -19,9 +19,9 @@ pub fn KeyTable(keys: Vec<KeySummary>, now: i64) -> impl IntoView {
             .filter(|k| needle.is_empty() || k.name.to_lowercase().contains(&needle))
             .collect();
         match ui.sort.get() {
-            SortBy::Newest => list.sort_by(|a, b| b.created_at.cmp(&a.created_at)),
+            SortBy::Newest => list.sort_by_key(|k| std::cmp::Reverse(k.created_at)),
             SortBy::Name => list.sort_by_key(|k| k.name.to_lowercase()),
-            SortBy::LastUsed => list.sort_by(|a, b| b.last_used_at.cmp(&a.last_used_at)),
+            SortBy::LastUsed => list.sort_by_key(|k| std::cmp::Reverse(k.last_used_at)),
         }
         list
     });
@@ -126,7 +126,7 @@ fn KeyRow(key: KeySummary, now: i64) -> impl IntoView {
                     <button
                         type="button"
                         aria-expanded=move || expanded.get().to_string()
-                        aria-controls=detail_id.clone()
+                        aria-controls=move || expanded.get().then(|| detail_id.clone())
                         on:click=move |ev| {
                             ev.stop_propagation();
                             toggle();
