@@ -8,6 +8,10 @@ WASM_BINDGEN_VERSION := 0.2.130
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 # The flag cargo-leptos builds the server with; `cargo test` uses it too so they share artifacts.
 export RUSTFLAGS := --cfg erase_components
+# Leptos reads this at compile time to name the wasm file. cargo-leptos sets it; plain
+# `cargo test` must too, or it rebuilds leptos and overwrites the server binary with one
+# that asks for `keyward_bg.wasm`, and the page never hydrates.
+export LEPTOS_OUTPUT_NAME := keyward
 
 .PHONY: run test bench tools browser node-modules check fmt clippy
 

@@ -7,6 +7,8 @@
 # seeded with 100,000 keys across 10,000 users. 64 connections, 10 s each, wrk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Same build environment as cargo-leptos, so cargo test and cargo leptos share artifacts (see Makefile).
+export RUSTFLAGS="${RUSTFLAGS:---cfg erase_components}" LEPTOS_OUTPUT_NAME=keyward
 
 PORT=${BENCH_PORT:-3200}
 DURATION=${BENCH_DURATION:-10s}
@@ -19,7 +21,6 @@ if ! command -v wrk >/dev/null 2>&1; then
   apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk
 fi
 export PATH="$PWD/end2end/node_modules/.bin:$PATH"
-export RUSTFLAGS="${RUSTFLAGS:---cfg erase_components}"
 cargo leptos build --release
 BIN=target/release/keyward
 
@@ -60,7 +61,7 @@ run_suite() {
   head -n 1 "$OUT/keys.txt" > "$OUT/hot-key.txt"
   sed -n '2,10001p' "$OUT/keys.txt" > "$OUT/cycle-keys.txt"
 
-  DATABASE_URL=$url KEYWARD_ADDR=127.0.0.1:$PORT RUST_LOG=warn \
+  DATABASE_URL=$url KEYWARD_ADDR=127.0.0.1:$PORT RUST_LOG=warn,keyward::usage=debug \
     KEYWARD_RATE_LIMIT_PER_SEC=100000000 KEYWARD_RATE_LIMIT_BURST=100000000 \
     LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=keyward LEPTOS_ENV=PROD \
     "$BIN" > "$OUT/server-$label.log" 2>&1 &
@@ -92,6 +93,9 @@ run_suite() {
     echo "| (c) GET /me, 10,000 keys | $c_rps | $c_p50 | $c_p99 | $c_bad |"
     echo
     awk -v a="$a_rps" -v b="$b_rps" -v c="$c_rps" 'BEGIN { printf "b/a = %.2f, c/a = %.2f\n", b / a, c / a }'
+    # What the background usage flusher cost, from its debug lines.
+    grep 'usage flushed' "$OUT/server-$label.log" | sed -E 's/.*requests=([0-9]+).*millis=([0-9]+).*/\1 \2/' |
+      awk '{ rows += $1; ms += $2; n++ } END { if (n) printf "usage flushes: %d, %d requests written in %.1f s of flush time (%.1f us per request)\n", n, rows, ms / 1000, rows ? ms * 1000 / rows : 0 }'
   } | tee -a "$OUT/results.md"
 }
 

@@ -2,6 +2,8 @@
 # `make test`: build, Rust tests, Playwright tests, then a summary. Fails if any part failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# Same build environment as cargo-leptos, so cargo test and cargo leptos share artifacts (see Makefile).
+export RUSTFLAGS="${RUSTFLAGS:---cfg erase_components}" LEPTOS_OUTPUT_NAME=keyward
 LOGS=target/test-logs
 mkdir -p "$LOGS"
 status=0

@@ -72,6 +72,7 @@ test("dashboard screenshots, light and dark", async ({ page }) => {
   await signUp(page, randomEmail());
   for (const scheme of ["light", "dark"] as const) {
     await page.emulateMedia({ colorScheme: scheme });
+    await page.waitForTimeout(300); // let colour transitions finish
     await page.screenshot({ path: `screenshots/dashboard-${scheme}.png`, fullPage: true });
   }
 });

@@ -205,10 +205,12 @@ test("screenshots of the keys page, light and dark", async ({ page }) => {
   await expect(page.getByRole("region", { name: 'Usage of "analytics-export"' })).toBeVisible();
   for (const scheme of ["light", "dark"] as const) {
     await page.emulateMedia({ colorScheme: scheme });
+    await page.waitForTimeout(300); // let colour transitions finish
     await page.screenshot({ path: `screenshots/api-keys-${scheme}.png`, fullPage: true });
   }
   await page.getByRole("button", { name: "Create API Key" }).click();
   await expect(page.getByRole("dialog", { name: "Create API key" })).toBeVisible();
   await page.emulateMedia({ colorScheme: "light" });
+  await page.waitForTimeout(300);
   await page.screenshot({ path: "screenshots/create-dialog.png" });
 });

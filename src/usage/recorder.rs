@@ -1,8 +1,8 @@
 //! The in-memory usage buffer and its flusher.
 //!
-//! `record` only touches a mutex-guarded buffer. A background task flushes it at
-//! least every second (and once more on shutdown) in one transaction: last-used
-//! times, per-day counters and the request log.
+//! `record` only pushes onto a mutex-guarded list. A background task flushes it at
+//! least every second (and once more on shutdown) in one transaction, deriving the
+//! last-used times and per-day counters from the entries as it writes them.
 
 use crate::error::AppError;
 use crate::server::db::Db;
@@ -25,41 +25,6 @@ pub struct UsageEvent {
     pub user_agent: String,
 }
 
-#[derive(Default)]
-struct Buffer {
-    last_used: HashMap<String, i64>,
-    daily: HashMap<(String, i64), i64>,
-    log: Vec<UsageEvent>,
-}
-
-impl Buffer {
-    fn is_empty(&self) -> bool {
-        self.last_used.is_empty() && self.daily.is_empty() && self.log.is_empty()
-    }
-
-    fn merge(&mut self, other: Buffer) {
-        for (key, at) in other.last_used {
-            let slot = self.last_used.entry(key).or_insert(at);
-            *slot = (*slot).max(at);
-        }
-        for (key, n) in other.daily {
-            *self.daily.entry(key).or_insert(0) += n;
-        }
-        let mut log = other.log;
-        log.append(&mut self.log);
-        self.log = log;
-        // A database outage must not eat all memory: keep the newest entries.
-        if self.log.len() > MAX_BUFFERED_LOG {
-            let excess = self.log.len() - MAX_BUFFERED_LOG;
-            self.log.drain(..excess);
-            tracing::warn!(
-                dropped = excess,
-                "request log buffer full; oldest entries dropped"
-            );
-        }
-    }
-}
-
 static LOG_SEQUENCE: AtomicU64 = AtomicU64::new(0);
 
 /// Random per process, so two processes writing in the same millisecond never collide.
@@ -71,45 +36,56 @@ fn process_tag() -> Result<&'static str, AppError> {
     let tag = random::base62(8)?;
     Ok(TAG.get_or_init(|| tag))
 }
-const MAX_BUFFERED_LOG: usize = 500_000;
+const MAX_BUFFERED: usize = 1_000_000;
 /// Rows per multi-row INSERT: 8 columns each, well under both databases' parameter limits.
 const LOG_ROWS_PER_INSERT: usize = 250;
 
 #[derive(Default)]
 pub struct UsageRecorder {
-    buffer: Mutex<Buffer>,
+    buffer: Mutex<Vec<UsageEvent>>,
     /// One flush at a time, so the shutdown flush waits for one already under way.
     flushing: tokio::sync::Mutex<()>,
 }
 
 impl UsageRecorder {
     pub fn record(&self, event: UsageEvent) {
-        let day = event.at.div_euclid(DAY_MS);
-        let mut buffer = self.buffer.lock().unwrap_or_else(|p| p.into_inner());
-        let last = buffer
-            .last_used
-            .entry(event.key_id.clone())
-            .or_insert(event.at);
-        *last = (*last).max(event.at);
-        *buffer.daily.entry((event.key_id.clone(), day)).or_insert(0) += 1;
-        buffer.log.push(event);
+        self.buffer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(event);
     }
 
-    /// Writes everything buffered. On failure the data goes back into the buffer.
+    /// Writes everything buffered. On failure the entries go back into the buffer.
     pub async fn flush(&self, db: &Db) -> Result<(), AppError> {
         let _one_at_a_time = self.flushing.lock().await;
-        let taken = {
-            let mut buffer = self.buffer.lock().unwrap_or_else(|p| p.into_inner());
-            std::mem::take(&mut *buffer)
-        };
+        let taken = std::mem::take(&mut *self.buffer.lock().unwrap_or_else(|p| p.into_inner()));
         if taken.is_empty() {
             return Ok(());
         }
+        let started = std::time::Instant::now();
         match write(db, &taken).await {
-            Ok(()) => Ok(()),
+            Ok(keys) => {
+                tracing::debug!(
+                    requests = taken.len(),
+                    keys,
+                    millis = started.elapsed().as_millis() as u64,
+                    "usage flushed"
+                );
+                Ok(())
+            }
             Err(error) => {
                 let mut buffer = self.buffer.lock().unwrap_or_else(|p| p.into_inner());
-                buffer.merge(taken);
+                let newer = std::mem::replace(&mut *buffer, taken);
+                buffer.extend(newer);
+                // A database outage must not eat all memory: keep the newest entries.
+                if buffer.len() > MAX_BUFFERED {
+                    let excess = buffer.len() - MAX_BUFFERED;
+                    buffer.drain(..excess);
+                    tracing::warn!(
+                        dropped = excess,
+                        "usage buffer full; oldest requests dropped"
+                    );
+                }
                 Err(error)
             }
         }
@@ -125,27 +101,37 @@ impl UsageRecorder {
     }
 }
 
-async fn write(db: &Db, buffer: &Buffer) -> Result<(), AppError> {
+/// Writes one batch; answers how many keys it touched.
+async fn write(db: &Db, events: &[UsageEvent]) -> Result<usize, AppError> {
+    let mut last_used: HashMap<&str, i64> = HashMap::new();
+    let mut daily: HashMap<(&str, i64), i64> = HashMap::new();
+    for event in events {
+        let at = last_used.entry(&event.key_id).or_insert(event.at);
+        *at = (*at).max(event.at);
+        *daily
+            .entry((&event.key_id, event.at.div_euclid(DAY_MS)))
+            .or_insert(0) += 1;
+    }
     let mut tx = db.pool.begin().await?;
     // Writes first: on SQLite a transaction that reads before it writes cannot wait
     // for the lock and fails with SQLITE_BUSY instead. Updating a deleted key is a no-op.
     // Sorted, so concurrent flushers in several processes lock rows in one order. Every
     // live row is written (and so locked until commit), so none can vanish mid-flush.
-    let mut last_used: Vec<(&String, &i64)> = buffer.last_used.iter().collect();
-    last_used.sort();
-    for (key_id, at) in last_used {
+    let mut in_order: Vec<(&str, i64)> = last_used.iter().map(|(k, at)| (*k, *at)).collect();
+    in_order.sort_unstable();
+    for (key_id, at) in in_order {
         sqlx::query(
             "UPDATE api_keys SET last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < $1 \
              THEN $1 ELSE last_used_at END WHERE id = $2",
         )
-            .bind(*at)
+            .bind(at)
             .bind(key_id)
             .execute(&mut *tx)
             .await?;
     }
     // Keys deleted since their requests were made get no counters or log rows.
-    let mut live = HashSet::new();
-    let ids: Vec<&String> = buffer.last_used.keys().collect();
+    let mut live: HashSet<String> = HashSet::new();
+    let ids: Vec<&str> = last_used.keys().copied().collect();
     for chunk in ids.chunks(500) {
         let placeholders = (1..=chunk.len())
             .map(|i| format!("${i}"))
@@ -160,7 +146,7 @@ async fn write(db: &Db, buffer: &Buffer) -> Result<(), AppError> {
             live.insert(row.try_get::<String, _>(0)?);
         }
     }
-    for ((key_id, day), n) in buffer.daily.iter().filter(|((k, _), _)| live.contains(k)) {
+    for ((key_id, day), n) in daily.iter().filter(|((k, _), _)| live.contains(*k)) {
         sqlx::query(
             "INSERT INTO key_usage_daily (key_id, day, requests) VALUES ($1, $2, $3) \
              ON CONFLICT (key_id, day) DO UPDATE SET requests = key_usage_daily.requests + excluded.requests",
@@ -171,11 +157,7 @@ async fn write(db: &Db, buffer: &Buffer) -> Result<(), AppError> {
         .execute(&mut *tx)
         .await?;
     }
-    let rows: Vec<&UsageEvent> = buffer
-        .log
-        .iter()
-        .filter(|e| live.contains(&e.key_id))
-        .collect();
+    let rows: Vec<&UsageEvent> = events.iter().filter(|e| live.contains(&e.key_id)).collect();
     for chunk in rows.chunks(LOG_ROWS_PER_INSERT) {
         let values = (0..chunk.len())
             .map(|i| {
@@ -215,5 +197,5 @@ async fn write(db: &Db, buffer: &Buffer) -> Result<(), AppError> {
         query.execute(&mut *tx).await?;
     }
     tx.commit().await?;
-    Ok(())
+    Ok(last_used.len())
 }
