@@ -3,6 +3,7 @@
 use time::{macros::format_description, OffsetDateTime};
 
 pub const DAY_MS: i64 = 86_400_000;
+pub const HOUR_MS: i64 = 3_600_000;
 
 /// Milliseconds since the Unix epoch, from the system clock (server) or `Date.now()` (browser).
 pub fn now_ms() -> i64 {

@@ -805,3 +805,43 @@ async fn other_processes_hear_of_key_changes() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// A key busier than the log cap keeps exact counts; the log keeps its newest entries.
+#[tokio::test]
+async fn busy_keys_keep_exact_counts_beyond_the_log_cap() {
+    let config = Config {
+        request_log_per_key_per_sec: 3,
+        ..Config::default()
+    };
+    let app = TestApp::sqlite_with(config).await;
+    let (_, cookie) = app.sign_up().await;
+    let (id, secret) = new_key(&app, &cookie, "busy", &["account:read"]).await;
+    for _ in 0..4 {
+        assert_eq!(
+            api(&app, "GET", "/api/v1/me", Some(&secret), None)
+                .await
+                .status,
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        api(&app, "GET", "/api/v1/keys", Some(&secret), None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    app.state.usage.flush(&app.state.db).await.unwrap();
+    let details = app
+        .call("/api/key_details", &[("id", &id)], Some(&cookie))
+        .await
+        .json();
+    assert_eq!(details["usage"]["total"], 5);
+    assert_eq!(details["usage"]["last_24h"], 5);
+    assert_eq!(details["daily"][29]["requests"], 5);
+    let recent = details["recent"].as_array().unwrap();
+    assert_eq!(recent.len(), 3);
+    assert_eq!(
+        recent[0]["path"], "/api/v1/keys",
+        "the newest entry is kept"
+    );
+}

@@ -421,13 +421,15 @@ pub async fn details(
     .fetch_one(&state.db.pool)
     .await?
     .try_get(0)?;
-    let last_24h: i64 =
-        sqlx::query("SELECT COUNT(*) FROM key_requests WHERE key_id = $1 AND at > $2")
-            .bind(key_id)
-            .bind(now - DAY_MS)
-            .fetch_one(&state.db.pool)
-            .await?
-            .try_get(0)?;
+    // The current UTC hour and the 23 before it, from counters the log cap cannot skew.
+    let last_24h: i64 = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(requests), 0) AS BIGINT) FROM key_usage_hourly WHERE key_id = $1 AND hour > $2",
+    )
+    .bind(key_id)
+    .bind(now.div_euclid(crate::time_fmt::HOUR_MS) - 24)
+    .fetch_one(&state.db.pool)
+    .await?
+    .try_get(0)?;
     let sum_days = |n: usize| daily.iter().rev().take(n).map(|d| d.requests).sum::<i64>();
     let usage = UsageStats {
         last_24h,

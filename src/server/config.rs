@@ -24,6 +24,8 @@ pub struct Config {
     pub sign_in_max_failures: u32,
     pub sign_in_window_secs: i64,
     pub request_log_days: i64,
+    /// Request-log rows kept per key per second; counts stay exact beyond it.
+    pub request_log_per_key_per_sec: usize,
     pub rate_limit_per_sec: u32,
     pub rate_limit_burst: u32,
     pub auth_failures_per_min: u32,
@@ -43,6 +45,7 @@ impl Default for Config {
             sign_in_max_failures: 5,
             sign_in_window_secs: 15 * 60,
             request_log_days: 30,
+            request_log_per_key_per_sec: 1_000,
             rate_limit_per_sec: 50,
             rate_limit_burst: 100,
             auth_failures_per_min: 30,
@@ -106,6 +109,12 @@ impl Config {
                 var("KEYWARD_REQUEST_LOG_DAYS"),
                 defaults.request_log_days,
             )?,
+            request_log_per_key_per_sec: parse(
+                "KEYWARD_REQUEST_LOG_PER_KEY_PER_SEC",
+                var("KEYWARD_REQUEST_LOG_PER_KEY_PER_SEC"),
+                defaults.request_log_per_key_per_sec,
+            )?
+            .max(1),
             rate_limit_per_sec: parse(
                 "KEYWARD_RATE_LIMIT_PER_SEC",
                 var("KEYWARD_RATE_LIMIT_PER_SEC"),

@@ -56,7 +56,7 @@ impl AppState {
                 Quota::per_second(per_sec).allow_burst(burst),
             )),
             key_cache: Arc::new(KeyCache::default()),
-            usage: Arc::new(UsageRecorder::default()),
+            usage: Arc::new(UsageRecorder::new(config.request_log_per_key_per_sec)),
             last_healthy_ms: Arc::new(AtomicI64::new(i64::MIN)),
             config: Arc::new(config),
             clock: Clock::default(),

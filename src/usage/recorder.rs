@@ -7,7 +7,7 @@
 use crate::error::AppError;
 use crate::server::db::Db;
 use crate::server::random;
-use crate::time_fmt::DAY_MS;
+use crate::time_fmt::{DAY_MS, HOUR_MS};
 use sqlx::Row;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,14 +40,30 @@ const MAX_BUFFERED: usize = 1_000_000;
 /// Rows per multi-row INSERT: 8 columns each, well under both databases' parameter limits.
 const LOG_ROWS_PER_INSERT: usize = 250;
 
-#[derive(Default)]
 pub struct UsageRecorder {
     buffer: Mutex<Vec<UsageEvent>>,
     /// One flush at a time, so the shutdown flush waits for one already under way.
     flushing: tokio::sync::Mutex<()>,
+    /// Request-log rows kept per key per flush (the newest). Counters and last-used
+    /// times always count every request; only the log is capped.
+    log_rows_per_key: usize,
+}
+
+impl Default for UsageRecorder {
+    fn default() -> Self {
+        Self::new(1_000)
+    }
 }
 
 impl UsageRecorder {
+    pub fn new(log_rows_per_key: usize) -> Self {
+        Self {
+            buffer: Mutex::new(Vec::new()),
+            flushing: tokio::sync::Mutex::new(()),
+            log_rows_per_key: log_rows_per_key.max(1),
+        }
+    }
+
     pub fn record(&self, event: UsageEvent) {
         self.buffer
             .lock()
@@ -63,7 +79,7 @@ impl UsageRecorder {
             return Ok(());
         }
         let started = std::time::Instant::now();
-        match write(db, &taken).await {
+        match write(db, &taken, self.log_rows_per_key).await {
             Ok(keys) => {
                 tracing::debug!(
                     requests = taken.len(),
@@ -91,10 +107,14 @@ impl UsageRecorder {
         }
     }
 
-    /// Deletes request-log rows older than `days`.
+    /// Deletes request-log rows older than `days`, and hourly counters older than two days.
     pub async fn prune(db: &Db, now: i64, days: i64) -> Result<u64, AppError> {
         let result = sqlx::query("DELETE FROM key_requests WHERE at < $1")
             .bind(now - days * DAY_MS)
+            .execute(&db.pool)
+            .await?;
+        sqlx::query("DELETE FROM key_usage_hourly WHERE hour < $1")
+            .bind(now.div_euclid(HOUR_MS) - 48)
             .execute(&db.pool)
             .await?;
         Ok(result.rows_affected())
@@ -102,10 +122,14 @@ impl UsageRecorder {
 }
 
 /// Writes one batch; answers how many keys it touched.
-async fn write(db: &Db, events: &[UsageEvent]) -> Result<usize, AppError> {
+async fn write(db: &Db, events: &[UsageEvent], log_rows_per_key: usize) -> Result<usize, AppError> {
     let mut last_used: HashMap<&str, i64> = HashMap::new();
     let mut daily: HashMap<(&str, i64), i64> = HashMap::new();
+    let mut hourly: HashMap<(&str, i64), i64> = HashMap::new();
     for event in events {
+        *hourly
+            .entry((&event.key_id, event.at.div_euclid(HOUR_MS)))
+            .or_insert(0) += 1;
         let at = last_used.entry(&event.key_id).or_insert(event.at);
         *at = (*at).max(event.at);
         *daily
@@ -157,7 +181,36 @@ async fn write(db: &Db, events: &[UsageEvent]) -> Result<usize, AppError> {
         .execute(&mut *tx)
         .await?;
     }
-    let rows: Vec<&UsageEvent> = events.iter().filter(|e| live.contains(&e.key_id)).collect();
+    for ((key_id, hour), n) in hourly.iter().filter(|((k, _), _)| live.contains(*k)) {
+        sqlx::query(
+            "INSERT INTO key_usage_hourly (key_id, hour, requests) VALUES ($1, $2, $3) \
+             ON CONFLICT (key_id, hour) DO UPDATE SET requests = key_usage_hourly.requests + excluded.requests",
+        )
+        .bind(key_id)
+        .bind(*hour)
+        .bind(*n)
+        .execute(&mut *tx)
+        .await?;
+    }
+    // The newest entries of each key, up to the cap, oldest first.
+    let mut kept: HashMap<&str, usize> = HashMap::new();
+    let mut rows: Vec<&UsageEvent> = events
+        .iter()
+        .rev()
+        .filter(|e| live.contains(&e.key_id))
+        .filter(|e| {
+            let n = kept.entry(e.key_id.as_str()).or_insert(0);
+            *n += 1;
+            *n <= log_rows_per_key
+        })
+        .collect();
+    rows.reverse();
+    if rows.len() < events.len() {
+        tracing::debug!(
+            skipped = events.len() - rows.len(),
+            "request log capped for busy keys"
+        );
+    }
     for chunk in rows.chunks(LOG_ROWS_PER_INSERT) {
         let values = (0..chunk.len())
             .map(|i| {
