@@ -121,77 +121,122 @@ impl UsageRecorder {
     }
 }
 
-/// Writes one batch; answers how many keys it touched.
+/// `($1, $2), ($3, $4)` for `rows` rows of `columns` parameters.
+fn placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let params = (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
+                .collect::<Vec<_>>();
+            format!("({})", params.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The counts of keys that still exist, in a stable order.
+fn live_counts<'a>(
+    map: &HashMap<(&'a str, i64), i64>,
+    live: &HashSet<String>,
+) -> Vec<(&'a str, i64, i64)> {
+    let mut counts: Vec<_> = map
+        .iter()
+        .filter(|((k, _), _)| live.contains(*k))
+        .map(|((k, when), n)| (*k, *when, *n))
+        .collect();
+    counts.sort_unstable();
+    counts
+}
+
+/// Adds per-period counts with multi-row upserts (each key/period appears once).
+async fn add_counts(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    table: &str,
+    period: &str,
+    counts: &[(&str, i64, i64)],
+) -> Result<(), AppError> {
+    for chunk in counts.chunks(300) {
+        let sql = format!(
+            "INSERT INTO {table} (key_id, {period}, requests) VALUES {} \
+             ON CONFLICT (key_id, {period}) DO UPDATE SET requests = {table}.requests + excluded.requests",
+            placeholders(chunk.len(), 3)
+        );
+        let mut query = sqlx::query(&sql);
+        for (key_id, when, n) in chunk {
+            query = query.bind(*key_id).bind(*when).bind(*n);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Writes one batch in one transaction; answers how many keys it touched.
 async fn write(db: &Db, events: &[UsageEvent], log_rows_per_key: usize) -> Result<usize, AppError> {
     let mut last_used: HashMap<&str, i64> = HashMap::new();
     let mut daily: HashMap<(&str, i64), i64> = HashMap::new();
     let mut hourly: HashMap<(&str, i64), i64> = HashMap::new();
     for event in events {
-        *hourly
-            .entry((&event.key_id, event.at.div_euclid(HOUR_MS)))
-            .or_insert(0) += 1;
         let at = last_used.entry(&event.key_id).or_insert(event.at);
         *at = (*at).max(event.at);
         *daily
             .entry((&event.key_id, event.at.div_euclid(DAY_MS)))
             .or_insert(0) += 1;
+        *hourly
+            .entry((&event.key_id, event.at.div_euclid(HOUR_MS)))
+            .or_insert(0) += 1;
     }
-    let mut tx = db.pool.begin().await?;
-    // Writes first: on SQLite a transaction that reads before it writes cannot wait
-    // for the lock and fails with SQLITE_BUSY instead. Updating a deleted key is a no-op.
-    // Sorted, so concurrent flushers in several processes lock rows in one order. Every
-    // live row is written (and so locked until commit), so none can vanish mid-flush.
     let mut in_order: Vec<(&str, i64)> = last_used.iter().map(|(k, at)| (*k, *at)).collect();
     in_order.sort_unstable();
-    for (key_id, at) in in_order {
-        sqlx::query(
-            "UPDATE api_keys SET last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < $1 \
-             THEN $1 ELSE last_used_at END WHERE id = $2",
-        )
-            .bind(at)
-            .bind(key_id)
-            .execute(&mut *tx)
-            .await?;
+
+    let mut tx = db.pool.begin().await?;
+    // Writes first: on SQLite a transaction that reads before it writes cannot wait for
+    // the lock and fails with SQLITE_BUSY instead. Every live row is written (and so
+    // locked until commit, in key order), so none can be deleted mid-flush; a key
+    // deleted before the flush simply matches nothing.
+    for chunk in in_order.chunks(400) {
+        let sql = format!(
+            "UPDATE api_keys SET last_used_at = CASE \
+             WHEN api_keys.last_used_at IS NULL OR api_keys.last_used_at < v.column2 THEN v.column2 \
+             ELSE api_keys.last_used_at END \
+             FROM (VALUES {}) AS v WHERE api_keys.id = v.column1",
+            placeholders(chunk.len(), 2)
+        );
+        let mut query = sqlx::query(&sql);
+        for (key_id, at) in chunk {
+            query = query.bind(*key_id).bind(*at);
+        }
+        query.execute(&mut *tx).await?;
     }
     // Keys deleted since their requests were made get no counters or log rows.
     let mut live: HashSet<String> = HashSet::new();
-    let ids: Vec<&str> = last_used.keys().copied().collect();
-    for chunk in ids.chunks(500) {
-        let placeholders = (1..=chunk.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!("SELECT id FROM api_keys WHERE id IN ({placeholders})");
+    for chunk in in_order.chunks(500) {
+        let sql = format!(
+            "SELECT id FROM api_keys WHERE id IN {}",
+            placeholders(1, chunk.len())
+        );
         let mut query = sqlx::query(&sql);
-        for id in chunk {
+        for (id, _) in chunk {
             query = query.bind(*id);
         }
         for row in query.fetch_all(&mut *tx).await? {
             live.insert(row.try_get::<String, _>(0)?);
         }
     }
-    for ((key_id, day), n) in daily.iter().filter(|((k, _), _)| live.contains(*k)) {
-        sqlx::query(
-            "INSERT INTO key_usage_daily (key_id, day, requests) VALUES ($1, $2, $3) \
-             ON CONFLICT (key_id, day) DO UPDATE SET requests = key_usage_daily.requests + excluded.requests",
-        )
-        .bind(key_id)
-        .bind(*day)
-        .bind(*n)
-        .execute(&mut *tx)
-        .await?;
-    }
-    for ((key_id, hour), n) in hourly.iter().filter(|((k, _), _)| live.contains(*k)) {
-        sqlx::query(
-            "INSERT INTO key_usage_hourly (key_id, hour, requests) VALUES ($1, $2, $3) \
-             ON CONFLICT (key_id, hour) DO UPDATE SET requests = key_usage_hourly.requests + excluded.requests",
-        )
-        .bind(key_id)
-        .bind(*hour)
-        .bind(*n)
-        .execute(&mut *tx)
-        .await?;
-    }
+    add_counts(
+        &mut tx,
+        "key_usage_daily",
+        "day",
+        &live_counts(&daily, &live),
+    )
+    .await?;
+    add_counts(
+        &mut tx,
+        "key_usage_hourly",
+        "hour",
+        &live_counts(&hourly, &live),
+    )
+    .await?;
+
     // The newest entries of each key, up to the cap, oldest first.
     let mut kept: HashMap<&str, usize> = HashMap::new();
     let mut rows: Vec<&UsageEvent> = events
@@ -212,25 +257,9 @@ async fn write(db: &Db, events: &[UsageEvent], log_rows_per_key: usize) -> Resul
         );
     }
     for chunk in rows.chunks(LOG_ROWS_PER_INSERT) {
-        let values = (0..chunk.len())
-            .map(|i| {
-                let b = i * 8;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
         let sql = format!(
-            "INSERT INTO key_requests (id, key_id, at, method, path, status, client_addr, user_agent) VALUES {values}"
+            "INSERT INTO key_requests (id, key_id, at, method, path, status, client_addr, user_agent) VALUES {}",
+            placeholders(chunk.len(), 8)
         );
         let mut query = sqlx::query(&sql);
         for event in chunk {
