@@ -67,22 +67,6 @@ fn CreateKeyForm(
     let scopes = RwSignal::new(vec!["account:read".to_string()]);
     let expiry_choice = RwSignal::new("90".to_string());
     let custom_date = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<AppError>);
-
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(revealed)) => {
-            action.value().set(None);
-            ui.dialog.set(None);
-            ui.revealed.set(Some(Revealed {
-                key: revealed,
-                regenerated: false,
-                old_value_until: None,
-            }));
-            ui.reload();
-        }
-        Some(Err(e)) => error.set(Some(e)),
-        None => {}
-    });
 
     let field_error = move |field: &'static str| {
         Signal::derive(move || error.get().and_then(|e| e.field_message(field)))
