@@ -94,8 +94,10 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::Network,
-            ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) => {
-                tracing::warn!(%message, "malformed server function arguments");
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
+                // Not the message itself: deserializer errors can quote the input, which
+                // may be a password.
+                tracing::warn!("malformed server function arguments");
                 AppError::invalid(
                     "form",
                     "The form was incomplete. Reload the page and try again.",

@@ -18,26 +18,14 @@ on_both_databases!(
     signed_out_calls_are_refused,
 );
 
-async fn call_json(app: &TestApp, path: &str, body: Value, cookie: &str) -> Reply {
-    let request = Request::post(path)
-        .header(header::HOST, HOST)
-        .header(header::ORIGIN, ORIGIN)
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::ACCEPT, "application/json")
-        .header(header::COOKIE, cookie)
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    app.send(request).await
-}
-
 async fn create(app: &TestApp, cookie: &str, name: &str) -> Value {
-    let reply = call_json(
-        app,
-        "/api/create_key",
-        json!({"name": name, "scopes": ["account:read", "keys:read"], "expiry": {"days": 90}}),
-        cookie,
-    )
-    .await;
+    let reply = app
+        .call_json(
+            "/api/create_key",
+            json!({"name": name, "scopes": ["account:read", "keys:read"], "expiry": {"days": 90}}),
+            cookie,
+        )
+        .await;
     assert_eq!(
         reply.status,
         StatusCode::OK,
@@ -306,7 +294,9 @@ async fn bad_input_is_explained_and_writes_nothing(app: TestApp) {
         ),
     ];
     for (body, field) in cases {
-        let reply = call_json(&app, "/api/create_key", body.clone(), &cookie).await;
+        let reply = app
+            .call_json("/api/create_key", body.clone(), &cookie)
+            .await;
         assert_eq!(
             reply.status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -320,7 +310,9 @@ async fn bad_input_is_explained_and_writes_nothing(app: TestApp) {
             reply.body
         );
     }
-    let garbage = call_json(&app, "/api/create_key", json!({"name": 5}), &cookie).await;
+    let garbage = app
+        .call_json("/api/create_key", json!({"name": 5}), &cookie)
+        .await;
     assert!(garbage.status.is_client_error() || garbage.status.is_server_error());
     assert!(
         !garbage.body.to_lowercase().contains("serde"),
@@ -329,13 +321,13 @@ async fn bad_input_is_explained_and_writes_nothing(app: TestApp) {
     );
 
     create(&app, &cookie, "taken").await;
-    let duplicate = call_json(
-        &app,
-        "/api/create_key",
-        json!({"name": "taken", "scopes": ["account:read"], "expiry": "never"}),
-        &cookie,
-    )
-    .await;
+    let duplicate = app
+        .call_json(
+            "/api/create_key",
+            json!({"name": "taken", "scopes": ["account:read"], "expiry": "never"}),
+            &cookie,
+        )
+        .await;
     assert_eq!(duplicate.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(duplicate.body.contains("already have a key with this name"));
     assert_eq!(app.count("SELECT COUNT(*) FROM api_keys").await, 1);

@@ -4,7 +4,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use common::{Reply, TestApp, HOST, ORIGIN};
+use common::{Reply, TestApp, HOST};
 use keyward::server::config::Config;
 use serde_json::{json, Value};
 
@@ -22,16 +22,13 @@ on_both_databases!(
 
 /// A key created through the page's server function; answers (id, secret).
 async fn new_key(app: &TestApp, cookie: &str, name: &str, scopes: &[&str]) -> (String, String) {
-    let request = Request::post("/api/create_key")
-        .header(header::HOST, HOST)
-        .header(header::ORIGIN, ORIGIN)
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::COOKIE, cookie)
-        .body(Body::from(
-            json!({"name": name, "scopes": scopes, "expiry": {"days": 90}}).to_string(),
-        ))
-        .unwrap();
-    let reply = app.send(request).await;
+    let reply = app
+        .call_json(
+            "/api/create_key",
+            json!({"name": name, "scopes": scopes, "expiry": {"days": 90}}),
+            cookie,
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let v = reply.json();
     (

@@ -185,6 +185,19 @@ impl TestApp {
         self.send(builder.body(Body::from(body)).unwrap()).await
     }
 
+    /// A JSON-encoded server function call (create_key takes JSON), same-origin.
+    pub async fn call_json(&self, path: &str, body: serde_json::Value, cookie: &str) -> Reply {
+        let request = Request::post(path)
+            .header(header::HOST, HOST)
+            .header(header::ORIGIN, ORIGIN)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "application/json")
+            .header(header::COOKIE, cookie)
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        self.send(request).await
+    }
+
     /// Signs up a fresh random user; answers (email, session cookie).
     pub async fn sign_up(&self) -> (String, String) {
         let email = format!(
