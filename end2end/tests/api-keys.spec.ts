@@ -195,6 +195,56 @@ test("keyboard only: Tab, Enter and Escape complete a create", async ({ page }) 
   await expect(page.getByRole("button", { name: "typed-by-keyboard", exact: true })).toBeVisible();
 });
 
+test("more than 50 keys paginate, sort by name, and filter by search", async ({ page, request }) => {
+  await signUp(page);
+  await openApiKeys(page);
+  // A key that may create keys, then 55 more made with it from a script.
+  await page.getByRole("button", { name: "Create API Key" }).click();
+  const dialog = page.getByRole("dialog", { name: "Create API key" });
+  await dialog.getByLabel("Name").fill("admin");
+  await dialog.getByRole("checkbox", { name: /keys:write/ }).check();
+  await dialog.getByRole("button", { name: "Create key" }).click();
+  const reveal = page.getByRole("dialog", { name: "Your new API key" });
+  const secret = await reveal.getByRole("textbox", { name: "API key value" }).inputValue();
+  await reveal.getByRole("button", { name: "Done" }).click();
+  for (let i = 0; i < 55; i++) {
+    const created = await request.post("/api/v1/keys", {
+      headers: { Authorization: `Bearer ${secret}` },
+      data: { name: `svc-${String(i).padStart(2, "0")}`, scopes: ["account:read"] },
+    });
+    expect(created.status()).toBe(201);
+  }
+  await page.reload();
+  await hydrated(page);
+
+  const keyNames = page.getByRole("button", { name: /^(svc-\d\d|admin)$/ });
+  const pages = page.getByRole("navigation", { name: "Pages of keys" });
+  await expect(pages).toContainText("Showing 1–50 of 56");
+  await expect(keyNames).toHaveCount(50);
+  await expect(keyNames.first()).toHaveText("svc-54"); // newest first
+  await expect(pages.getByRole("button", { name: "Previous" })).toBeDisabled();
+
+  await pages.getByRole("button", { name: "Next" }).click();
+  await expect(pages).toContainText("Showing 51–56 of 56");
+  await expect(keyNames).toHaveCount(6);
+  await expect(keyNames.last()).toHaveText("admin"); // the oldest
+  await expect(pages.getByRole("button", { name: "Next" })).toBeDisabled();
+
+  // Sorting starts again at the first page.
+  await page.getByLabel("Sort by").selectOption("name");
+  await expect(pages).toContainText("Showing 1–50 of 56");
+  await expect(keyNames.first()).toHaveText("admin");
+  await expect(keyNames.nth(1)).toHaveText("svc-00");
+
+  await page.getByRole("searchbox", { name: "Search keys by name" }).fill("svc-1");
+  await expect(keyNames).toHaveCount(10);
+  await expect(keyNames.first()).toHaveText("svc-10");
+  await expect(pages).toBeHidden();
+
+  await page.getByRole("searchbox", { name: "Search keys by name" }).fill("nothing-like-this");
+  await expect(page.getByText("No keys match your search.")).toBeVisible();
+});
+
 test("screenshots of the keys page, light and dark", async ({ page }) => {
   await signUp(page);
   await openApiKeys(page);

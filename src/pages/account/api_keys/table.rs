@@ -75,7 +75,7 @@ pub fn KeyTable(keys: Vec<KeySummary>, now: i64) -> impl IntoView {
                 <div class="buttons">
                     <button type="button" class="button button-small" disabled=move || page() == 0
                         on:click=move |_| ui.page.set(page().saturating_sub(1))>"Previous"</button>
-                    <button type="button" class="button button-small" disabled=move || page() + 1 >= page_count()
+                    <button type="button" class="button button-small" disabled=move || { page() + 1 >= page_count() }
                         on:click=move |_| ui.page.set(page() + 1)>"Next"</button>
                 </div>
             </nav>
