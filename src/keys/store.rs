@@ -440,7 +440,7 @@ pub async fn details(
 
     let recent = sqlx::query(
         "SELECT at, method, path, status, client_addr, user_agent FROM key_requests \
-         WHERE key_id = $1 ORDER BY at DESC, id DESC LIMIT 20",
+         WHERE key_id = $1 ORDER BY at DESC, seq DESC LIMIT 20",
     )
     .bind(key_id)
     .fetch_all(&state.db.pool)

@@ -55,6 +55,11 @@ impl Db {
                         conn.execute("PRAGMA busy_timeout = 5000").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        // 64 MiB of page cache (allocated as used; SQLite's default is 2 MiB).
+                        // A usage flush touching thousands of keys dirties a page per key
+                        // in each usage table; with too small a cache SQLite spills them to
+                        // the WAL mid-transaction and reads them back.
+                        conn.execute("PRAGMA cache_size = -65536").await?;
                     }
                     Ok(())
                 })

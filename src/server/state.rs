@@ -19,8 +19,20 @@ use std::time::Duration;
 /// Postgres channel on which processes announce changed keys.
 pub const KEY_CHANGES_CHANNEL: &str = "keyward_key_changed";
 
+/// Shared by every request: cloning it is one reference-count increment, which
+/// matters because axum clones the state for each layer and handler a request meets.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<SharedState>);
+
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
+}
+
+pub struct SharedState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub config: Arc<Config>,
@@ -36,7 +48,7 @@ pub struct AppState {
     pub key_cache: Arc<KeyCache>,
     pub usage: Arc<UsageRecorder>,
     /// When the database last answered a health probe (Unix ms).
-    last_healthy_ms: Arc<AtomicI64>,
+    last_healthy_ms: AtomicI64,
 }
 
 impl AppState {
@@ -45,7 +57,7 @@ impl AppState {
         let max = config.sign_in_max_failures;
         let per_sec = NonZeroU32::new(config.rate_limit_per_sec).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(config.rate_limit_burst).unwrap_or(NonZeroU32::MIN);
-        Self {
+        Self(Arc::new(SharedState {
             leptos_options,
             db,
             sign_in_by_email: Arc::new(FailureThrottle::new(max, window)),
@@ -57,10 +69,10 @@ impl AppState {
             )),
             key_cache: Arc::new(KeyCache::default()),
             usage: Arc::new(UsageRecorder::new(config.request_log_per_key_per_sec)),
-            last_healthy_ms: Arc::new(AtomicI64::new(i64::MIN)),
+            last_healthy_ms: AtomicI64::new(i64::MIN),
             config: Arc::new(config),
             clock: Clock::default(),
-        }
+        }))
     }
 
     pub fn now_ms(&self) -> i64 {

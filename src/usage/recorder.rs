@@ -5,12 +5,12 @@
 //! last-used times and per-day counters from the entries as it writes them.
 
 use crate::error::AppError;
-use crate::server::db::Db;
-use crate::server::random;
+use crate::server::db::{Backend, Db};
 use crate::time_fmt::{DAY_MS, HOUR_MS};
 use sqlx::Row;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
 
 /// One authenticated request, as the request log keeps it. Never holds the key.
@@ -25,17 +25,9 @@ pub struct UsageEvent {
     pub user_agent: String,
 }
 
-static LOG_SEQUENCE: AtomicU64 = AtomicU64::new(0);
+/// Orders one key's requests within a millisecond (the log's `seq` column).
+static LOG_SEQUENCE: AtomicI64 = AtomicI64::new(0);
 
-/// Random per process, so two processes writing in the same millisecond never collide.
-fn process_tag() -> Result<&'static str, AppError> {
-    static TAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    if let Some(tag) = TAG.get() {
-        return Ok(tag);
-    }
-    let tag = random::base62(8)?;
-    Ok(TAG.get_or_init(|| tag))
-}
 const MAX_BUFFERED: usize = 1_000_000;
 /// Rows per multi-row INSERT: 8 columns each, well under both databases' parameter limits.
 const LOG_ROWS_PER_INSERT: usize = 250;
@@ -109,10 +101,13 @@ impl UsageRecorder {
 
     /// Deletes request-log rows older than `days`, and hourly counters older than two days.
     pub async fn prune(db: &Db, now: i64, days: i64) -> Result<u64, AppError> {
-        let result = sqlx::query("DELETE FROM key_requests WHERE at < $1")
-            .bind(now - days * DAY_MS)
-            .execute(&db.pool)
-            .await?;
+        // Through the (key_id, at) index, key by key; deleting a key deletes its log.
+        let result = sqlx::query(
+            "DELETE FROM key_requests WHERE key_id IN (SELECT id FROM api_keys) AND at < $1",
+        )
+        .bind(now - days * DAY_MS)
+        .execute(&db.pool)
+        .await?;
         sqlx::query("DELETE FROM key_usage_hourly WHERE hour < $1")
             .bind(now.div_euclid(HOUR_MS) - 48)
             .execute(&db.pool)
@@ -121,17 +116,30 @@ impl UsageRecorder {
     }
 }
 
-/// `($1, $2), ($3, $4)` for `rows` rows of `columns` parameters.
-fn placeholders(rows: usize, columns: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let params = (1..=columns)
-                .map(|c| format!("${}", r * columns + c))
-                .collect::<Vec<_>>();
-            format!("({})", params.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+/// `($1, $2), ($3, $4)` for `rows` rows of `columns` parameters, bound in order.
+///
+/// SQLite gets anonymous `(?, ?), (?, ?)` instead: sqlx resolves each numbered
+/// parameter through `sqlite3_bind_parameter_name`, a linear scan, so numbered
+/// placeholders make binding a 2,000-parameter statement quadratic (it was a sixth
+/// of the server's CPU under load).
+fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
+    let mut sql = String::with_capacity(rows * columns * 6);
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 1..=columns {
+            if c > 1 {
+                sql.push_str(", ");
+            }
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    let _ = write!(sql, "${}", r * columns + c);
+                }
+            }
+        }
+        sql.push(')');
+    }
+    sql
 }
 
 /// The counts of keys that still exist, in a stable order.
@@ -150,6 +158,7 @@ fn live_counts<'a>(
 
 /// Adds per-period counts with multi-row upserts (each key/period appears once).
 async fn add_counts(
+    backend: Backend,
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     table: &str,
     period: &str,
@@ -159,7 +168,7 @@ async fn add_counts(
         let sql = format!(
             "INSERT INTO {table} (key_id, {period}, requests) VALUES {} \
              ON CONFLICT (key_id, {period}) DO UPDATE SET requests = {table}.requests + excluded.requests",
-            placeholders(chunk.len(), 3)
+            placeholders(backend, chunk.len(), 3)
         );
         let mut query = sqlx::query(&sql);
         for (key_id, when, n) in chunk {
@@ -185,6 +194,7 @@ async fn write(db: &Db, events: &[UsageEvent], log_rows_per_key: usize) -> Resul
             .entry((&event.key_id, event.at.div_euclid(HOUR_MS)))
             .or_insert(0) += 1;
     }
+    let backend = db.backend;
     let mut in_order: Vec<(&str, i64)> = last_used.iter().map(|(k, at)| (*k, *at)).collect();
     in_order.sort_unstable();
 
@@ -199,7 +209,7 @@ async fn write(db: &Db, events: &[UsageEvent], log_rows_per_key: usize) -> Resul
              WHEN api_keys.last_used_at IS NULL OR api_keys.last_used_at < v.column2 THEN v.column2 \
              ELSE api_keys.last_used_at END \
              FROM (VALUES {}) AS v WHERE api_keys.id = v.column1",
-            placeholders(chunk.len(), 2)
+            placeholders(backend, chunk.len(), 2)
         );
         let mut query = sqlx::query(&sql);
         for (key_id, at) in chunk {
@@ -212,7 +222,7 @@ async fn write(db: &Db, events: &[UsageEvent], log_rows_per_key: usize) -> Resul
     for chunk in in_order.chunks(500) {
         let sql = format!(
             "SELECT id FROM api_keys WHERE id IN {}",
-            placeholders(1, chunk.len())
+            placeholders(backend, 1, chunk.len())
         );
         let mut query = sqlx::query(&sql);
         for (id, _) in chunk {
@@ -223,6 +233,7 @@ async fn write(db: &Db, events: &[UsageEvent], log_rows_per_key: usize) -> Resul
         }
     }
     add_counts(
+        backend,
         &mut tx,
         "key_usage_daily",
         "day",
@@ -230,6 +241,7 @@ async fn write(db: &Db, events: &[UsageEvent], log_rows_per_key: usize) -> Resul
     )
     .await?;
     add_counts(
+        backend,
         &mut tx,
         "key_usage_hourly",
         "hour",
@@ -250,6 +262,11 @@ async fn write(db: &Db, events: &[UsageEvent], log_rows_per_key: usize) -> Resul
         })
         .collect();
     rows.reverse();
+    // Grouped by key (a stable sort keeps each key's requests in order), so that
+    // consecutive inserts land on the same pages of the (key_id, at) index instead
+    // of one random page each: a flush of 50,000 rows across 10,000 keys went from
+    // 2.5 s to a fraction of that.
+    rows.sort_by(|a, b| a.key_id.cmp(&b.key_id));
     if rows.len() < events.len() {
         tracing::debug!(
             skipped = events.len() - rows.len(),
@@ -258,18 +275,16 @@ async fn write(db: &Db, events: &[UsageEvent], log_rows_per_key: usize) -> Resul
     }
     for chunk in rows.chunks(LOG_ROWS_PER_INSERT) {
         let sql = format!(
-            "INSERT INTO key_requests (id, key_id, at, method, path, status, client_addr, user_agent) VALUES {}",
-            placeholders(chunk.len(), 8)
+            "INSERT INTO key_requests (key_id, at, seq, method, path, status, client_addr, user_agent) VALUES {}",
+            placeholders(backend, chunk.len(), 8)
         );
         let mut query = sqlx::query(&sql);
         for event in chunk {
-            // Sortable: time, then this process's sequence; the random tail keeps processes apart.
             let seq = LOG_SEQUENCE.fetch_add(1, Ordering::Relaxed);
-            let id = format!("req_{:013}{seq:012}{}", event.at.max(0), process_tag()?);
             query = query
-                .bind(id)
                 .bind(&event.key_id)
                 .bind(event.at)
+                .bind(seq)
                 .bind(&event.method)
                 .bind(&event.path)
                 .bind(i64::from(event.status))
