@@ -51,6 +51,8 @@ export default defineConfig({
       LEPTOS_OUTPUT_NAME: "keyward",
       LEPTOS_ENV: "PROD",
       RUST_LOG: "keyward=info,warn",
+      // Every test signs up a fresh user from 127.0.0.1.
+      KEYWARD_SIGN_UPS_PER_HOUR: "10000",
     },
   },
 });

@@ -12,6 +12,7 @@ on_both_databases!(
     wrong_password_and_unknown_email_answer_alike,
     repeated_failures_are_throttled_per_email,
     repeated_failures_are_throttled_per_client,
+    sign_ups_are_throttled_per_client,
     sessions_expire,
     sign_out_deletes_the_session,
     cross_site_posts_are_refused,
@@ -221,6 +222,42 @@ async fn repeated_failures_are_throttled_per_client(app: TestApp) {
         )
         .await;
     assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+async fn sign_ups_are_throttled_per_client(app: TestApp) {
+    let limit = app.state.config.sign_ups_per_hour;
+    for _ in 0..limit {
+        app.sign_up().await;
+    }
+    let refused = app
+        .call(
+            "/api/sign_up",
+            &[("email", "one-more@example.com"), ("password", PASSWORD)],
+            None,
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        refused.body
+    );
+    assert!(refused.header("retry-after").is_some());
+    assert!(refused.session_cookie().is_none());
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users").await,
+        i64::from(limit)
+    );
+
+    app.state.clock.advance_secs(3_601);
+    let later = app
+        .call(
+            "/api/sign_up",
+            &[("email", "one-more@example.com"), ("password", PASSWORD)],
+            None,
+        )
+        .await;
+    assert_eq!(later.status, StatusCode::OK, "{}", later.body);
 }
 
 async fn sessions_expire(app: TestApp) {

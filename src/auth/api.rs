@@ -16,7 +16,8 @@ pub async fn sign_up(
 ) -> Result<String, AppError> {
     let caller = Caller::from_context()?;
     let result = async {
-        let user = super::server::register(&caller.state, &email, &password).await?;
+        let user =
+            super::server::register(&caller.state, &email, &password, &caller.client_addr).await?;
         super::server::start_session(&caller, &user.id).await?;
         Ok(super::safe_next(next.as_deref()))
     }

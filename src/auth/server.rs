@@ -70,7 +70,19 @@ async fn decoy_hash() -> Result<String, AppError> {
     Ok(DECOY.get_or_init(|| hash).clone())
 }
 
-pub async fn register(state: &AppState, email: &str, password: &str) -> Result<User, AppError> {
+/// Creates an account. One client address may create `sign_ups_per_hour` of them.
+pub async fn register(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    client_addr: &str,
+) -> Result<User, AppError> {
+    if let Some(retry_after_secs) = state
+        .sign_ups_by_client
+        .retry_after(client_addr, state.now_ms())
+    {
+        return Err(AppError::TooManyAttempts { retry_after_secs });
+    }
     let mut errors = Vec::new();
     let email = normalize_email(email).map_err(|e| errors.push(e)).ok();
     if let Err(e) = check_new_password(password) {
@@ -104,6 +116,7 @@ pub async fn register(state: &AppState, email: &str, password: &str) -> Result<U
     .await;
     match inserted {
         Ok(_) => {
+            state.sign_ups_by_client.record(client_addr, state.now_ms());
             tracing::info!(user_id = %user.id, "account created");
             Ok(user)
         }
@@ -160,8 +173,8 @@ pub async fn authenticate(
 
     // Count the attempt before the slow check, so parallel guesses cannot all slip
     // under the limit; a correct password takes it back.
-    state.sign_in_by_email.record_failure(&email, now);
-    state.sign_in_by_client.record_failure(client_addr, now);
+    state.sign_in_by_email.record(&email, now);
+    state.sign_in_by_client.record(client_addr, now);
 
     let row =
         sqlx::query("SELECT id, email, created_at, password_hash FROM users WHERE email = $1")

@@ -23,6 +23,8 @@ pub struct Config {
     pub session_ttl_secs: i64,
     pub sign_in_max_failures: u32,
     pub sign_in_window_secs: i64,
+    /// Accounts one client address may create per hour.
+    pub sign_ups_per_hour: u32,
     pub request_log_days: i64,
     /// Request-log rows kept per key per second; counts stay exact beyond it.
     pub request_log_per_key_per_sec: usize,
@@ -44,6 +46,7 @@ impl Default for Config {
             session_ttl_secs: 14 * 24 * 3600,
             sign_in_max_failures: 5,
             sign_in_window_secs: 15 * 60,
+            sign_ups_per_hour: 20,
             request_log_days: 30,
             request_log_per_key_per_sec: 1_000,
             rate_limit_per_sec: 50,
@@ -104,6 +107,12 @@ impl Config {
                 defaults.sign_in_max_failures,
             )?,
             sign_in_window_secs: defaults.sign_in_window_secs,
+            sign_ups_per_hour: parse(
+                "KEYWARD_SIGN_UPS_PER_HOUR",
+                var("KEYWARD_SIGN_UPS_PER_HOUR"),
+                defaults.sign_ups_per_hour,
+            )?
+            .max(1),
             request_log_days: parse(
                 "KEYWARD_REQUEST_LOG_DAYS",
                 var("KEYWARD_REQUEST_LOG_DAYS"),

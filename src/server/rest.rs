@@ -281,7 +281,7 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
         Ok(key) => key,
         Err(refusal) => {
             if !matches!(refusal, Refusal::Missing | Refusal::Unavailable) {
-                state.api_auth_failures.record_failure(&client, now);
+                state.api_auth_failures.record(&client, now);
             }
             return ApiError::unauthorized(refusal).into_response();
         }
@@ -540,7 +540,7 @@ async fn verify_key(
     let matches = sha2::Sha256::digest(presented.as_bytes())
         .ct_eq(&sha2::Sha256::digest(expected.as_bytes()));
     if !bool::from(matches) {
-        state.api_auth_failures.record_failure(&client, now);
+        state.api_auth_failures.record(&client, now);
         let mut error = ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_service_token",

@@ -41,6 +41,8 @@ pub struct SharedState {
     pub sign_in_by_email: Arc<FailureThrottle>,
     /// Failed sign-ins per client address.
     pub sign_in_by_client: Arc<FailureThrottle>,
+    /// Accounts created per client address: each costs an argon2 hash and a row.
+    pub sign_ups_by_client: FailureThrottle,
     /// Failed API key authentications per client address.
     pub api_auth_failures: Arc<FailureThrottle>,
     /// Requests per API key (GCRA).
@@ -63,6 +65,7 @@ impl AppState {
             sign_in_by_email: Arc::new(FailureThrottle::new(max, window)),
             // One address may serve a whole office; allow it more room than one email.
             sign_in_by_client: Arc::new(FailureThrottle::new(max.saturating_mul(4), window)),
+            sign_ups_by_client: FailureThrottle::new(config.sign_ups_per_hour, 3600),
             api_auth_failures: Arc::new(FailureThrottle::new(config.auth_failures_per_min, 60)),
             key_rate_limit: Arc::new(RateLimiter::keyed(
                 Quota::per_second(per_sec).allow_burst(burst),

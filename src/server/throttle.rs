@@ -1,5 +1,6 @@
-//! Counts failures per subject (an email, a client address) in a sliding window.
-//! Successful attempts cost nothing; only failures fill the window.
+//! Counts events per subject (an email, a client address) in a sliding window:
+//! failed sign-ins, failed key authentications, accounts created.
+//! Only recorded events fill the window; a check alone costs nothing.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -38,7 +39,7 @@ impl FailureThrottle {
         Some(((wait_ms + 999) / 1000).max(1) as u64)
     }
 
-    pub fn record_failure(&self, subject: &str, now_ms: i64) {
+    pub fn record(&self, subject: &str, now_ms: i64) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         // Keep memory bounded when many subjects fail once and never return.
         if map.len() > 100_000 {
@@ -77,7 +78,7 @@ mod tests {
         let throttle = FailureThrottle::new(3, 60);
         for t in 0..3 {
             assert_eq!(throttle.retry_after("a", t * 1000), None);
-            throttle.record_failure("a", t * 1000);
+            throttle.record("a", t * 1000);
         }
         assert_eq!(throttle.retry_after("a", 3_000), Some(57));
         assert_eq!(throttle.retry_after("b", 3_000), None);
