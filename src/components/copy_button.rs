@@ -26,12 +26,18 @@ pub fn CopyButton(
     #[prop(optional)]
     text: &'static str,
     #[prop(default = "icon-button")] class: &'static str,
+    /// Runs when the person copies (the clipboard write itself is asynchronous).
+    #[prop(optional)]
+    on_copy: Option<Callback<()>>,
 ) -> impl IntoView {
     let copied = RwSignal::new(false);
     let on_click = move |ev: leptos::ev::MouseEvent| {
         ev.stop_propagation();
         write_clipboard(value.get_untracked());
         copied.set(true);
+        if let Some(on_copy) = on_copy {
+            on_copy.run(());
+        }
         #[cfg(feature = "hydrate")]
         gloo_timers::callback::Timeout::new(2_000, move || {
             copied.try_set(false);

@@ -14,6 +14,11 @@ pub fn Modal(
     /// Id of the element that names the dialog.
     labelled_by: &'static str,
     #[prop(optional)] described_by: &'static str,
+    /// Asked when Escape would close the dialog; answering false keeps it open.
+    /// Browsers let a page refuse only once per user action, so a second Escape
+    /// always closes.
+    #[prop(optional)]
+    on_escape: Option<Callback<(), bool>>,
     children: ChildrenFn,
 ) -> impl IntoView {
     let dialog = NodeRef::<html::Dialog>::new();
@@ -35,6 +40,11 @@ pub fn Modal(
             on:keydown=move |ev| {
                 if let Some(dialog) = dialog.get() {
                     keep_focus_inside(&dialog, &ev);
+                }
+            }
+            on:cancel=move |ev: leptos::ev::Event| {
+                if on_escape.is_some_and(|allow| !allow.run(())) {
+                    ev.prevent_default();
                 }
             }
             on:close=move |_| {

@@ -203,10 +203,35 @@ fn CreateKeyForm(
 pub fn RevealKeyDialog() -> impl IntoView {
     let ui = use_keys_ui();
     let open = Signal::derive(move || ui.revealed.with(Option::is_some));
+    // Whether the value was copied (button or keyboard), and whether an Escape
+    // already warned that it was not: the first Escape before copying keeps the
+    // dialog open, because closing it loses the only copy of the key.
+    let copied = RwSignal::new(false);
+    let warned = RwSignal::new(false);
     // Closing drops the value from the page's state, and with it from the DOM.
-    let on_close = Callback::new(move |_| ui.revealed.set(None));
+    let close = move || {
+        copied.set(false);
+        warned.set(false);
+        ui.revealed.set(None);
+    };
+    let on_close = Callback::new(move |_| close());
+    // A new value (a create or regenerate answering while one is showing) starts uncopied.
+    Effect::new(move |_| {
+        ui.revealed.track();
+        copied.set(false);
+        warned.set(false);
+    });
+    let on_escape = Callback::new(move |_| {
+        if copied.get_untracked() || warned.get_untracked() {
+            true
+        } else {
+            warned.set(true);
+            false
+        }
+    });
+    let on_copy = Callback::new(move |_| copied.set(true));
     view! {
-        <Modal open on_close labelled_by="reveal-key-title" described_by="reveal-key-warning">
+        <Modal open on_close on_escape labelled_by="reveal-key-title" described_by="reveal-key-warning">
             {move || ui.revealed.get().map(|revealed| {
                 let secret = revealed.key.secret.clone();
                 let name = revealed.key.key.name.clone();
@@ -233,6 +258,7 @@ pub fn RevealKeyDialog() -> impl IntoView {
                                 value=secret.clone()
                                 spellcheck="false"
                                 autocomplete="off"
+                                on:copy=move |_| copied.set(true)
                                 on:focus=move |ev| {
                                     use leptos::wasm_bindgen::JsCast;
                                     if let Some(input) = ev.target().and_then(|t| t.dyn_into::<leptos::web_sys::HtmlInputElement>().ok()) {
@@ -240,12 +266,17 @@ pub fn RevealKeyDialog() -> impl IntoView {
                                     }
                                 }
                             />
-                            <CopyButton value=secret label="Copy key value" text="Copy" class="button" />
+                            <CopyButton value=secret label="Copy key value" text="Copy" class="button" on_copy />
                         </div>
+                        <Show when=move || warned.get() && !copied.get()>
+                            <p class="field-error" role="alert">
+                                "You have not copied this key yet. Copy it first, or press Escape again to close without it."
+                            </p>
+                        </Show>
                         {old_value.map(|m| view! { <p class="muted">{m}</p> })}
                     </div>
                     <div class="dialog-footer">
-                        <button type="button" class="button button-primary" on:click=move |_| ui.revealed.set(None)>"Done"</button>
+                        <button type="button" class="button button-primary" on:click=move |_| close()>"Done"</button>
                     </div>
                 }
             })}
