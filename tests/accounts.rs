@@ -226,6 +226,15 @@ async fn repeated_failures_are_throttled_per_client(app: TestApp) {
 
 async fn sign_ups_are_throttled_per_client(app: TestApp) {
     let limit = app.state.config.sign_ups_per_hour;
+    // A sign-up that creates nothing does not count.
+    let bad = app
+        .call(
+            "/api/sign_up",
+            &[("email", "short@example.com"), ("password", "short")],
+            None,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     for _ in 0..limit {
         app.sign_up().await;
     }

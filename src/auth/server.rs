@@ -77,12 +77,22 @@ pub async fn register(
     password: &str,
     client_addr: &str,
 ) -> Result<User, AppError> {
-    if let Some(retry_after_secs) = state
-        .sign_ups_by_client
-        .retry_after(client_addr, state.now_ms())
-    {
+    let now = state.now_ms();
+    if let Some(retry_after_secs) = state.sign_ups_by_client.retry_after(client_addr, now) {
+        tracing::warn!(client = %client_addr, "sign-up throttled");
         return Err(AppError::TooManyAttempts { retry_after_secs });
     }
+    // Counted before the slow hash, so parallel sign-ups cannot all slip under the
+    // limit; a sign-up that creates nothing takes its count back.
+    state.sign_ups_by_client.record(client_addr, now);
+    let created = create_account(state, email, password).await;
+    if created.is_err() {
+        state.sign_ups_by_client.forgive(client_addr, now);
+    }
+    created
+}
+
+async fn create_account(state: &AppState, email: &str, password: &str) -> Result<User, AppError> {
     let mut errors = Vec::new();
     let email = normalize_email(email).map_err(|e| errors.push(e)).ok();
     if let Err(e) = check_new_password(password) {
@@ -116,7 +126,6 @@ pub async fn register(
     .await;
     match inserted {
         Ok(_) => {
-            state.sign_ups_by_client.record(client_addr, state.now_ms());
             tracing::info!(user_id = %user.id, "account created");
             Ok(user)
         }

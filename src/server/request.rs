@@ -65,15 +65,17 @@ pub fn status_of(error: &AppError) -> StatusCode {
     }
 }
 
-/// The client's address: the connection's peer, or with `trust_proxy` the first
-/// address the proxy recorded in `X-Forwarded-For`.
+/// The client's address: the connection's peer, or with `trust_proxy` the address
+/// the proxy appended to `X-Forwarded-For`. That is the last entry: the ones before
+/// it are whatever the client sent, so trusting them would let anyone pick a fresh
+/// address for each request and walk past every per-address throttle.
 pub fn client_addr(parts: &Parts, trust_proxy: bool) -> String {
     if trust_proxy {
         let forwarded = parts
             .headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.rsplit(',').next())
             .map(str::trim)
             .and_then(|v| v.parse::<std::net::IpAddr>().ok());
         if let Some(ip) = forwarded {
@@ -85,4 +87,35 @@ pub fn client_addr(parts: &Parts, trust_proxy: bool) -> String {
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip().to_string())
         .unwrap_or_else(|| "unknown".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Request;
+
+    fn parts(forwarded_for: &str) -> Parts {
+        let mut parts = Request::builder()
+            .header("x-forwarded-for", forwarded_for)
+            .body(())
+            .expect("request")
+            .into_parts()
+            .0;
+        parts
+            .extensions
+            .insert(ConnectInfo(SocketAddr::from(([10, 0, 0, 9], 443))));
+        parts
+    }
+
+    #[test]
+    fn behind_a_proxy_the_address_it_appended_counts() {
+        // The first entry is whatever the client claimed; the proxy appended the last.
+        let parts = parts("203.0.113.7, 198.51.100.2");
+        assert_eq!(client_addr(&parts, true), "198.51.100.2");
+        assert_eq!(client_addr(&parts, false), "10.0.0.9");
+        assert_eq!(
+            client_addr(&super::tests::parts("not an ip"), true),
+            "10.0.0.9"
+        );
+    }
 }
