@@ -55,11 +55,12 @@ impl Db {
                         conn.execute("PRAGMA busy_timeout = 5000").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
-                        // 64 MiB of page cache (allocated as used; SQLite's default is 2 MiB).
+                        // 16 MiB of page cache per connection (allocated as used; SQLite's
+                        // default is 2 MiB), so at most 128 MiB for the pool of 8.
                         // A usage flush touching thousands of keys dirties a page per key
                         // in each usage table; with too small a cache SQLite spills them to
                         // the WAL mid-transaction and reads them back.
-                        conn.execute("PRAGMA cache_size = -65536").await?;
+                        conn.execute("PRAGMA cache_size = -16384").await?;
                     }
                     Ok(())
                 })
