@@ -8,7 +8,7 @@ use crate::keys::{
     verify::{self, Refusal, VerifiedKey},
     DailyCount, Expiry, KeyDetails, KeySummary, RequestLogEntry, RevealedKey, UsageStats,
 };
-use crate::usage::recorder::UsageEvent;
+use crate::usage::recorder::LoggedRequest;
 use axum::{
     body::Bytes,
     extract::{OriginalUri, Path, Request, State},
@@ -287,23 +287,15 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
         }
     };
 
-    let method = request.method().to_string();
-    // The full path: inside the nested router `uri()` has lost the `/api/v1` prefix.
-    let path: String = request
+    // Kept by reference count only; copied into the log only if the key is under its
+    // log cap (see `UsageRecorder::record`). Inside the nested router `uri()` has lost
+    // the `/api/v1` prefix, so the path comes from `OriginalUri`.
+    let method = request.method().clone();
+    let uri = request
         .extensions()
         .get::<OriginalUri>()
-        .map_or(request.uri().path(), |uri| uri.0.path())
-        .chars()
-        .take(256)
-        .collect();
-    let user_agent: String = request
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .chars()
-        .take(256)
-        .collect();
+        .map_or_else(|| request.uri().clone(), |original| original.0.clone());
+    let user_agent = request.headers().get(header::USER_AGENT).cloned();
     let response = match state.key_rate_limit.check_key(&key.key_id) {
         Ok(()) => {
             request.extensions_mut().insert(ApiCaller {
@@ -321,14 +313,20 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
             .into_response()
         }
     };
-    state.usage.record(UsageEvent {
-        key_id: key.key_id.clone(),
+    let status = response.status().as_u16();
+    state.usage.record(&key.key_id, now, || LoggedRequest {
         at: now,
         method,
-        path,
-        status: response.status().as_u16(),
+        path: uri.path().chars().take(256).collect(),
+        status,
         client_addr: client,
-        user_agent,
+        user_agent: user_agent
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .chars()
+            .take(256)
+            .collect(),
     });
     response
 }

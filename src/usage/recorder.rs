@@ -1,24 +1,26 @@
-//! The in-memory usage buffer and its flusher.
+//! The in-memory usage batch and its flusher.
 //!
-//! `record` only pushes onto a mutex-guarded list. A background task flushes it at
-//! least every second (and once more on shutdown) in one transaction, deriving the
-//! last-used times and per-day counters from the entries as it writes them.
+//! `record` adds one request to its key's tally under a short lock: the last-used
+//! time, a count per hour, and (up to a cap per key per batch) a request-log entry.
+//! A background task flushes the batch at least every second (and once more on
+//! shutdown) in one transaction. Counts are exact; only the log is capped, and a
+//! request past the cap costs no allocation at all.
 
 use crate::error::AppError;
 use crate::server::db::{Backend, Db};
 use crate::time_fmt::{DAY_MS, HOUR_MS};
+use axum::http::Method;
 use sqlx::Row;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
 
-/// One authenticated request, as the request log keeps it. Never holds the key.
+/// One request as the request log keeps it. Never holds the key.
 #[derive(Clone, Debug)]
-pub struct UsageEvent {
-    pub key_id: String,
+pub struct LoggedRequest {
     pub at: i64,
-    pub method: String,
+    pub method: Method,
     pub path: String,
     pub status: u16,
     pub client_addr: String,
@@ -28,16 +30,64 @@ pub struct UsageEvent {
 /// Orders one key's requests within a millisecond (the log's `seq` column).
 static LOG_SEQUENCE: AtomicI64 = AtomicI64::new(0);
 
-const MAX_BUFFERED: usize = 1_000_000;
+/// Log entries held across all keys, so a database outage cannot exhaust memory;
+/// beyond it requests are still counted, only not logged.
+const MAX_LOGGED: usize = 1_000_000;
 /// Rows per multi-row INSERT: 8 columns each, well under both databases' parameter limits.
 const LOG_ROWS_PER_INSERT: usize = 250;
 
+/// What one key did since the last flush.
+#[derive(Debug, Default)]
+struct KeyTally {
+    last_used_at: i64,
+    /// Requests per Unix hour: one entry unless the batch spans an hour boundary.
+    per_hour: Vec<(i64, i64)>,
+    /// The first requests of the batch, oldest first, up to the per-key cap.
+    log: Vec<LoggedRequest>,
+}
+
+impl KeyTally {
+    fn count(&mut self, hour: i64, requests: i64) {
+        match self.per_hour.iter_mut().find(|(h, _)| *h == hour) {
+            Some((_, n)) => *n += requests,
+            None => self.per_hour.push((hour, requests)),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Batch {
+    keys: HashMap<String, KeyTally>,
+    requests: u64,
+    logged: usize,
+}
+
+impl Batch {
+    /// Folds a newer batch into this one (after a failed flush), keeping the caps.
+    fn absorb(&mut self, newer: Batch, log_rows_per_key: usize) {
+        self.requests += newer.requests;
+        for (key_id, tally) in newer.keys {
+            let mine = self.keys.entry(key_id).or_default();
+            mine.last_used_at = mine.last_used_at.max(tally.last_used_at);
+            for (hour, n) in tally.per_hour {
+                mine.count(hour, n);
+            }
+            let room = log_rows_per_key
+                .saturating_sub(mine.log.len())
+                .min(MAX_LOGGED.saturating_sub(self.logged));
+            let kept = tally.log.len().min(room);
+            mine.log.extend(tally.log.into_iter().take(kept));
+            self.logged += kept;
+        }
+    }
+}
+
 pub struct UsageRecorder {
-    buffer: Mutex<Vec<UsageEvent>>,
+    batch: Mutex<Batch>,
     /// One flush at a time, so the shutdown flush waits for one already under way.
     flushing: tokio::sync::Mutex<()>,
-    /// Request-log rows kept per key per flush (the newest). Counters and last-used
-    /// times always count every request; only the log is capped.
+    /// Request-log entries kept per key per batch (about a second). Counters and
+    /// last-used times always count every request; only the log is capped.
     log_rows_per_key: usize,
 }
 
@@ -50,50 +100,54 @@ impl Default for UsageRecorder {
 impl UsageRecorder {
     pub fn new(log_rows_per_key: usize) -> Self {
         Self {
-            buffer: Mutex::new(Vec::new()),
+            batch: Mutex::new(Batch::default()),
             flushing: tokio::sync::Mutex::new(()),
             log_rows_per_key: log_rows_per_key.max(1),
         }
     }
 
-    pub fn record(&self, event: UsageEvent) {
-        self.buffer
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(event);
+    /// Counts one request of `key_id` at `at` (Unix ms). `entry` builds its log
+    /// entry and is called only while the key is under its log cap.
+    pub fn record(&self, key_id: &str, at: i64, entry: impl FnOnce() -> LoggedRequest) {
+        let mut batch = self.batch.lock().unwrap_or_else(|p| p.into_inner());
+        let batch = &mut *batch;
+        batch.requests += 1;
+        if !batch.keys.contains_key(key_id) {
+            batch.keys.insert(key_id.to_owned(), KeyTally::default());
+        }
+        let Some(tally) = batch.keys.get_mut(key_id) else {
+            return;
+        };
+        tally.last_used_at = tally.last_used_at.max(at);
+        tally.count(at.div_euclid(HOUR_MS), 1);
+        if tally.log.len() < self.log_rows_per_key && batch.logged < MAX_LOGGED {
+            tally.log.push(entry());
+            batch.logged += 1;
+        }
     }
 
-    /// Writes everything buffered. On failure the entries go back into the buffer.
+    /// Writes everything recorded. On failure the batch is kept for the next flush.
     pub async fn flush(&self, db: &Db) -> Result<(), AppError> {
         let _one_at_a_time = self.flushing.lock().await;
-        let taken = std::mem::take(&mut *self.buffer.lock().unwrap_or_else(|p| p.into_inner()));
-        if taken.is_empty() {
+        let taken = std::mem::take(&mut *self.batch.lock().unwrap_or_else(|p| p.into_inner()));
+        if taken.requests == 0 {
             return Ok(());
         }
         let started = std::time::Instant::now();
-        match write(db, &taken, self.log_rows_per_key).await {
-            Ok(keys) => {
+        match write(db, &taken).await {
+            Ok(()) => {
                 tracing::debug!(
-                    requests = taken.len(),
-                    keys,
+                    requests = taken.requests,
+                    keys = taken.keys.len(),
                     millis = started.elapsed().as_millis() as u64,
                     "usage flushed"
                 );
                 Ok(())
             }
             Err(error) => {
-                let mut buffer = self.buffer.lock().unwrap_or_else(|p| p.into_inner());
-                let newer = std::mem::replace(&mut *buffer, taken);
-                buffer.extend(newer);
-                // A database outage must not eat all memory: keep the newest entries.
-                if buffer.len() > MAX_BUFFERED {
-                    let excess = buffer.len() - MAX_BUFFERED;
-                    buffer.drain(..excess);
-                    tracing::warn!(
-                        dropped = excess,
-                        "usage buffer full; oldest requests dropped"
-                    );
-                }
+                let mut batch = self.batch.lock().unwrap_or_else(|p| p.into_inner());
+                let newer = std::mem::replace(&mut *batch, taken);
+                batch.absorb(newer, self.log_rows_per_key);
                 Err(error)
             }
         }
@@ -142,20 +196,6 @@ fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
     sql
 }
 
-/// The counts of keys that still exist, in a stable order.
-fn live_counts<'a>(
-    map: &HashMap<(&'a str, i64), i64>,
-    live: &HashSet<String>,
-) -> Vec<(&'a str, i64, i64)> {
-    let mut counts: Vec<_> = map
-        .iter()
-        .filter(|((k, _), _)| live.contains(*k))
-        .map(|((k, when), n)| (*k, *when, *n))
-        .collect();
-    counts.sort_unstable();
-    counts
-}
-
 /// Adds per-period counts with multi-row upserts (each key/period appears once).
 async fn add_counts(
     backend: Backend,
@@ -179,24 +219,14 @@ async fn add_counts(
     Ok(())
 }
 
-/// Writes one batch in one transaction; answers how many keys it touched.
-async fn write(db: &Db, events: &[UsageEvent], log_rows_per_key: usize) -> Result<usize, AppError> {
-    let mut last_used: HashMap<&str, i64> = HashMap::new();
-    let mut daily: HashMap<(&str, i64), i64> = HashMap::new();
-    let mut hourly: HashMap<(&str, i64), i64> = HashMap::new();
-    for event in events {
-        let at = last_used.entry(&event.key_id).or_insert(event.at);
-        *at = (*at).max(event.at);
-        *daily
-            .entry((&event.key_id, event.at.div_euclid(DAY_MS)))
-            .or_insert(0) += 1;
-        *hourly
-            .entry((&event.key_id, event.at.div_euclid(HOUR_MS)))
-            .or_insert(0) += 1;
-    }
+/// Writes one batch in one transaction.
+async fn write(db: &Db, batch: &Batch) -> Result<(), AppError> {
     let backend = db.backend;
-    let mut in_order: Vec<(&str, i64)> = last_used.iter().map(|(k, at)| (*k, *at)).collect();
-    in_order.sort_unstable();
+    // Key order throughout: rows are locked in one order by every flush, and the log's
+    // (key_id, at) index is written page by page instead of at random.
+    let mut in_order: Vec<(&str, &KeyTally)> =
+        batch.keys.iter().map(|(k, t)| (k.as_str(), t)).collect();
+    in_order.sort_unstable_by_key(|(k, _)| *k);
 
     let mut tx = db.pool.begin().await?;
     // Writes first: on SQLite a transaction that reads before it writes cannot wait for
@@ -212,8 +242,8 @@ async fn write(db: &Db, events: &[UsageEvent], log_rows_per_key: usize) -> Resul
             placeholders(backend, chunk.len(), 2)
         );
         let mut query = sqlx::query(&sql);
-        for (key_id, at) in chunk {
-            query = query.bind(*key_id).bind(*at);
+        for (key_id, tally) in chunk {
+            query = query.bind(*key_id).bind(tally.last_used_at);
         }
         query.execute(&mut *tx).await?;
     }
@@ -225,74 +255,126 @@ async fn write(db: &Db, events: &[UsageEvent], log_rows_per_key: usize) -> Resul
             placeholders(backend, 1, chunk.len())
         );
         let mut query = sqlx::query(&sql);
-        for (id, _) in chunk {
-            query = query.bind(*id);
+        for (key_id, _) in chunk {
+            query = query.bind(*key_id);
         }
         for row in query.fetch_all(&mut *tx).await? {
             live.insert(row.try_get::<String, _>(0)?);
         }
     }
-    add_counts(
-        backend,
-        &mut tx,
-        "key_usage_daily",
-        "day",
-        &live_counts(&daily, &live),
-    )
-    .await?;
-    add_counts(
-        backend,
-        &mut tx,
-        "key_usage_hourly",
-        "hour",
-        &live_counts(&hourly, &live),
-    )
-    .await?;
-
-    // The newest entries of each key, up to the cap, oldest first.
-    let mut kept: HashMap<&str, usize> = HashMap::new();
-    let mut rows: Vec<&UsageEvent> = events
-        .iter()
-        .rev()
-        .filter(|e| live.contains(&e.key_id))
-        .filter(|e| {
-            let n = kept.entry(e.key_id.as_str()).or_insert(0);
-            *n += 1;
-            *n <= log_rows_per_key
-        })
+    let in_order: Vec<(&str, &KeyTally)> = in_order
+        .into_iter()
+        .filter(|(k, _)| live.contains(*k))
         .collect();
-    rows.reverse();
-    // Grouped by key (a stable sort keeps each key's requests in order), so that
-    // consecutive inserts land on the same pages of the (key_id, at) index instead
-    // of one random page each: a flush of 50,000 rows across 10,000 keys went from
-    // 2.5 s to a fraction of that.
-    rows.sort_by(|a, b| a.key_id.cmp(&b.key_id));
-    if rows.len() < events.len() {
-        tracing::debug!(
-            skipped = events.len() - rows.len(),
-            "request log capped for busy keys"
-        );
+
+    let mut hourly: Vec<(&str, i64, i64)> = Vec::new();
+    let mut daily: Vec<(&str, i64, i64)> = Vec::new();
+    for (key_id, tally) in &in_order {
+        let mut per_hour = tally.per_hour.clone();
+        per_hour.sort_unstable();
+        for (hour, n) in per_hour {
+            hourly.push((key_id, hour, n));
+            // Hours and days both count from the Unix epoch in UTC.
+            let day = hour.div_euclid(24);
+            match daily.last_mut() {
+                Some((k, d, total)) if k == key_id && *d == day => *total += n,
+                _ => daily.push((key_id, day, n)),
+            }
+        }
     }
+    add_counts(backend, &mut tx, "key_usage_daily", "day", &daily).await?;
+    add_counts(backend, &mut tx, "key_usage_hourly", "hour", &hourly).await?;
+
+    let rows: Vec<(&str, &LoggedRequest)> = in_order
+        .iter()
+        .flat_map(|(key_id, tally)| tally.log.iter().map(move |entry| (*key_id, entry)))
+        .collect();
     for chunk in rows.chunks(LOG_ROWS_PER_INSERT) {
         let sql = format!(
             "INSERT INTO key_requests (key_id, at, seq, method, path, status, client_addr, user_agent) VALUES {}",
             placeholders(backend, chunk.len(), 8)
         );
         let mut query = sqlx::query(&sql);
-        for event in chunk {
+        for (key_id, entry) in chunk {
             let seq = LOG_SEQUENCE.fetch_add(1, Ordering::Relaxed);
             query = query
-                .bind(&event.key_id)
-                .bind(event.at)
+                .bind(*key_id)
+                .bind(entry.at)
                 .bind(seq)
-                .bind(&event.method)
-                .bind(&event.path)
-                .bind(i64::from(event.status))
-                .bind(&event.client_addr)
-                .bind(&event.user_agent);
+                .bind(entry.method.as_str())
+                .bind(&entry.path)
+                .bind(i64::from(entry.status))
+                .bind(&entry.client_addr)
+                .bind(&entry.user_agent);
         }
         query.execute(&mut *tx).await?;
     }
     tx.commit().await?;
-    Ok(last_used.len())
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(at: i64) -> LoggedRequest {
+        LoggedRequest {
+            at,
+            method: Method::GET,
+            path: "/api/v1/me".into(),
+            status: 200,
+            client_addr: "127.0.0.1".into(),
+            user_agent: String::new(),
+        }
+    }
+
+    fn take(recorder: &UsageRecorder) -> Batch {
+        std::mem::take(&mut *recorder.batch.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    #[test]
+    fn counts_every_request_and_logs_only_up_to_the_cap() {
+        let recorder = UsageRecorder::new(2);
+        let mut built = 0;
+        // Five requests straddling the first hour boundary.
+        for at in HOUR_MS - 2..HOUR_MS + 3 {
+            recorder.record("kid_a", at, || {
+                built += 1;
+                entry(at)
+            });
+        }
+        recorder.record("kid_b", 7, || entry(7));
+        let batch = take(&recorder);
+        assert_eq!(batch.requests, 6);
+        assert_eq!(batch.logged, 3);
+        assert_eq!(built, 2, "no log entry is built past the cap");
+        let a = &batch.keys["kid_a"];
+        assert_eq!(a.per_hour, vec![(0, 2), (1, 3)]);
+        assert_eq!(a.last_used_at, HOUR_MS + 2);
+        let logged: Vec<i64> = a.log.iter().map(|e| e.at).collect();
+        assert_eq!(
+            logged,
+            vec![HOUR_MS - 2, HOUR_MS - 1],
+            "the first requests, in order"
+        );
+        assert_eq!(batch.keys["kid_b"].per_hour, vec![(0, 1)]);
+    }
+
+    #[test]
+    fn a_batch_kept_after_a_failed_flush_absorbs_the_next_within_the_caps() {
+        let recorder = UsageRecorder::new(2);
+        recorder.record("kid_a", 10, || entry(10));
+        let mut kept = take(&recorder);
+        recorder.record("kid_a", 20, || entry(20));
+        recorder.record("kid_a", HOUR_MS + 5, || entry(HOUR_MS + 5));
+        recorder.record("kid_c", 30, || entry(30));
+        kept.absorb(take(&recorder), 2);
+        assert_eq!(kept.requests, 4);
+        let a = &kept.keys["kid_a"];
+        assert_eq!(a.per_hour, vec![(0, 2), (1, 1)]);
+        assert_eq!(a.last_used_at, HOUR_MS + 5);
+        assert_eq!(a.log.iter().map(|e| e.at).collect::<Vec<_>>(), vec![10, 20]);
+        assert_eq!(kept.logged, 3);
+        assert_eq!(kept.keys["kid_c"].log.len(), 1);
+    }
 }
