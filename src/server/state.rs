@@ -64,9 +64,15 @@ impl AppState {
             db,
             sign_in_by_email: Arc::new(FailureThrottle::new(max, window)),
             // One address may serve a whole office; allow it more room than one email.
-            sign_in_by_client: Arc::new(FailureThrottle::new(max.saturating_mul(4), window)),
-            sign_ups_by_client: FailureThrottle::new(config.sign_ups_per_hour, 3600),
-            api_auth_failures: Arc::new(FailureThrottle::new(config.auth_failures_per_min, 60)),
+            sign_in_by_client: Arc::new(FailureThrottle::per_network(
+                max.saturating_mul(4),
+                window,
+            )),
+            sign_ups_by_client: FailureThrottle::per_network(config.sign_ups_per_hour, 3600),
+            api_auth_failures: Arc::new(FailureThrottle::per_network(
+                config.auth_failures_per_min,
+                60,
+            )),
             key_rate_limit: Arc::new(RateLimiter::keyed(
                 Quota::per_second(per_sec).allow_burst(burst),
             )),

@@ -2,13 +2,17 @@
 //! failed sign-ins, failed key authentications, accounts created.
 //! Only recorded events fill the window; a check alone costs nothing.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
 use std::sync::Mutex;
 
 #[derive(Debug)]
 pub struct FailureThrottle {
     max_failures: usize,
     window_ms: i64,
+    /// Subjects are client addresses, counted per network (see `network_of`).
+    by_network: bool,
     failures: Mutex<HashMap<String, VecDeque<i64>>>,
 }
 
@@ -17,12 +21,32 @@ impl FailureThrottle {
         Self {
             max_failures: max_failures.max(1) as usize,
             window_ms: window_secs.max(1) * 1000,
+            by_network: false,
             failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A throttle whose subjects are client addresses: an IPv6 address counts as its
+    /// /64, since one subscriber is usually handed a whole /64 and could otherwise
+    /// take a fresh address for every attempt.
+    pub fn per_network(max_failures: u32, window_secs: i64) -> Self {
+        Self {
+            by_network: true,
+            ..Self::new(max_failures, window_secs)
+        }
+    }
+
+    fn subject_key<'a>(&self, subject: &'a str) -> Cow<'a, str> {
+        if self.by_network {
+            network_of(subject)
+        } else {
+            Cow::Borrowed(subject)
         }
     }
 
     /// Seconds to wait if `subject` has used up its failures, else `None`.
     pub fn retry_after(&self, subject: &str, now_ms: i64) -> Option<u64> {
+        let subject = &*self.subject_key(subject);
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         let times = map.get_mut(subject)?;
         while times.front().is_some_and(|&t| t <= now_ms - self.window_ms) {
@@ -40,6 +64,7 @@ impl FailureThrottle {
     }
 
     pub fn record(&self, subject: &str, now_ms: i64) {
+        let subject = &*self.subject_key(subject);
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         // Keep memory bounded when many subjects fail once and never return.
         if map.len() > 100_000 {
@@ -55,6 +80,7 @@ impl FailureThrottle {
 
     /// Takes back one failure recorded at `at` (an attempt that turned out fine).
     pub fn forgive(&self, subject: &str, at: i64) {
+        let subject = &*self.subject_key(subject);
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(times) = map.get_mut(subject) {
             if let Some(i) = times.iter().rposition(|&t| t == at) {
@@ -64,14 +90,28 @@ impl FailureThrottle {
     }
 
     pub fn clear(&self, subject: &str) {
+        let subject = &*self.subject_key(subject);
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         map.remove(subject);
     }
 }
 
+/// The network a client address belongs to for throttling: an IPv6 address's /64
+/// (IPv4-mapped addresses count as IPv4); anything else as it is.
+pub fn network_of(client_addr: &str) -> Cow<'_, str> {
+    match client_addr.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            Cow::Owned(format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3]))
+        }
+        Ok(IpAddr::V6(v6)) => Cow::Owned(v6.to_canonical().to_string()),
+        _ => Cow::Borrowed(client_addr),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::FailureThrottle;
+    use super::{network_of, FailureThrottle};
 
     #[test]
     fn blocks_after_max_failures_until_window_passes() {
@@ -83,5 +123,25 @@ mod tests {
         assert_eq!(throttle.retry_after("a", 3_000), Some(57));
         assert_eq!(throttle.retry_after("b", 3_000), None);
         assert_eq!(throttle.retry_after("a", 60_001), None);
+    }
+
+    #[test]
+    fn an_ipv6_network_counts_as_one_client() {
+        assert_eq!(network_of("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(network_of("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(network_of("192.0.2.7"), "192.0.2.7");
+        assert_eq!(network_of("unknown"), "unknown");
+
+        let throttle = FailureThrottle::per_network(2, 60);
+        throttle.record("2001:db8:1:2::1", 0);
+        throttle.record("2001:db8:1:2::2", 0);
+        assert!(throttle.retry_after("2001:db8:1:2:ffff::9", 1).is_some());
+        assert_eq!(throttle.retry_after("2001:db8:1:3::1", 1), None);
+        throttle.forgive("2001:db8:1:2::7", 0);
+        assert_eq!(throttle.retry_after("2001:db8:1:2::1", 1), None);
+        // Plain throttles (per email) take subjects as they are.
+        let by_email = FailureThrottle::new(1, 60);
+        by_email.record("2001:db8:1:2::1", 0);
+        assert_eq!(by_email.retry_after("2001:db8:1:2::2", 1), None);
     }
 }
