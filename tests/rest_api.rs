@@ -37,6 +37,11 @@ async fn new_key(app: &TestApp, cookie: &str, name: &str, scopes: &[&str]) -> (S
     )
 }
 
+/// The status `GET /api/v1/me` answers with `key`.
+async fn me_status(app: &TestApp, key: &str) -> StatusCode {
+    api(app, "GET", "/api/v1/me", Some(key), None).await.status
+}
+
 async fn api(
     app: &TestApp,
     method: &str,
@@ -146,12 +151,7 @@ async fn every_refusal_is_401_with_a_reason_and_no_echo(app: TestApp) {
         Some(&cookie),
     )
     .await;
-    assert_eq!(
-        api(&app, "GET", "/api/v1/me", Some(&secret), None)
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(me_status(&app, &secret).await, StatusCode::OK);
 
     app.state.clock.advance_secs(91 * 86_400);
     let expired = api(&app, "GET", "/api/v1/me", Some(&secret), None).await;
@@ -227,12 +227,7 @@ async fn scopes_are_enforced_on_every_endpoint(app: TestApp) {
 async fn a_regenerated_value_stops_or_keeps_working_as_chosen(app: TestApp) {
     let (_, cookie) = app.sign_up().await;
     let (id, first) = new_key(&app, &cookie, "rotating", &["account:read"]).await;
-    assert_eq!(
-        api(&app, "GET", "/api/v1/me", Some(&first), None)
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(me_status(&app, &first).await, StatusCode::OK);
 
     // Immediately: the old value fails from the moment regeneration answers.
     let reply = app
@@ -248,12 +243,7 @@ async fn a_regenerated_value_stops_or_keeps_working_as_chosen(app: TestApp) {
         (old.status, old.json()["error"]["code"].clone()),
         (StatusCode::UNAUTHORIZED, json!("unknown_key"))
     );
-    assert_eq!(
-        api(&app, "GET", "/api/v1/me", Some(&second), None)
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(me_status(&app, &second).await, StatusCode::OK);
 
     // One hour of grace: both work, then only the new one.
     let reply = app
@@ -264,37 +254,17 @@ async fn a_regenerated_value_stops_or_keeps_working_as_chosen(app: TestApp) {
         )
         .await;
     let third = reply.json()["secret"].as_str().unwrap().to_string();
-    assert_eq!(
-        api(&app, "GET", "/api/v1/me", Some(&second), None)
-            .await
-            .status,
-        StatusCode::OK
-    );
-    assert_eq!(
-        api(&app, "GET", "/api/v1/me", Some(&third), None)
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(me_status(&app, &second).await, StatusCode::OK);
+    assert_eq!(me_status(&app, &third).await, StatusCode::OK);
     app.state.clock.advance_secs(3_599);
-    assert_eq!(
-        api(&app, "GET", "/api/v1/me", Some(&second), None)
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(me_status(&app, &second).await, StatusCode::OK);
     app.state.clock.advance_secs(2);
     let late = api(&app, "GET", "/api/v1/me", Some(&second), None).await;
     assert_eq!(
         (late.status, late.json()["error"]["code"].clone()),
         (StatusCode::UNAUTHORIZED, json!("replaced_key"))
     );
-    assert_eq!(
-        api(&app, "GET", "/api/v1/me", Some(&third), None)
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(me_status(&app, &third).await, StatusCode::OK);
 }
 
 async fn deleted_and_inactive_keys_fail_even_when_cached(app: TestApp) {
@@ -319,14 +289,8 @@ async fn deleted_and_inactive_keys_fail_even_when_cached(app: TestApp) {
     .await;
     app.call("/api/delete_key", &[("id", &b_id)], Some(&cookie))
         .await;
-    assert_eq!(
-        api(&app, "GET", "/api/v1/me", Some(&a), None).await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        api(&app, "GET", "/api/v1/me", Some(&b), None).await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(me_status(&app, &a).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(me_status(&app, &b).await, StatusCode::UNAUTHORIZED);
 }
 
 async fn usage_is_counted_exactly_and_never_logs_the_key(app: TestApp) {
@@ -334,12 +298,7 @@ async fn usage_is_counted_exactly_and_never_logs_the_key(app: TestApp) {
     let (id, secret) = new_key(&app, &cookie, "counted", &["account:read"]).await;
     let before = app.state.now_ms();
     for _ in 0..7 {
-        assert_eq!(
-            api(&app, "GET", "/api/v1/me", Some(&secret), None)
-                .await
-                .status,
-            StatusCode::OK
-        );
+        assert_eq!(me_status(&app, &secret).await, StatusCode::OK);
     }
     // Refused for scope still counts as a use.
     assert_eq!(
@@ -419,12 +378,7 @@ async fn keys_can_manage_keys_through_the_api(app: TestApp) {
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     let new_secret = created.json()["secret"].as_str().unwrap().to_string();
     let new_id = created.json()["key"]["id"].as_str().unwrap().to_string();
-    assert_eq!(
-        api(&app, "GET", "/api/v1/me", Some(&new_secret), None)
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(me_status(&app, &new_secret).await, StatusCode::OK);
 
     let listed = api(&app, "GET", "/api/v1/keys", Some(&admin), None).await;
     assert_eq!(listed.json().as_array().unwrap().len(), 2);
@@ -492,12 +446,7 @@ async fn keys_can_manage_keys_through_the_api(app: TestApp) {
     )
     .await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
-    assert_eq!(
-        api(&app, "GET", "/api/v1/me", Some(&new_secret), None)
-            .await
-            .status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(me_status(&app, &new_secret).await, StatusCode::UNAUTHORIZED);
     let events: Vec<String> = {
         use sqlx::Row;
         sqlx::query("SELECT actor FROM key_events WHERE event = 'deleted'")
@@ -710,12 +659,7 @@ async fn failed_authentications_are_throttled_per_client() {
     assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(blocked.header("retry-after").is_some());
     app.state.clock.advance_secs(61);
-    assert_eq!(
-        api(&app, "GET", "/api/v1/me", Some(&secret), None)
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(me_status(&app, &secret).await, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -724,12 +668,7 @@ async fn shutdown_flushes_buffered_usage() {
     let (_, cookie) = app.sign_up().await;
     let (id, secret) = new_key(&app, &cookie, "flushed-at-exit", &["account:read"]).await;
     for _ in 0..5 {
-        assert_eq!(
-            api(&app, "GET", "/api/v1/me", Some(&secret), None)
-                .await
-                .status,
-            StatusCode::OK
-        );
+        assert_eq!(me_status(&app, &secret).await, StatusCode::OK);
     }
     let url = app.state.config.database_url.clone();
     app.state.shutdown().await;
@@ -814,12 +753,7 @@ async fn busy_keys_keep_exact_counts_beyond_the_log_cap() {
     let (_, cookie) = app.sign_up().await;
     let (id, secret) = new_key(&app, &cookie, "busy", &["account:read"]).await;
     for _ in 0..4 {
-        assert_eq!(
-            api(&app, "GET", "/api/v1/me", Some(&secret), None)
-                .await
-                .status,
-            StatusCode::OK
-        );
+        assert_eq!(me_status(&app, &secret).await, StatusCode::OK);
     }
     assert_eq!(
         api(&app, "GET", "/api/v1/keys", Some(&secret), None)

@@ -237,6 +237,7 @@ test("more than 50 keys paginate, sort by name, and filter by search", async ({ 
   await expect(keyNames).toHaveCount(6);
   await expect(keyNames.last()).toHaveText("admin"); // the oldest
   await expect(pages.getByRole("button", { name: "Next" })).toBeDisabled();
+  await page.screenshot({ path: "screenshots/api-keys-page-2.png", fullPage: true });
 
   // Sorting starts again at the first page.
   await page.getByLabel("Sort by").selectOption("name");

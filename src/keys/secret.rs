@@ -35,9 +35,10 @@ pub enum MalformedKey {
 
 /// A fresh key value from the OS CSPRNG (30 base62 characters, about 178 bits).
 pub fn generate(prefix: &str) -> Result<String, AppError> {
-    let head = format!("{prefix}{}", random::base62(BODY_CHARS)?);
-    let checksum = checksum_chars(&head);
-    Ok(head + &checksum)
+    let mut key = format!("{prefix}{}", random::base62(BODY_CHARS)?);
+    let checksum = checksum_chars(&key);
+    key.extend(checksum.iter().map(|&b| char::from(b)));
+    Ok(key)
 }
 
 /// Checks shape and checksum without any I/O.
@@ -52,7 +53,7 @@ pub fn check(prefix: &str, candidate: &str) -> Result<(), MalformedKey> {
         return Err(MalformedKey::BadCharacter);
     }
     let (head, checksum) = candidate.split_at(candidate.len() - CHECKSUM_CHARS);
-    if checksum_chars(head) != checksum {
+    if checksum_chars(head) != checksum.as_bytes() {
         return Err(MalformedKey::BadChecksum);
     }
     Ok(())
@@ -69,15 +70,16 @@ pub fn preview(prefix: &str, secret: &str) -> String {
     format!("{prefix}{first}…{last}")
 }
 
-fn checksum_chars(head: &str) -> String {
+/// The checksum as base62 ASCII; no allocation, since `check` runs on every request.
+fn checksum_chars(head: &str) -> [u8; CHECKSUM_CHARS] {
     let mut n = u64::from(crc32fast::hash(head.as_bytes()));
     let mut out = [b'0'; CHECKSUM_CHARS];
     for slot in out.iter_mut().rev() {
         *slot = BASE62[(n % 62) as usize];
         n /= 62;
     }
-    // 62^6 > 2^32, so every CRC32 fits and `out` is plain ASCII.
-    out.iter().map(|&b| b as char).collect()
+    // 62^6 > 2^32, so every CRC32 fits.
+    out
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 #[derive(Debug)]
@@ -14,6 +15,9 @@ pub struct FailureThrottle {
     /// Subjects are client addresses, counted per network (see `network_of`).
     by_network: bool,
     failures: Mutex<HashMap<String, VecDeque<i64>>>,
+    /// How many subjects `failures` holds, readable without the lock: the API key
+    /// path asks `retry_after` on every request, and almost always nobody is listed.
+    subjects: AtomicUsize,
 }
 
 impl FailureThrottle {
@@ -23,6 +27,7 @@ impl FailureThrottle {
             window_ms: window_secs.max(1) * 1000,
             by_network: false,
             failures: Mutex::new(HashMap::new()),
+            subjects: AtomicUsize::new(0),
         }
     }
 
@@ -46,6 +51,9 @@ impl FailureThrottle {
 
     /// Seconds to wait if `subject` has used up its failures, else `None`.
     pub fn retry_after(&self, subject: &str, now_ms: i64) -> Option<u64> {
+        if self.subjects.load(Ordering::Acquire) == 0 {
+            return None;
+        }
         let subject = &*self.subject_key(subject);
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         let times = map.get_mut(subject)?;
@@ -55,6 +63,7 @@ impl FailureThrottle {
         if times.len() < self.max_failures {
             if times.is_empty() {
                 map.remove(subject);
+                self.subjects.store(map.len(), Ordering::Release);
             }
             return None;
         }
@@ -76,6 +85,7 @@ impl FailureThrottle {
         while times.len() > self.max_failures {
             times.pop_front();
         }
+        self.subjects.store(map.len(), Ordering::Release);
     }
 
     /// Takes back one failure recorded at `at` (an attempt that turned out fine).
@@ -93,6 +103,7 @@ impl FailureThrottle {
         let subject = &*self.subject_key(subject);
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         map.remove(subject);
+        self.subjects.store(map.len(), Ordering::Release);
     }
 }
 
