@@ -94,21 +94,32 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::Network,
-            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
-                // Not the message itself: deserializer errors can quote the input, which
-                // may be a password.
-                tracing::warn!("malformed server function arguments");
-                AppError::invalid(
-                    "form",
-                    "The form was incomplete. Reload the page and try again.",
-                )
-            }
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => malformed_arguments(),
+            // On the server this is a JSON-encoded argument list that did not decode; in
+            // the browser, an answer that did not (below, as `Internal`).
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(_) => malformed_arguments(),
             other => {
                 tracing::error!(error = %other, "server function failure");
                 AppError::Internal
             }
         }
     }
+}
+
+/// Arguments that did not decode: the caller's mistake, answered 422 beside a "form" field.
+fn malformed_arguments() -> AppError {
+    // Not the message itself: deserializer errors can quote the input, which may be a
+    // password.
+    tracing::warn!("malformed server function arguments");
+    #[cfg(feature = "ssr")]
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    AppError::invalid(
+        "form",
+        "The form was incomplete. Reload the page and try again.",
+    )
 }
 
 #[cfg(feature = "ssr")]

@@ -3,18 +3,19 @@
 // Deeply nested view types need more room when components are not erased (release builds without `--cfg erase_components`).
 #![recursion_limit = "256"]
 
-pub mod account;
 pub mod app;
 pub mod auth;
 pub mod components;
+pub mod dashboard;
 pub mod error;
+pub mod infra;
 pub mod keys;
 pub mod pages;
 pub mod time_fmt;
 pub mod usage;
 
 #[cfg(feature = "ssr")]
-pub mod server;
+pub mod web;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

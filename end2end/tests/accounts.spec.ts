@@ -69,7 +69,18 @@ test("the password visibility toggle works once hydrated", async ({ page }) => {
 });
 
 test("dashboard screenshots, light and dark", async ({ page }) => {
-  await signUp(page, randomEmail());
+  const email = await signUp(page, randomEmail());
+  // What a new account's dashboard must show: its email, empty stats, the way to keys.
+  const summary = page.getByRole("region", { name: "Account summary" });
+  await expect(summary.getByText("Active API keys")).toBeVisible();
+  await expect(summary.getByText("0 in total")).toBeVisible();
+  await expect(summary.getByText("Never")).toBeVisible();
+  await expect(page.getByRole("main").getByText(email)).toBeVisible();
+  await expect(page.getByRole("link", { name: "Manage API keys" })).toHaveAttribute("href", "/account/api-keys");
+  await expect(page.getByRole("navigation", { name: "Account" }).getByRole("link", { name: "Dashboard" })).toHaveAttribute(
+    "aria-current",
+    "page",
+  );
   for (const scheme of ["light", "dark"] as const) {
     await page.emulateMedia({ colorScheme: scheme });
     await page.waitForTimeout(300); // let colour transitions finish

@@ -262,13 +262,28 @@ test("screenshots of the keys page, light and dark", async ({ page }) => {
   }
   await page.getByRole("button", { name: "analytics-export", exact: true }).click();
   await expect(page.getByRole("region", { name: 'Usage of "analytics-export"' })).toBeVisible();
+  // What the page must show: four rows, newest first, each active, never used, no value.
+  const names = page.locator("tbody .key-name button");
+  await expect(names).toHaveText(["local-dev", "staging-deploy", "analytics-export", "ci-runner"]);
+  for (const name of ["local-dev", "staging-deploy", "analytics-export", "ci-runner"]) {
+    const row = page.getByRole("row").filter({ has: page.getByRole("button", { name, exact: true }) });
+    await expect(row.getByText("Active", { exact: true })).toBeVisible();
+    await expect(row.getByText("Never")).toBeVisible();
+    await expect(row.getByRole("button", { name: `Delete key "${name}"` })).toBeVisible();
+  }
+  await expect(page.getByRole("region", { name: 'Details of "analytics-export"' }).getByRole("button", { name: "Deactivate" })).toBeVisible();
+  await expect(page.getByRole("textbox", { name: "API key value" })).toHaveCount(0);
   for (const scheme of ["light", "dark"] as const) {
     await page.emulateMedia({ colorScheme: scheme });
     await page.waitForTimeout(300); // let colour transitions finish
     await page.screenshot({ path: `screenshots/api-keys-${scheme}.png`, fullPage: true });
   }
   await page.getByRole("button", { name: "Create API Key" }).click();
-  await expect(page.getByRole("dialog", { name: "Create API key" })).toBeVisible();
+  const dialog = page.getByRole("dialog", { name: "Create API key" });
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByLabel("Name")).toBeFocused();
+  await expect(dialog.getByRole("checkbox", { name: /account:read/ })).toBeChecked();
+  await expect(dialog.getByLabel("Expiration")).toHaveValue("90");
   await page.emulateMedia({ colorScheme: "light" });
   await page.waitForTimeout(300);
   await page.screenshot({ path: "screenshots/create-dialog.png" });

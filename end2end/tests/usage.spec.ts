@@ -34,8 +34,10 @@ test("a key used from a script shows its use on the page within seconds", async 
 
   await page.getByRole("button", { name: "script", exact: true }).click();
   const usage = page.getByRole("region", { name: 'Usage of "script"' });
-  await expect(usage.getByRole("definition").nth(3)).toHaveText("3");
-  await expect(usage.getByRole("definition").nth(0)).toHaveText("3");
+  const stat = (term: string) => usage.locator("dl.usage-stats div").filter({ has: page.getByRole("term").filter({ hasText: term }) }).getByRole("definition");
+  await expect(stat("Total")).toHaveText("3");
+  await expect(stat("Last 24 hours")).toHaveText("3");
+  await expect(stat("Last 30 days")).toHaveText("3");
   await expect(usage.getByRole("cell", { name: "GET /api/v1/me" })).toHaveCount(3);
   await expect(usage.getByRole("img", { name: /3 in total/ })).toBeVisible();
   await page.screenshot({ path: "screenshots/usage-expanded.png", fullPage: true });

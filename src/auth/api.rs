@@ -5,7 +5,18 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::server::request::Caller;
+use crate::web::request::Caller;
+
+/// Starts the session and answers where the browser goes next.
+#[cfg(feature = "ssr")]
+async fn continue_signed_in(
+    caller: &Caller,
+    user: &User,
+    next: Option<String>,
+) -> Result<String, AppError> {
+    caller.start_session(&user.id).await?;
+    Ok(super::safe_next(next.as_deref()))
+}
 
 /// Creates an account and signs it in; answers the path to continue to.
 #[server(endpoint = "sign_up")]
@@ -14,15 +25,14 @@ pub async fn sign_up(
     password: String,
     next: Option<String>,
 ) -> Result<String, AppError> {
-    let caller = Caller::from_context()?;
-    let result = async {
-        let user =
-            super::server::register(&caller.state, &email, &password, &caller.client_addr).await?;
-        super::server::start_session(&caller, &user.id).await?;
-        Ok(super::safe_next(next.as_deref()))
-    }
-    .await;
-    caller.reply(result)
+    Caller::run(async |caller: &Caller| {
+        let accounts = &caller.state.accounts;
+        let user = accounts
+            .register(&email, &password, &caller.client_addr)
+            .await?;
+        continue_signed_in(caller, &user, next).await
+    })
+    .await
 }
 
 /// Signs in; answers the path to continue to.
@@ -32,33 +42,29 @@ pub async fn sign_in(
     password: String,
     next: Option<String>,
 ) -> Result<String, AppError> {
-    let caller = Caller::from_context()?;
-    let result = async {
-        let user =
-            super::server::authenticate(&caller.state, &email, &password, &caller.client_addr)
-                .await?;
-        super::server::start_session(&caller, &user.id).await?;
-        Ok(super::safe_next(next.as_deref()))
-    }
-    .await;
-    caller.reply(result)
+    Caller::run(async |caller: &Caller| {
+        let accounts = &caller.state.accounts;
+        let user = accounts
+            .authenticate(&email, &password, &caller.client_addr)
+            .await?;
+        continue_signed_in(caller, &user, next).await
+    })
+    .await
 }
 
 /// Ends the current session: its row is deleted and the cookie cleared.
 #[server(endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
-    let caller = Caller::from_context()?;
-    let result = super::server::end_session(&caller).await;
-    caller.reply(result)
+    Caller::run(async |caller: &Caller| caller.end_session().await).await
 }
 
 /// The signed-in person, or `None`.
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<User>, AppError> {
-    let caller = Caller::from_context()?;
-    let result = caller.user().await.map(Some).or_else(|e| match e {
-        AppError::Unauthenticated => Ok(None),
-        other => Err(other),
-    });
-    caller.reply(result)
+    Caller::run(async |caller: &Caller| match caller.user().await {
+        Ok(user) => Ok(Some(user)),
+        Err(AppError::Unauthenticated) => Ok(None),
+        Err(other) => Err(other),
+    })
+    .await
 }

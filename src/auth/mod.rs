@@ -2,7 +2,9 @@
 
 pub mod api;
 #[cfg(feature = "ssr")]
-pub mod server;
+pub mod password;
+#[cfg(feature = "ssr")]
+pub mod store;
 
 use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
@@ -13,6 +15,7 @@ pub const MAX_EMAIL_CHARS: usize = 254;
 
 /// The signed-in person as the browser may see them: no password hash, no session token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct User {
     pub id: String,
     pub email: String,

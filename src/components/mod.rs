@@ -1,5 +1,6 @@
 //! Presentational pieces shared by pages. No data access here.
 
+pub mod action_result;
 pub mod copy_button;
 pub mod field;
 pub mod icons;

@@ -1,7 +1,7 @@
 //! Thirty days of requests as SVG bars; hovering a bar shows the day's count.
 
-use crate::keys::DailyCount;
 use crate::time_fmt;
+use crate::usage::DailyCount;
 use leptos::prelude::*;
 
 const BAR: f64 = 8.0;

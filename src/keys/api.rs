@@ -7,9 +7,9 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use {
-    super::store::{self, Actor},
+    super::{rules::NewKey, store::Actor},
     crate::auth::User,
-    crate::server::request::Caller,
+    crate::web::request::Caller,
 };
 
 #[cfg(feature = "ssr")]
@@ -23,28 +23,23 @@ fn actor(caller: &Caller, user: &User) -> Actor {
 
 #[server(endpoint = "list_keys")]
 pub async fn list_keys() -> Result<KeysPage, AppError> {
-    let caller = Caller::from_context()?;
-    let result = async {
-        let user = caller.user().await?;
+    Caller::signed_in(async |caller: &Caller, user: User| {
+        let keys = &caller.state.keys;
         Ok(KeysPage {
-            keys: store::list(&caller.state, &user.id).await?,
-            catalog: store::catalog(&caller.state),
+            keys: keys.list(&user.id).await?,
+            catalog: keys.catalog(),
             now: caller.state.now_ms(),
         })
-    }
-    .await;
-    caller.reply(result)
+    })
+    .await
 }
 
 #[server(endpoint = "key_details")]
 pub async fn get_key_details(id: String) -> Result<KeyDetails, AppError> {
-    let caller = Caller::from_context()?;
-    let result = async {
-        let user = caller.user().await?;
-        store::details(&caller.state, &user.id, &id).await
-    }
-    .await;
-    caller.reply(result)
+    Caller::signed_in(async |caller: &Caller, user: User| {
+        caller.state.keys.details(&user.id, &id).await
+    })
+    .await
 }
 
 #[server(endpoint = "create_key", input = leptos::server_fn::codec::Json)]
@@ -53,49 +48,40 @@ pub async fn create_key(
     scopes: Vec<String>,
     expiry: Expiry,
 ) -> Result<RevealedKey, AppError> {
-    let caller = Caller::from_context()?;
-    let result = async {
-        let user = caller.user().await?;
-        let input = store::NewKey {
+    Caller::signed_in(async |caller: &Caller, user: User| {
+        let input = NewKey {
             name,
             scopes,
             expiry,
         };
-        store::create(&caller.state, &actor(&caller, &user), input).await
-    }
-    .await;
-    caller.reply(result)
+        caller.state.keys.create(&actor(caller, &user), input).await
+    })
+    .await
 }
 
 #[server(endpoint = "regenerate_key")]
 pub async fn regenerate_key(id: String, grace_secs: i64) -> Result<RevealedKey, AppError> {
-    let caller = Caller::from_context()?;
-    let result = async {
-        let user = caller.user().await?;
-        store::regenerate(&caller.state, &actor(&caller, &user), &id, grace_secs).await
-    }
-    .await;
-    caller.reply(result)
+    Caller::signed_in(async |caller: &Caller, user: User| {
+        let keys = &caller.state.keys;
+        keys.regenerate(&actor(caller, &user), &id, grace_secs)
+            .await
+    })
+    .await
 }
 
 #[server(endpoint = "delete_key")]
 pub async fn delete_key(id: String) -> Result<(), AppError> {
-    let caller = Caller::from_context()?;
-    let result = async {
-        let user = caller.user().await?;
-        store::delete(&caller.state, &actor(&caller, &user), &id).await
-    }
-    .await;
-    caller.reply(result)
+    Caller::signed_in(async |caller: &Caller, user: User| {
+        caller.state.keys.delete(&actor(caller, &user), &id).await
+    })
+    .await
 }
 
 #[server(endpoint = "set_key_active")]
 pub async fn set_key_active(id: String, active: bool) -> Result<KeySummary, AppError> {
-    let caller = Caller::from_context()?;
-    let result = async {
-        let user = caller.user().await?;
-        store::set_active(&caller.state, &actor(&caller, &user), &id, active).await
-    }
-    .await;
-    caller.reply(result)
+    Caller::signed_in(async |caller: &Caller, user: User| {
+        let keys = &caller.state.keys;
+        keys.set_active(&actor(caller, &user), &id, active).await
+    })
+    .await
 }

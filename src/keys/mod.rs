@@ -2,6 +2,10 @@
 
 pub mod api;
 #[cfg(feature = "ssr")]
+pub mod cache;
+#[cfg(feature = "ssr")]
+pub mod rules;
+#[cfg(feature = "ssr")]
 pub mod secret;
 #[cfg(feature = "ssr")]
 pub mod store;
@@ -9,6 +13,7 @@ pub mod store;
 pub mod verify;
 
 use crate::error::FieldError;
+use crate::usage::{DailyCount, RequestLogEntry, UsageStats};
 use serde::{Deserialize, Serialize};
 
 pub const MAX_NAME_CHARS: usize = 64;
@@ -85,39 +90,9 @@ impl KeySummary {
     }
 }
 
-/// Requests counted for one key.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct UsageStats {
-    pub last_24h: i64,
-    pub last_7d: i64,
-    pub last_30d: i64,
-    pub total: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct DailyCount {
-    /// Unix milliseconds at the start of the UTC day.
-    pub day_start: i64,
-    pub requests: i64,
-}
-
-/// One authenticated request made with a key. Never holds the key.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct RequestLogEntry {
-    pub at: i64,
-    pub method: String,
-    pub path: String,
-    pub status: u16,
-    pub client_addr: String,
-    pub user_agent: String,
-}
-
 /// A lifecycle event: created, regenerated, activated, deactivated, deleted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, sqlx::FromRow))]
 pub struct KeyEvent {
     pub event: String,
     pub at: i64,

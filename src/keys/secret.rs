@@ -5,7 +5,7 @@
 //! Only the SHA-256 digest of a key is ever stored.
 
 use crate::error::AppError;
-use crate::server::random::{self, BASE62};
+use crate::infra::random::{self, BASE62};
 use sha2::{Digest, Sha256};
 
 pub const BODY_CHARS: usize = 30;

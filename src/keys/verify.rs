@@ -6,40 +6,11 @@
 //! other processes hear of it through Postgres NOTIFY, and every entry lives at most
 //! `CACHE_TTL_MS` as a safety net. Expiry and grace periods are checked on every call.
 
+use super::cache::{KeyCache, VerifiedKey};
 use super::secret::{self, KeyDigest};
-use crate::server::state::AppState;
-use sqlx::Row;
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use crate::infra::{clock::Clock, db::Db};
+use std::sync::Arc;
 use subtle::ConstantTimeEq;
-
-pub const CACHE_TTL_MS: i64 = 30_000;
-const CACHE_MAX_ENTRIES: usize = 1_000_000;
-
-/// What the server knows about a verified key value. Holds a digest, never the value.
-#[derive(Debug)]
-pub struct VerifiedKey {
-    pub key_id: String,
-    pub user_id: String,
-    /// The owner's email and sign-up time: fixed for an account's life, so `/me`
-    /// answers from the cache without a query.
-    pub owner_email: String,
-    pub owner_created_at: i64,
-    pub scopes: Vec<String>,
-    active: bool,
-    expires_at: Option<i64>,
-    /// Set on a regenerated key's previous value: it works until then.
-    retires_at: Option<i64>,
-    digest: [u8; 32],
-    cached_at: i64,
-}
-
-impl VerifiedKey {
-    pub fn has_scope(&self, scope: &str) -> bool {
-        self.scopes.iter().any(|s| s == scope)
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -86,145 +57,99 @@ impl Refusal {
     }
 }
 
-#[derive(Default)]
-struct Entries {
-    by_digest: HashMap<[u8; 32], Arc<VerifiedKey>>,
-    by_key: HashMap<String, Vec<[u8; 32]>>,
+/// Everything verification needs, and nothing more.
+#[derive(Clone)]
+pub struct Verifier {
+    prefix: Arc<str>,
+    clock: Clock,
+    db: Db,
+    cache: Arc<KeyCache>,
 }
 
-/// Verified keys by digest. Every invalidation bumps a generation, so a lookup that
-/// started before a change can never store what it read.
-#[derive(Default)]
-pub struct KeyCache {
-    entries: RwLock<Entries>,
-    generation: AtomicU64,
+/// The columns a verified key is built from.
+#[derive(sqlx::FromRow)]
+struct KeyRow {
+    digest: String,
+    retires_at: Option<i64>,
+    id: String,
+    user_id: String,
+    scopes: String,
+    active: i64,
+    expires_at: Option<i64>,
+    email: String,
+    owner_created_at: i64,
 }
 
-impl KeyCache {
-    fn get(&self, digest: &[u8; 32]) -> Option<Arc<VerifiedKey>> {
-        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        entries.by_digest.get(digest).cloned()
+impl Verifier {
+    pub fn new(prefix: &str, clock: Clock, db: Db, cache: Arc<KeyCache>) -> Self {
+        Self {
+            prefix: prefix.into(),
+            clock,
+            db,
+            cache,
+        }
     }
 
-    fn insert(&self, entry: Arc<VerifiedKey>, loaded_at_generation: u64) {
-        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        if self.generation.load(Ordering::Acquire) != loaded_at_generation {
-            return;
-        }
-        if entries.by_digest.len() >= CACHE_MAX_ENTRIES {
-            *entries = Entries::default();
-        }
-        let digests = entries.by_key.entry(entry.key_id.clone()).or_default();
-        if !digests.contains(&entry.digest) {
-            digests.push(entry.digest);
-        }
-        entries.by_digest.insert(entry.digest, entry);
-    }
-
-    /// Forgets every value of one key.
-    pub fn invalidate(&self, key_id: &str) {
-        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        self.generation.fetch_add(1, Ordering::AcqRel);
-        if let Some(digests) = entries.by_key.remove(key_id) {
-            for digest in digests {
-                entries.by_digest.remove(&digest);
+    /// Verifies a presented key value.
+    pub async fn verify(&self, presented: &str) -> Result<Arc<VerifiedKey>, Refusal> {
+        secret::check(&self.prefix, presented).map_err(|_| Refusal::Malformed)?;
+        let digest = KeyDigest::of(presented).0;
+        let now = self.clock.now_ms();
+        let entry = match self.cache.get(&digest, now) {
+            Some(entry) => entry,
+            None => {
+                let generation = self.cache.generation();
+                let entry = Arc::new(self.load(&digest, now).await?.ok_or(Refusal::Unknown)?);
+                self.cache.insert(entry.clone(), generation);
+                entry
             }
+        };
+        if !bool::from(entry.digest.ct_eq(&digest)) {
+            return Err(Refusal::Unknown);
         }
-    }
-
-    /// Forgets everything (e.g. after missing notifications from other processes).
-    pub fn clear(&self) {
-        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        self.generation.fetch_add(1, Ordering::AcqRel);
-        *entries = Entries::default();
-    }
-
-    pub fn len(&self) -> usize {
-        self.entries
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .by_digest
-            .len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// Verifies a presented key value.
-pub async fn verify(state: &AppState, presented: &str) -> Result<Arc<VerifiedKey>, Refusal> {
-    secret::check(&state.config.key_prefix, presented).map_err(|_| Refusal::Malformed)?;
-    let digest = KeyDigest::of(presented).0;
-    let now = state.now_ms();
-    let cache = &state.key_cache;
-    let entry = match cache
-        .get(&digest)
-        .filter(|e| now - e.cached_at < CACHE_TTL_MS)
-    {
-        Some(entry) => entry,
-        None => {
-            let generation = cache.generation.load(Ordering::Acquire);
-            let entry = Arc::new(load(state, &digest, now).await?.ok_or(Refusal::Unknown)?);
-            cache.insert(entry.clone(), generation);
-            entry
+        if entry.expires_at.is_some_and(|at| at <= now) {
+            return Err(Refusal::Expired);
         }
-    };
-    if !bool::from(entry.digest.ct_eq(&digest)) {
-        return Err(Refusal::Unknown);
+        if !entry.active {
+            return Err(Refusal::Inactive);
+        }
+        if entry.retires_at.is_some_and(|at| at <= now) {
+            return Err(Refusal::Retired);
+        }
+        Ok(entry)
     }
-    if entry.expires_at.is_some_and(|at| at <= now) {
-        return Err(Refusal::Expired);
-    }
-    if !entry.active {
-        return Err(Refusal::Inactive);
-    }
-    if entry.retires_at.is_some_and(|at| at <= now) {
-        return Err(Refusal::Retired);
-    }
-    Ok(entry)
-}
 
-async fn load(
-    state: &AppState,
-    digest: &[u8; 32],
-    now: i64,
-) -> Result<Option<VerifiedKey>, Refusal> {
-    let row = sqlx::query(
-        "SELECT s.digest, s.retires_at, k.id, k.user_id, k.scopes, k.active, k.expires_at, \
-         u.email, u.created_at AS owner_created_at \
-         FROM key_secrets s JOIN api_keys k ON k.id = s.key_id JOIN users u ON u.id = k.user_id \
-         WHERE s.digest = $1",
-    )
-    .bind(hex::encode(digest))
-    .fetch_optional(&state.db.pool)
-    .await
-    .map_err(|error| {
-        tracing::error!(%error, "key lookup failed");
-        Refusal::Unavailable
-    })?;
-    let Some(row) = row else { return Ok(None) };
-    let parse = || -> Result<VerifiedKey, sqlx::Error> {
-        let stored: String = row.try_get("digest")?;
-        let mut stored_bytes = [0u8; 32];
-        hex::decode_to_slice(stored.as_bytes(), &mut stored_bytes)
-            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-        let scopes: String = row.try_get("scopes")?;
-        Ok(VerifiedKey {
-            key_id: row.try_get("id")?,
-            user_id: row.try_get("user_id")?,
-            owner_email: row.try_get("email")?,
-            owner_created_at: row.try_get("owner_created_at")?,
-            scopes: scopes.split_whitespace().map(str::to_string).collect(),
-            active: row.try_get::<i64, _>("active")? != 0,
-            expires_at: row.try_get("expires_at")?,
-            retires_at: row.try_get("retires_at")?,
-            digest: stored_bytes,
+    async fn load(&self, digest: &[u8; 32], now: i64) -> Result<Option<VerifiedKey>, Refusal> {
+        let row: Option<KeyRow> = sqlx::query_as(
+            "SELECT s.digest, s.retires_at, k.id, k.user_id, k.scopes, k.active, k.expires_at, \
+             u.email, u.created_at AS owner_created_at \
+             FROM key_secrets s JOIN api_keys k ON k.id = s.key_id JOIN users u ON u.id = k.user_id \
+             WHERE s.digest = $1",
+        )
+        .bind(hex::encode(digest))
+        .fetch_optional(&self.db.pool)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "key lookup failed");
+            Refusal::Unavailable
+        })?;
+        let Some(row) = row else { return Ok(None) };
+        let mut stored = [0u8; 32];
+        if let Err(error) = hex::decode_to_slice(row.digest.as_bytes(), &mut stored) {
+            tracing::error!(%error, "stored key digest unreadable");
+            return Err(Refusal::Unavailable);
+        }
+        Ok(Some(VerifiedKey {
+            key_id: row.id,
+            user_id: row.user_id,
+            owner_email: row.email,
+            owner_created_at: row.owner_created_at,
+            scopes: row.scopes.split_whitespace().map(str::to_string).collect(),
+            active: row.active != 0,
+            expires_at: row.expires_at,
+            retires_at: row.retires_at,
+            digest: stored,
             cached_at: now,
-        })
-    };
-    parse().map(Some).map_err(|error| {
-        tracing::error!(%error, "key row unreadable");
-        Refusal::Unavailable
-    })
+        }))
+    }
 }

@@ -1,7 +1,7 @@
-//! One module per page.
+//! One module per page; `account/` holds the signed-in area's layout and its pages.
 
 pub mod account;
-mod credentials;
+mod credentials_form;
 pub mod not_found;
-
-pub use credentials::{sign_in, sign_up};
+pub mod sign_in;
+pub mod sign_up;

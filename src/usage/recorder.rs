@@ -1,4 +1,4 @@
-//! The in-memory usage batch and its flusher.
+//! The in-memory usage batch and its flusher: every write of usage data.
 //!
 //! `record` adds one request to its key's tally under a short lock: the last-used
 //! time, a count per hour, and (up to a cap per key per batch) a request-log entry.
@@ -6,26 +6,14 @@
 //! shutdown) in one transaction. Counts are exact; only the log is capped, and a
 //! request past the cap costs no allocation at all.
 
+use super::RequestLogEntry;
 use crate::error::AppError;
-use crate::server::db::{Backend, Db};
+use crate::infra::db::{placeholders, Backend, Db};
 use crate::time_fmt::{DAY_MS, HOUR_MS};
-use axum::http::Method;
 use sqlx::Row;
 use std::collections::{HashMap, HashSet};
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
-
-/// One request as the request log keeps it. Never holds the key.
-#[derive(Clone, Debug)]
-pub struct LoggedRequest {
-    pub at: i64,
-    pub method: Method,
-    pub path: String,
-    pub status: u16,
-    pub client_addr: String,
-    pub user_agent: String,
-}
 
 /// Orders one key's requests within a millisecond (the log's `seq` column).
 static LOG_SEQUENCE: AtomicI64 = AtomicI64::new(0);
@@ -43,7 +31,7 @@ struct KeyTally {
     /// Requests per Unix hour: one entry unless the batch spans an hour boundary.
     per_hour: Vec<(i64, i64)>,
     /// The first requests of the batch, oldest first, up to the per-key cap.
-    log: Vec<LoggedRequest>,
+    log: Vec<RequestLogEntry>,
 }
 
 impl KeyTally {
@@ -108,7 +96,7 @@ impl UsageRecorder {
 
     /// Counts one request of `key_id` at `at` (Unix ms). `entry` builds its log
     /// entry and is called only while the key is under its log cap.
-    pub fn record(&self, key_id: &str, at: i64, entry: impl FnOnce() -> LoggedRequest) {
+    pub fn record(&self, key_id: &str, at: i64, entry: impl FnOnce() -> RequestLogEntry) {
         let mut batch = self.batch.lock().unwrap_or_else(|p| p.into_inner());
         let batch = &mut *batch;
         batch.requests += 1;
@@ -168,32 +156,6 @@ impl UsageRecorder {
             .await?;
         Ok(result.rows_affected())
     }
-}
-
-/// `($1, $2), ($3, $4)` for `rows` rows of `columns` parameters, bound in order.
-///
-/// SQLite gets anonymous `(?, ?), (?, ?)` instead: sqlx resolves each numbered
-/// parameter through `sqlite3_bind_parameter_name`, a linear scan, so numbered
-/// placeholders make binding a 2,000-parameter statement quadratic (it was a sixth
-/// of the server's CPU under load).
-fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
-    let mut sql = String::with_capacity(rows * columns * 6);
-    for r in 0..rows {
-        sql.push_str(if r == 0 { "(" } else { ", (" });
-        for c in 1..=columns {
-            if c > 1 {
-                sql.push_str(", ");
-            }
-            match backend {
-                Backend::Sqlite => sql.push('?'),
-                Backend::Postgres => {
-                    let _ = write!(sql, "${}", r * columns + c);
-                }
-            }
-        }
-        sql.push(')');
-    }
-    sql
 }
 
 /// Adds per-period counts with multi-row upserts (each key/period appears once).
@@ -285,7 +247,7 @@ async fn write(db: &Db, batch: &Batch) -> Result<(), AppError> {
     add_counts(backend, &mut tx, "key_usage_daily", "day", &daily).await?;
     add_counts(backend, &mut tx, "key_usage_hourly", "hour", &hourly).await?;
 
-    let rows: Vec<(&str, &LoggedRequest)> = in_order
+    let rows: Vec<(&str, &RequestLogEntry)> = in_order
         .iter()
         .flat_map(|(key_id, tally)| tally.log.iter().map(move |entry| (*key_id, entry)))
         .collect();
@@ -301,7 +263,7 @@ async fn write(db: &Db, batch: &Batch) -> Result<(), AppError> {
                 .bind(*key_id)
                 .bind(entry.at)
                 .bind(seq)
-                .bind(entry.method.as_str())
+                .bind(&entry.method)
                 .bind(&entry.path)
                 .bind(i64::from(entry.status))
                 .bind(&entry.client_addr)
@@ -317,10 +279,10 @@ async fn write(db: &Db, batch: &Batch) -> Result<(), AppError> {
 mod tests {
     use super::*;
 
-    fn entry(at: i64) -> LoggedRequest {
-        LoggedRequest {
+    fn entry(at: i64) -> RequestLogEntry {
+        RequestLogEntry {
             at,
-            method: Method::GET,
+            method: "GET".into(),
             path: "/api/v1/me".into(),
             status: 200,
             client_addr: "127.0.0.1".into(),

@@ -1,4 +1,4 @@
-use crate::account::account_overview;
+use crate::dashboard::api::account_overview;
 use crate::time_fmt;
 use leptos::prelude::*;
 use leptos_meta::Title;

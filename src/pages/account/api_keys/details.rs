@@ -1,6 +1,6 @@
 //! The expanded row: dates, status, permissions, usage, recent requests and lifecycle.
 
-use super::use_keys_ui;
+use super::ui::use_keys_ui;
 use crate::components::usage_chart::UsageChart;
 use crate::keys::{
     api::{get_key_details, SetKeyActive},

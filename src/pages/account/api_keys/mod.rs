@@ -1,84 +1,38 @@
 //! Account > API Keys: list, search, sort, expand, create, reveal once, regenerate,
 //! deactivate and delete keys.
 
+mod confirm_dialogs;
+mod create_dialog;
 mod details;
-mod dialogs;
+mod reveal_dialog;
 mod table;
+mod ui;
 
 use crate::components::icons::{ChevronIcon, KeyIcon, PlusIcon, SearchIcon, ShieldIcon};
-use crate::components::toast::{ToastRegion, Toasts};
-use crate::keys::{api::list_keys, KeySummary, RevealedKey, ScopeInfo};
-use dialogs::{CreateKeyDialog, DeleteKeyDialog, RegenerateKeyDialog, RevealKeyDialog};
+use crate::components::toast::ToastRegion;
+use crate::keys::api::list_keys;
+use confirm_dialogs::{DeleteKeyDialog, RegenerateKeyDialog};
+use create_dialog::CreateKeyDialog;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use reveal_dialog::RevealKeyDialog;
 use table::KeyTable;
-
-/// Which dialog is open over the page.
-#[derive(Clone, Debug, PartialEq)]
-pub enum KeyDialog {
-    Create,
-    Regenerate(KeySummary),
-    Delete(KeySummary),
-}
-
-/// A value on its one showing, with what produced it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Revealed {
-    pub key: RevealedKey,
-    pub regenerated: bool,
-    /// When a regenerated key's previous value stops working (None: already stopped).
-    pub old_value_until: Option<i64>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SortBy {
-    Newest,
-    Name,
-    LastUsed,
-}
-
-/// Page-wide state, shared through context so rows and dialogs stay small.
-#[derive(Clone, Copy)]
-pub struct KeysUi {
-    /// Bumped after every change; the list and open details reload.
-    pub refresh: RwSignal<u32>,
-    pub expanded: RwSignal<Option<String>>,
-    pub dialog: RwSignal<Option<KeyDialog>>,
-    pub revealed: RwSignal<Option<Revealed>>,
-    pub catalog: RwSignal<Vec<ScopeInfo>>,
-    pub search: RwSignal<String>,
-    pub sort: RwSignal<SortBy>,
-    pub page: RwSignal<usize>,
-    pub toasts: Toasts,
-}
-
-impl KeysUi {
-    pub fn reload(&self) {
-        self.refresh.update(|n| *n += 1);
-    }
-}
-
-pub fn use_keys_ui() -> KeysUi {
-    expect_context::<KeysUi>()
-}
+use ui::{use_keys_ui, KeyDialog, KeysUi, SortBy};
 
 #[component]
 pub fn ApiKeysPage() -> impl IntoView {
-    let ui = KeysUi {
-        refresh: RwSignal::new(0),
-        expanded: RwSignal::new(None),
-        dialog: RwSignal::new(None),
-        revealed: RwSignal::new(None),
-        catalog: RwSignal::new(Vec::new()),
-        search: RwSignal::new(String::new()),
-        sort: RwSignal::new(SortBy::Newest),
-        page: RwSignal::new(0),
-        toasts: Toasts::new(),
-    };
+    let ui = KeysUi::new();
     provide_context(ui);
     let keys = Resource::new(move || ui.refresh.get(), |_| list_keys());
-    // Known once the list has loaded; keeps the search box mounted (and focused) across reloads.
+    // Known once the list has loaded; keeps the search box mounted (and focused) across
+    // reloads. Written by an effect, never while rendering.
     let has_keys = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(page)) = keys.get() {
+            has_keys.set(!page.keys.is_empty());
+            ui.catalog.set(page.catalog);
+        }
+    });
 
     view! {
         <Title text="API Keys" />
@@ -89,7 +43,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                     "Keys let your scripts and services call the Keyward API as you. Each key carries only the scopes you give it."
                 </p>
             </div>
-            <button type="button" class="button button-primary" on:click=move |_| ui.dialog.set(Some(KeyDialog::Create))>
+            <button type="button" class="button button-primary" on:click=move |_| ui.open(KeyDialog::Create)>
                 <PlusIcon />
                 "Create API Key"
             </button>
@@ -102,8 +56,6 @@ pub fn ApiKeysPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match keys.await {
                     Ok(page) => {
-                        ui.catalog.set(page.catalog.clone());
-                        has_keys.set(!page.keys.is_empty());
                         if page.keys.is_empty() {
                             view! { <EmptyState /> }.into_any()
                         } else {
@@ -136,7 +88,7 @@ fn EmptyState() -> impl IntoView {
             <p class="muted">
                 "Create a key for each script or service that needs access, so you can rotate or revoke one without touching the others."
             </p>
-            <button type="button" class="button button-primary" on:click=move |_| ui.dialog.set(Some(KeyDialog::Create))>
+            <button type="button" class="button button-primary" on:click=move |_| ui.open(KeyDialog::Create)>
                 <PlusIcon />
                 "Create your first key"
             </button>

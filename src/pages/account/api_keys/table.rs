@@ -1,6 +1,7 @@
 //! The key list: filter, sort, paginate, and one row per key with its actions.
 
-use super::{details::KeyDetailsPanel, use_keys_ui, KeyDialog, SortBy};
+use super::details::KeyDetailsPanel;
+use super::ui::{use_keys_ui, KeyDialog, SortBy};
 use crate::components::copy_button::CopyButton;
 use crate::components::icons::{ChevronIcon, RefreshIcon, TrashIcon};
 use crate::keys::{KeyStatus, KeySummary, PAGE_SIZE};
@@ -147,30 +148,14 @@ fn KeyRow(key: KeySummary, now: i64) -> impl IntoView {
             <td>
                 <div class="row-actions">
                     <CopyButton value=key.id.clone() label=format!("Copy ID of key \"{name}\"") text="Copy" />
-                    <button
-                        type="button"
-                        class="icon-button"
-                        aria-label=format!("Regenerate key \"{name}\"")
-                        title="Regenerate"
-                        on:click=move |ev| {
-                            ev.stop_propagation();
-                            ui.dialog.set(Some(KeyDialog::Regenerate(regen_key.clone())));
-                        }
-                    >
+                    <DialogButton label=format!("Regenerate key \"{name}\"") title="Regenerate" class="icon-button"
+                        dialog=KeyDialog::Regenerate(regen_key)>
                         <RefreshIcon />
-                    </button>
-                    <button
-                        type="button"
-                        class="icon-button danger"
-                        aria-label=format!("Delete key \"{name}\"")
-                        title="Delete"
-                        on:click=move |ev| {
-                            ev.stop_propagation();
-                            ui.dialog.set(Some(KeyDialog::Delete(delete_key.clone())));
-                        }
-                    >
+                    </DialogButton>
+                    <DialogButton label=format!("Delete key \"{name}\"") title="Delete" class="icon-button danger"
+                        dialog=KeyDialog::Delete(delete_key)>
                         <TrashIcon />
-                    </button>
+                    </DialogButton>
                 </div>
             </td>
         </tr>
@@ -181,5 +166,32 @@ fn KeyRow(key: KeySummary, now: i64) -> impl IntoView {
                 </td>
             </tr>
         </Show>
+    }
+}
+
+/// An icon button in a row that opens a dialog about that row's key (and does not
+/// also toggle the row).
+#[component]
+fn DialogButton(
+    label: String,
+    title: &'static str,
+    class: &'static str,
+    dialog: KeyDialog,
+    children: Children,
+) -> impl IntoView {
+    let ui = use_keys_ui();
+    view! {
+        <button
+            type="button"
+            class=class
+            aria-label=label
+            title=title
+            on:click=move |ev| {
+                ev.stop_propagation();
+                ui.open(dialog.clone());
+            }
+        >
+            {children()}
+        </button>
     }
 }

@@ -5,6 +5,7 @@
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
+use std::fmt::Write as _;
 use std::str::FromStr;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,5 +70,43 @@ impl Db {
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Self { pool, backend })
+    }
+}
+
+/// `($1, $2), ($3, $4)` for `rows` rows of `columns` parameters, bound in order.
+///
+/// SQLite gets anonymous `(?, ?), (?, ?)` instead: sqlx resolves each numbered
+/// parameter through `sqlite3_bind_parameter_name`, a linear scan, so numbered
+/// placeholders make binding a 2,000-parameter statement quadratic (it was a sixth
+/// of the server's CPU under load).
+pub fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
+    let mut sql = String::with_capacity(rows * columns * 6);
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 1..=columns {
+            if c > 1 {
+                sql.push_str(", ");
+            }
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    let _ = write!(sql, "${}", r * columns + c);
+                }
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{placeholders, Backend};
+
+    #[test]
+    fn placeholders_number_parameters_in_binding_order() {
+        assert_eq!(placeholders(Backend::Postgres, 2, 2), "($1, $2), ($3, $4)");
+        assert_eq!(placeholders(Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
+        assert_eq!(placeholders(Backend::Postgres, 1, 3), "($1, $2, $3)");
     }
 }

@@ -1,6 +1,7 @@
 //! The server process: configuration, database, router, and a graceful shutdown.
 
-use super::{config::Config, db::Db, state::AppState};
+use super::state::AppState;
+use crate::infra::{config::Config, db::Db};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 

@@ -1,7 +1,13 @@
 //! Operator configuration, read once from the environment (see `.env.example`).
 
-use crate::keys::ScopeInfo;
 use std::net::SocketAddr;
+
+/// A scope the operator adds to the built-in ones (`KEYWARD_EXTRA_SCOPES`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraScope {
+    pub name: String,
+    pub description: String,
+}
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -17,7 +23,7 @@ pub struct Config {
     /// Prefix of every API key, so secret scanners can recognise a leaked one.
     pub key_prefix: String,
     /// Scopes beyond the built-in ones, from `KEYWARD_EXTRA_SCOPES`.
-    pub extra_scopes: Vec<ScopeInfo>,
+    pub extra_scopes: Vec<ExtraScope>,
     /// Bearer token the operator's services present to `POST /api/v1/verify`.
     pub service_token: Option<String>,
     pub session_ttl_secs: i64,
@@ -154,7 +160,7 @@ impl Config {
 }
 
 /// `name=description;name=description`, e.g. `jobs:submit=Submit quantum jobs`.
-fn parse_scopes(spec: &str) -> Result<Vec<ScopeInfo>, String> {
+fn parse_scopes(spec: &str) -> Result<Vec<ExtraScope>, String> {
     spec.split(';')
         .map(str::trim)
         .filter(|s| !s.is_empty())
@@ -173,7 +179,7 @@ fn parse_scopes(spec: &str) -> Result<Vec<ScopeInfo>, String> {
                     "KEYWARD_EXTRA_SCOPES scope name {name:?} may use letters, digits and : _ - ."
                 ));
             }
-            Ok(ScopeInfo {
+            Ok(ExtraScope {
                 name: name.to_string(),
                 description: description.trim().to_string(),
             })

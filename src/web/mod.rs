@@ -1,25 +1,23 @@
-//! Server-only wiring: configuration, database, state, guards, and the router.
+//! The HTTP layer, on top of everything else: state, request context, guards, the
+//! REST API, and the process that serves them. Nothing below imports it, except the
+//! domains' `api.rs` files (their server functions), which use `request::Caller`.
 
-pub mod clock;
-pub mod config;
-pub mod db;
 pub mod middleware;
-pub mod random;
 pub mod request;
 pub mod rest;
 pub mod run;
 pub mod seed;
 pub mod state;
-pub mod throttle;
 
 use crate::app::{shell, App};
+use crate::infra::config::Config;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use state::AppState;
 
 /// Leptos options from cargo-leptos's `LEPTOS_*` variables, with the project's defaults.
-pub fn leptos_options(config: &config::Config) -> LeptosOptions {
+pub fn leptos_options(config: &Config) -> LeptosOptions {
     let var =
         |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_string());
     LeptosOptions::builder()

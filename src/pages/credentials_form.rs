@@ -1,17 +1,16 @@
 //! The sign-in and sign-up pages share one form; each page says what it submits.
 
-pub mod sign_in;
-pub mod sign_up;
-
+use crate::components::action_result::form_level_message;
 use crate::components::field::{PasswordField, TextField};
 use crate::components::icons::LogoIcon;
 use crate::error::AppError;
+use crate::infra::url::percent_encode;
 use leptos::prelude::*;
 use leptos::web_sys::SubmitEvent;
 
 /// Email + password form. `submit` receives the trimmed email and the password.
 #[component]
-fn CredentialsForm(
+pub fn CredentialsForm(
     heading: &'static str,
     subheading: &'static str,
     submit_label: &'static str,
@@ -39,10 +38,7 @@ fn CredentialsForm(
     let field_error = move |field: &'static str| {
         Signal::derive(move || error().and_then(|e| e.field_message(field)))
     };
-    let form_error = move || match error() {
-        Some(AppError::Validation(_)) | None => None,
-        Some(other) => Some(other.to_string()),
-    };
+    let form_error = move || form_level_message(error());
 
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -105,28 +101,15 @@ fn CredentialsForm(
 }
 
 /// The `next` query parameter, carried through sign-in and sign-up.
-fn next_param() -> Signal<Option<String>> {
+pub fn next_param() -> Signal<Option<String>> {
     let query = leptos_router::hooks::use_query_map();
     Signal::derive(move || query.read().get("next"))
 }
 
 /// A link to the other credentials page that keeps `next`.
-fn with_next(path: &'static str, next: Option<String>) -> String {
+pub fn with_next(path: &'static str, next: Option<String>) -> String {
     match next {
-        Some(next) => format!("{path}?next={}", js_safe_encode(&next)),
+        Some(next) => format!("{path}?next={}", percent_encode(&next)),
         None => path.to_string(),
     }
-}
-
-fn js_safe_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }

@@ -1,4 +1,4 @@
-use super::{next_param, with_next, CredentialsForm};
+use super::credentials_form::{next_param, with_next, CredentialsForm};
 use crate::auth::api::SignUp;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;

@@ -1,7 +1,8 @@
 //! Request guards that run before Leptos: cross-site refusal and the signed-out redirect.
 
-use super::{config::Config, state::AppState};
-use crate::auth::server::user_for_request;
+use super::request::{session_user, status_of};
+use super::state::AppState;
+use crate::infra::{config::Config, url::percent_encode};
 use axum::{
     extract::{Request, State},
     http::{header, HeaderMap, HeaderValue, Method, StatusCode},
@@ -74,11 +75,9 @@ pub async fn route_by_session(
     if !is_account && !is_entry {
         return next.run(request).await;
     }
-    let user = match user_for_request(&state, request.headers()).await {
+    let user = match session_user(&state, request.headers()).await {
         Ok(user) => user,
-        Err(error) => {
-            return (super::request::status_of(&error), error.to_string()).into_response()
-        }
+        Err(error) => return (status_of(&error), error.to_string()).into_response(),
     };
     match (is_account, user.is_some()) {
         (true, false) => {
@@ -100,18 +99,6 @@ pub async fn route_by_session(
         }
         (false, false) => next.run(request).await,
     }
-}
-
-fn percent_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -160,13 +147,5 @@ mod tests {
             &headers(&[("sec-fetch-site", "same-origin")])
         ));
         assert!(!is_same_origin(&config, &headers(&[])));
-    }
-
-    #[test]
-    fn encodes_next() {
-        assert_eq!(
-            percent_encode("/account/api-keys?x=1&y"),
-            "/account/api-keys%3Fx%3D1%26y"
-        );
     }
 }

@@ -1,0 +1,36 @@
+//! How a form or dialog follows its server action's answer.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+
+/// Watches `action`: each success runs `on_ok` once (the value is then cleared, so a
+/// reopened dialog does not act on it again); each failure lands in `error`, which the
+/// form shows beside its fields or at its top.
+pub fn on_action_result<S>(
+    action: ServerAction<S>,
+    error: RwSignal<Option<AppError>>,
+    on_ok: impl Fn(S::Output) + 'static,
+) where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(output)) => {
+            action.value().set(None);
+            error.set(None);
+            on_ok(output);
+        }
+        Some(Err(e)) => error.set(Some(e)),
+        None => {}
+    });
+}
+
+/// The message for errors that belong to no single field (validation errors are
+/// shown beside their fields instead).
+pub fn form_level_message(error: Option<AppError>) -> Option<String> {
+    match error {
+        Some(AppError::Validation(_)) | None => None,
+        Some(other) => Some(other.to_string()),
+    }
+}

@@ -1,0 +1,25 @@
+//! Builds the overview from the key store and the usage queries.
+
+use super::Overview;
+use crate::auth::User;
+use crate::error::AppError;
+use crate::infra::db::Db;
+use crate::keys::store::KeyStore;
+use crate::usage::queries;
+
+pub async fn overview(
+    keys: &KeyStore,
+    db: &Db,
+    now: i64,
+    user: &User,
+) -> Result<Overview, AppError> {
+    let totals = keys.totals(&user.id).await?;
+    Ok(Overview {
+        email: user.email.clone(),
+        member_since: user.created_at,
+        total_keys: totals.total,
+        active_keys: totals.active,
+        last_used_at: totals.last_used_at,
+        requests_30d: queries::owner_requests_30d(db, &user.id, now).await?,
+    })
+}

@@ -1,0 +1,14 @@
+//! Leaf services with no domain knowledge: database, clock, randomness, configuration,
+//! throttles. Nothing here imports a domain (`auth`, `keys`, …) or `web`; a test checks it.
+
+#[cfg(feature = "ssr")]
+pub mod clock;
+#[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod random;
+#[cfg(feature = "ssr")]
+pub mod throttle;
+pub mod url;

@@ -1,0 +1,83 @@
+//! The API Keys page's shared state: which dialog is open, what is revealed, how the
+//! list is filtered. Provided through context so rows and dialogs stay small.
+
+use crate::components::toast::Toasts;
+use crate::keys::{KeySummary, RevealedKey, ScopeInfo};
+use leptos::prelude::*;
+
+/// Which dialog is open over the page.
+#[derive(Clone, Debug, PartialEq)]
+pub enum KeyDialog {
+    Create,
+    Regenerate(KeySummary),
+    Delete(KeySummary),
+}
+
+/// A value on its one showing, with what produced it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Revealed {
+    pub key: RevealedKey,
+    pub regenerated: bool,
+    /// When a regenerated key's previous value stops working (None: already stopped).
+    pub old_value_until: Option<i64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortBy {
+    Newest,
+    Name,
+    LastUsed,
+}
+
+/// Page-wide state, shared through context so rows and dialogs stay small.
+#[derive(Clone, Copy)]
+pub struct KeysUi {
+    /// Bumped after every change; the list and open details reload.
+    pub refresh: RwSignal<u32>,
+    pub expanded: RwSignal<Option<String>>,
+    pub dialog: RwSignal<Option<KeyDialog>>,
+    pub revealed: RwSignal<Option<Revealed>>,
+    pub catalog: RwSignal<Vec<ScopeInfo>>,
+    pub search: RwSignal<String>,
+    pub sort: RwSignal<SortBy>,
+    pub page: RwSignal<usize>,
+    pub toasts: Toasts,
+}
+
+impl KeysUi {
+    pub fn new() -> Self {
+        Self {
+            refresh: RwSignal::new(0),
+            expanded: RwSignal::new(None),
+            dialog: RwSignal::new(None),
+            revealed: RwSignal::new(None),
+            catalog: RwSignal::new(Vec::new()),
+            search: RwSignal::new(String::new()),
+            sort: RwSignal::new(SortBy::Newest),
+            page: RwSignal::new(0),
+            toasts: Toasts::new(),
+        }
+    }
+
+    pub fn reload(&self) {
+        self.refresh.update(|n| *n += 1);
+    }
+
+    pub fn open(&self, dialog: KeyDialog) {
+        self.dialog.set(Some(dialog));
+    }
+
+    pub fn close_dialog(&self) {
+        self.dialog.set(None);
+    }
+}
+
+impl Default for KeysUi {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pub fn use_keys_ui() -> KeysUi {
+    expect_context::<KeysUi>()
+}

@@ -1,0 +1,228 @@
+//! What the HTTP layer knows about a request: who is calling (`Caller`, for server
+//! functions), the session cookie, bearer tokens, and the client's address.
+
+use super::state::AppState;
+use crate::auth::User;
+use crate::error::AppError;
+use axum::extract::ConnectInfo;
+use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+use std::net::SocketAddr;
+
+pub const SESSION_COOKIE: &str = "keyward_session";
+
+/// The request a server function is answering, and the state to answer it with.
+pub struct Caller {
+    pub state: AppState,
+    pub headers: HeaderMap,
+    pub client_addr: String,
+}
+
+impl Caller {
+    /// Runs a server function's body for whoever is asking, then gives an error its
+    /// HTTP status (and `Retry-After`) before it goes back.
+    pub async fn run<T>(
+        body: impl AsyncFnOnce(&Caller) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        let result = match Self::from_context() {
+            Ok(caller) => body(&caller).await,
+            Err(error) => Err(error),
+        };
+        reply(result)
+    }
+
+    /// Like [`run`](Self::run), for a signed-in person only: anyone else gets
+    /// `Unauthenticated` and the body never runs.
+    pub async fn signed_in<T>(
+        body: impl AsyncFnOnce(&Caller, User) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        Self::run(async |caller: &Caller| {
+            let user = caller.user().await?;
+            body(caller, user).await
+        })
+        .await
+    }
+
+    /// Reads the state and request that leptos_axum provides to every server function.
+    fn from_context() -> Result<Self, AppError> {
+        let state = use_context::<AppState>()
+            .ok_or_else(|| AppError::internal("server function context", "AppState missing"))?;
+        let parts = use_context::<Parts>().ok_or_else(|| {
+            AppError::internal("server function context", "request parts missing")
+        })?;
+        Ok(Self {
+            client_addr: client_addr(&parts, state.config.trust_proxy),
+            headers: parts.headers,
+            state,
+        })
+    }
+
+    /// The signed-in user, or `Unauthenticated`.
+    pub async fn user(&self) -> Result<User, AppError> {
+        session_user(&self.state, &self.headers)
+            .await?
+            .ok_or(AppError::Unauthenticated)
+    }
+
+    /// Starts a session for `user_id` and sets its cookie on the answer.
+    pub async fn start_session(&self, user_id: &str) -> Result<(), AppError> {
+        let accounts = &self.state.accounts;
+        let token = accounts.start_session(user_id).await?;
+        self.set_cookie(session_cookie(
+            &self.state,
+            &token.0,
+            accounts.session_ttl_secs(),
+        ));
+        Ok(())
+    }
+
+    /// Ends the session the request carries (if any) and clears its cookie.
+    pub async fn end_session(&self) -> Result<(), AppError> {
+        if let Some(token) = session_token(&self.headers) {
+            self.state.accounts.end_session(token).await?;
+        }
+        self.set_cookie(session_cookie(&self.state, "", 0));
+        Ok(())
+    }
+
+    fn set_cookie(&self, cookie: HeaderValue) {
+        if let Some(response) = use_context::<ResponseOptions>() {
+            response.append_header(header::SET_COOKIE, cookie);
+        }
+    }
+}
+
+/// Gives a server function's error its HTTP status (and `Retry-After`).
+fn reply<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let (Err(error), Some(response)) = (&result, use_context::<ResponseOptions>()) {
+        response.set_status(status_of(error));
+        if let AppError::TooManyAttempts { retry_after_secs } = error {
+            response.insert_header(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
+    }
+    result
+}
+
+pub fn status_of(error: &AppError) -> StatusCode {
+    match error {
+        AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Unauthenticated | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+        AppError::NotFound => StatusCode::NOT_FOUND,
+        AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Internal | AppError::Network => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The user whose session cookie the request carries.
+pub async fn session_user(state: &AppState, headers: &HeaderMap) -> Result<Option<User>, AppError> {
+    match session_token(headers) {
+        Some(token) => state.accounts.user_for_session(token).await,
+        None => Ok(None),
+    }
+}
+
+/// The session token from the request's cookies, if any.
+pub fn session_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
+        .map(|(_, value)| value)
+}
+
+fn session_cookie(state: &AppState, token: &str, max_age_secs: i64) -> HeaderValue {
+    let secure = if state.config.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age_secs}{secure}"
+    );
+    // The token is hex, so the header is always valid ASCII.
+    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// The token of an `Authorization: Bearer <token>` header. The scheme name is
+/// case-insensitive (RFC 6750 via RFC 9110), and surrounding spaces are ignored.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// The client's address: the connection's peer, or with `trust_proxy` the address
+/// the proxy appended to `X-Forwarded-For`. That is the last entry: the ones before
+/// it are whatever the client sent, so trusting them would let anyone pick a fresh
+/// address for each request and walk past every per-address throttle.
+pub fn client_addr(parts: &Parts, trust_proxy: bool) -> String {
+    if trust_proxy {
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(str::trim)
+            .and_then(|v| v.parse::<std::net::IpAddr>().ok());
+        if let Some(ip) = forwarded {
+            return ip.to_string();
+        }
+    }
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Request;
+
+    fn parts(forwarded_for: &str) -> Parts {
+        let mut parts = Request::builder()
+            .header("x-forwarded-for", forwarded_for)
+            .body(())
+            .expect("request")
+            .into_parts()
+            .0;
+        parts
+            .extensions
+            .insert(ConnectInfo(SocketAddr::from(([10, 0, 0, 9], 443))));
+        parts
+    }
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive() {
+        let with = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::AUTHORIZATION, HeaderValue::from_static(value));
+            headers
+        };
+        assert_eq!(bearer_token(&with("Bearer abc")), Some("abc"));
+        assert_eq!(bearer_token(&with("bearer abc")), Some("abc"));
+        assert_eq!(bearer_token(&with("BEARER   abc ")), Some("abc"));
+        assert_eq!(bearer_token(&with("Basic abc")), None);
+        assert_eq!(bearer_token(&with("Bearer ")), None);
+        assert_eq!(bearer_token(&with("Bearerabc")), None);
+        assert_eq!(bearer_token(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn behind_a_proxy_the_address_it_appended_counts() {
+        // The first entry is whatever the client claimed; the proxy appended the last.
+        let parts = parts("203.0.113.7, 198.51.100.2");
+        assert_eq!(client_addr(&parts, true), "198.51.100.2");
+        assert_eq!(client_addr(&parts, false), "10.0.0.9");
+        assert_eq!(
+            client_addr(&super::tests::parts("not an ip"), true),
+            "10.0.0.9"
+        );
+    }
+}

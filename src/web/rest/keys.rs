@@ -1,0 +1,142 @@
+//! `/api/v1/keys`: a key managing its owner's keys.
+
+use super::auth::ApiCaller;
+use super::error::{parse_body, ApiError, ApiResult, ErrorBody};
+use crate::keys::{rules::NewKey, Expiry, KeyDetails, KeySummary, RevealedKey};
+use crate::usage::{DailyCount, RequestLogEntry, UsageStats};
+use crate::web::state::AppState;
+use axum::{
+    body::Bytes,
+    extract::{Path, State},
+    http::StatusCode,
+    Extension, Json,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[utoipa::path(get, path = "/api/v1/keys", tag = "keys", security(("api_key" = [])),
+    responses((status = 200, body = Vec<KeySummary>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(super) async fn list_keys(
+    State(state): State<AppState>,
+    Extension(caller): Extension<ApiCaller>,
+) -> ApiResult<Json<Vec<KeySummary>>> {
+    caller.require("keys:read")?;
+    Ok(Json(state.keys.list(&caller.key.user_id).await?))
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateKeyRequest {
+    name: String,
+    scopes: Vec<String>,
+    /// Defaults to 90 days.
+    #[serde(default)]
+    expiry: Option<Expiry>,
+}
+
+#[utoipa::path(post, path = "/api/v1/keys", tag = "keys", security(("api_key" = [])), request_body = CreateKeyRequest,
+    responses((status = 201, body = RevealedKey, description = "The only response that carries the key's value"),
+        (status = 422, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(super) async fn create_key(
+    State(state): State<AppState>,
+    Extension(caller): Extension<ApiCaller>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<RevealedKey>)> {
+    caller.require("keys:write")?;
+    let request: CreateKeyRequest = parse_body(&body, false)?;
+    // A key can hand out only what it holds itself (unknown names fail validation below).
+    let grants_more = |s: &&String| state.keys.offers_scope(s) && !caller.key.has_scope(s);
+    if let Some(extra) = request.scopes.iter().find(grants_more) {
+        return Err(ApiError::cannot_grant(extra));
+    }
+    let input = NewKey {
+        name: request.name,
+        scopes: request.scopes,
+        expiry: request.expiry.unwrap_or_default(),
+    };
+    let revealed = state.keys.create(&caller.actor(), input).await?;
+    Ok((StatusCode::CREATED, Json(revealed)))
+}
+
+#[utoipa::path(get, path = "/api/v1/keys/{id}", tag = "keys", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Key ID (kid_…)")),
+    responses((status = 200, body = KeyDetails), (status = 404, body = ErrorBody)))]
+pub(super) async fn get_key(
+    State(state): State<AppState>,
+    Extension(caller): Extension<ApiCaller>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<KeyDetails>> {
+    caller.require("keys:read")?;
+    Ok(Json(state.keys.details(&caller.key.user_id, &id).await?))
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegenerateRequest {
+    /// How long the old value keeps working: 0 (default), 3600, 86400 or 604800 seconds.
+    #[serde(default)]
+    grace_secs: i64,
+}
+
+#[utoipa::path(post, path = "/api/v1/keys/{id}/regenerate", tag = "keys", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Key ID (kid_…)")), request_body(content = RegenerateRequest, description = "Optional"),
+    responses((status = 200, body = RevealedKey), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(super) async fn regenerate_key(
+    State(state): State<AppState>,
+    Extension(caller): Extension<ApiCaller>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<RevealedKey>> {
+    caller.require("keys:write")?;
+    let request: RegenerateRequest = parse_body(&body, true)?;
+    // Regenerating reveals the new value, so it needs every scope the target key holds.
+    let target = state.keys.get(&caller.key.user_id, &id).await?;
+    if let Some(extra) = target.scopes.iter().find(|s| !caller.key.has_scope(s)) {
+        return Err(ApiError::cannot_grant(extra));
+    }
+    Ok(Json(
+        state
+            .keys
+            .regenerate(&caller.actor(), &id, request.grace_secs)
+            .await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/keys/{id}", tag = "keys", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Key ID (kid_…)")),
+    responses((status = 204, description = "Revoked"), (status = 404, body = ErrorBody)))]
+pub(super) async fn delete_key(
+    State(state): State<AppState>,
+    Extension(caller): Extension<ApiCaller>,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    caller.require("keys:write")?;
+    state.keys.delete(&caller.actor(), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct KeyUsage {
+    usage: UsageStats,
+    /// The last 30 UTC days, oldest first.
+    daily: Vec<DailyCount>,
+    /// The 20 most recent requests, newest first.
+    recent: Vec<RequestLogEntry>,
+}
+
+#[utoipa::path(get, path = "/api/v1/keys/{id}/usage", tag = "keys", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Key ID (kid_…)")),
+    responses((status = 200, body = KeyUsage), (status = 404, body = ErrorBody)))]
+pub(super) async fn key_usage(
+    State(state): State<AppState>,
+    Extension(caller): Extension<ApiCaller>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<KeyUsage>> {
+    caller.require("keys:read")?;
+    let details = state.keys.details(&caller.key.user_id, &id).await?;
+    Ok(Json(KeyUsage {
+        usage: details.usage,
+        daily: details.daily,
+        recent: details.recent,
+    }))
+}

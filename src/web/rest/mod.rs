@@ -1,0 +1,45 @@
+//! The REST API that keys unlock, under `/api/v1`. JSON in and out; every refusal
+//! has a JSON body with a stable `code`, and none ever echoes the key.
+//!
+//! One file per resource (`account`, `keys`, `service`), plus the error envelope
+//! (`error`), key authentication and limits (`auth`), and the OpenAPI document.
+
+mod account;
+pub mod auth;
+pub mod error;
+mod keys;
+mod openapi;
+mod service;
+
+use super::state::AppState;
+use axum::{
+    http::StatusCode,
+    routing::{get, post},
+    Router,
+};
+use error::ApiError;
+
+pub fn router(state: AppState) -> Router<AppState> {
+    let authenticated = Router::new()
+        .route("/me", get(account::me))
+        .route("/keys", get(keys::list_keys).post(keys::create_key))
+        .route("/keys/{id}", get(keys::get_key).delete(keys::delete_key))
+        .route("/keys/{id}/regenerate", post(keys::regenerate_key))
+        .route("/keys/{id}/usage", get(keys::key_usage))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            auth::authenticate,
+        ));
+    Router::new()
+        .merge(authenticated)
+        .route("/verify", post(service::verify_key))
+        .route("/healthz", get(service::healthz))
+        .route("/openapi.json", get(openapi::openapi))
+        .fallback(|| async {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "No such endpoint. See /api/v1/openapi.json.",
+            )
+        })
+}

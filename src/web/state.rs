@@ -1,0 +1,168 @@
+//! Everything a request handler or server function may need, cloned cheaply.
+
+use crate::auth::store::Accounts;
+use crate::infra::{
+    clock::Clock,
+    config::Config,
+    db::{Backend, Db},
+    throttle::FailureThrottle,
+};
+use crate::keys::{
+    cache::{listen_for_key_changes, KeyCache, KeyChanges},
+    rules,
+    store::KeyStore,
+    verify::Verifier,
+    ScopeInfo,
+};
+use crate::usage::recorder::UsageRecorder;
+use axum::extract::FromRef;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use leptos::config::LeptosOptions;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Shared by every request: cloning it is one reference-count increment, which
+/// matters because axum clones the state for each layer and handler a request meets.
+#[derive(Clone)]
+pub struct AppState(Arc<SharedState>);
+
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
+}
+
+pub struct SharedState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub clock: Clock,
+    pub accounts: Accounts,
+    pub keys: KeyStore,
+    pub verifier: Verifier,
+    pub key_cache: Arc<KeyCache>,
+    /// Failed API key authentications per client address.
+    pub api_auth_failures: FailureThrottle,
+    /// Requests per API key (GCRA).
+    pub key_rate_limit: DefaultKeyedRateLimiter<String>,
+    pub usage: UsageRecorder,
+    /// When the database last answered a health probe (Unix ms).
+    last_healthy_ms: AtomicI64,
+}
+
+impl AppState {
+    pub fn new(leptos_options: LeptosOptions, db: Db, config: Config) -> Self {
+        let clock = Clock::default();
+        let key_cache = Arc::new(KeyCache::default());
+        let catalog = rules::catalog(config.extra_scopes.iter().map(|s| ScopeInfo {
+            name: s.name.clone(),
+            description: s.description.clone(),
+        }));
+        let per_sec = NonZeroU32::new(config.rate_limit_per_sec).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(config.rate_limit_burst).unwrap_or(NonZeroU32::MIN);
+        Self(Arc::new(SharedState {
+            leptos_options,
+            accounts: Accounts::new(db.clone(), clock.clone(), &config),
+            keys: KeyStore::new(
+                db.clone(),
+                clock.clone(),
+                &config.key_prefix,
+                catalog,
+                KeyChanges::new(key_cache.clone(), db.backend),
+            ),
+            verifier: Verifier::new(
+                &config.key_prefix,
+                clock.clone(),
+                db.clone(),
+                key_cache.clone(),
+            ),
+            key_cache,
+            api_auth_failures: FailureThrottle::per_network(config.auth_failures_per_min, 60),
+            key_rate_limit: RateLimiter::keyed(Quota::per_second(per_sec).allow_burst(burst)),
+            usage: UsageRecorder::new(config.request_log_per_key_per_sec),
+            last_healthy_ms: AtomicI64::new(i64::MIN),
+            config: Arc::new(config),
+            clock,
+            db,
+        }))
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Whether the database answers; a success is trusted for one second, so health
+    /// checks under load do not queue behind the database.
+    pub async fn database_reachable(&self) -> bool {
+        let now = self.now_ms();
+        if now.saturating_sub(self.last_healthy_ms.load(Ordering::Relaxed)) < 1_000 {
+            return true;
+        }
+        match sqlx::query("SELECT 1").execute(&self.db.pool).await {
+            Ok(_) => {
+                self.last_healthy_ms.store(now, Ordering::Relaxed);
+                true
+            }
+            Err(error) => {
+                tracing::error!(%error, "health check: database unreachable");
+                false
+            }
+        }
+    }
+
+    /// Usage flushing (every second), request-log pruning (hourly), and on Postgres
+    /// the listener for key changes made by other processes.
+    pub fn start_background_tasks(&self) {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(error) = state.usage.flush(&state.db).await {
+                    tracing::error!(%error, "usage flush failed; will retry");
+                }
+            }
+        });
+        let state = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                tick.tick().await;
+                match UsageRecorder::prune(&state.db, state.now_ms(), state.config.request_log_days)
+                    .await
+                {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(rows = n, "pruned old request-log rows"),
+                    Err(error) => tracing::error!(%error, "request-log pruning failed"),
+                }
+                state.key_rate_limit.retain_recent();
+            }
+        });
+        if self.db.backend == Backend::Postgres {
+            tokio::spawn(listen_for_key_changes(
+                self.config.database_url.clone(),
+                self.key_cache.clone(),
+            ));
+        }
+    }
+
+    /// Called once the server stops accepting requests: flushes what is buffered.
+    pub async fn shutdown(&self) {
+        match self.usage.flush(&self.db).await {
+            Ok(()) => tracing::info!("usage flushed"),
+            Err(error) => tracing::error!(%error, "final usage flush failed"),
+        }
+        self.db.pool.close().await;
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
