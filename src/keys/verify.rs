@@ -153,3 +153,118 @@ impl Verifier {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{store::insert_user, User};
+    use crate::keys::{cache::KeyChanges, rules, rules::ValidKey, store::KeyStore};
+
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        db: Db,
+        clock: Clock,
+        cache: Arc<KeyCache>,
+        verifier: Verifier,
+        store: KeyStore,
+    }
+
+    async fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("verify.db").display());
+        let db = Db::connect(&url).await.unwrap();
+        let clock = Clock::default();
+        let cache = Arc::new(KeyCache::default());
+        let changes = KeyChanges::new(cache.clone(), db.backend);
+        let store = KeyStore::new(
+            db.clone(),
+            clock.clone(),
+            "kw_",
+            rules::catalog([]),
+            changes,
+        );
+        let owner = User {
+            id: "usr_test".into(),
+            email: "owner@example.com".into(),
+            created_at: 0,
+        };
+        insert_user(&db.pool, &owner, "not-a-hash").await.unwrap();
+        Fixture {
+            verifier: Verifier::new("kw_", clock.clone(), db.clone(), cache.clone()),
+            _dir: dir,
+            db,
+            clock,
+            cache,
+            store,
+        }
+    }
+
+    /// A key written straight through the store; answers (id, value).
+    async fn key(f: &Fixture, expires_at: Option<i64>) -> (String, String) {
+        let valid = ValidKey {
+            name: format!("k{}", f.cache.generation()),
+            scopes: "account:read".into(),
+            expires_at,
+            ttl_days: None,
+        };
+        let mut tx = f.db.pool.begin().await.unwrap();
+        let inserted = f
+            .store
+            .insert(&mut tx, "usr_test", &valid, f.clock.now_ms())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        inserted
+    }
+
+    #[tokio::test]
+    async fn a_verified_key_is_served_from_the_cache_until_its_time_to_live() {
+        let f = fixture().await;
+        let (id, value) = key(&f, None).await;
+        let verified = f.verifier.verify(&value).await.unwrap();
+        assert_eq!(verified.key_id, id);
+        assert_eq!(verified.owner_email, "owner@example.com");
+        assert_eq!(f.cache.len(), 1);
+        // Removed behind the cache's back: the cached entry still answers...
+        sqlx::query("DELETE FROM api_keys")
+            .execute(&f.db.pool)
+            .await
+            .unwrap();
+        assert!(f.verifier.verify(&value).await.is_ok());
+        // ...until it is older than the time-to-live, when the database is asked again.
+        f.clock
+            .advance_secs(crate::keys::cache::CACHE_TTL_MS / 1000);
+        assert_eq!(
+            f.verifier.verify(&value).await.unwrap_err(),
+            Refusal::Unknown
+        );
+    }
+
+    #[tokio::test]
+    async fn expiry_is_checked_on_every_call_even_when_cached() {
+        let f = fixture().await;
+        let (_, value) = key(&f, Some(f.clock.now_ms() + 1_000)).await;
+        assert!(f.verifier.verify(&value).await.is_ok());
+        f.clock.advance_secs(2);
+        assert_eq!(
+            f.verifier.verify(&value).await.unwrap_err(),
+            Refusal::Expired
+        );
+    }
+
+    #[tokio::test]
+    async fn malformed_keys_are_refused_without_the_database() {
+        let f = fixture().await;
+        f.db.pool.close().await;
+        assert_eq!(
+            f.verifier.verify("kw_not-a-key").await.unwrap_err(),
+            Refusal::Malformed
+        );
+        // A well-formed key needs the database, which cannot answer.
+        let well_formed = secret::generate("kw_").unwrap();
+        assert_eq!(
+            f.verifier.verify(&well_formed).await.unwrap_err(),
+            Refusal::Unavailable
+        );
+    }
+}
