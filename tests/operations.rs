@@ -192,13 +192,17 @@ async fn an_https_public_url_makes_cookies_secure_and_is_the_accepted_origin() {
                 "proxy-{}@example.com",
                 keyward::infra::random::base62(8).unwrap().to_lowercase()
             );
-            app.call_from(
-                "/api/sign_up",
-                &[("email", &email), ("password", PASSWORD)],
-                None,
-                Some(origin),
-            )
-            .await
+            let request = Request::post("/api/sign_up")
+                .header(header::HOST, "keys.example.com")
+                .header(header::ORIGIN, origin)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(format!(
+                    "email={}&password={}",
+                    common::encode(&email),
+                    common::encode(PASSWORD)
+                )))
+                .unwrap();
+            app.send(request).await
         }
     };
     let accepted = sign_up("https://keys.example.com").await;

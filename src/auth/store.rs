@@ -74,14 +74,11 @@ impl Accounts {
             tracing::warn!(client = %client_addr, "sign-up throttled");
             return Err(AppError::TooManyAttempts { retry_after_secs });
         }
-        // Counted before the slow hash, so parallel sign-ups cannot all slip under the
-        // limit; a sign-up that creates nothing takes its count back.
+        // Every attempt counts, those for taken emails included, so testing which
+        // emails have accounts is as slow as creating accounts. Counted before the slow
+        // hash, so parallel sign-ups cannot all slip under the limit.
         self.sign_ups_by_client.record(client_addr, now);
-        let created = self.create_account(email, password).await;
-        if created.is_err() {
-            self.sign_ups_by_client.forgive(client_addr, now);
-        }
-        created
+        self.create_account(email, password).await
     }
 
     async fn create_account(&self, email: &str, password: &str) -> Result<User, AppError> {

@@ -9,7 +9,10 @@ pub struct ExtraScope {
     pub description: String,
 }
 
-#[derive(Debug, Clone)]
+/// The shortest service token accepted: 32 characters.
+pub const MIN_SERVICE_TOKEN_CHARS: usize = 32;
+
+#[derive(Clone)]
 pub struct Config {
     /// `sqlite://keyward.db` (default) or `postgres://...`.
     pub database_url: String,
@@ -37,6 +40,8 @@ pub struct Config {
     pub rate_limit_per_sec: u32,
     pub rate_limit_burst: u32,
     pub auth_failures_per_min: u32,
+    /// Keys one account may hold.
+    pub max_keys_per_account: i64,
 }
 
 impl Default for Config {
@@ -58,7 +63,49 @@ impl Default for Config {
             rate_limit_per_sec: 50,
             rate_limit_burst: 100,
             auth_failures_per_min: 30,
+            max_keys_per_account: 200,
         }
+    }
+}
+
+/// Secrets never reach a log line through `{:?}`.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("addr", &self.addr)
+            .field("public_url", &self.public_url)
+            .field("trust_proxy", &self.trust_proxy)
+            .field("key_prefix", &self.key_prefix)
+            .field("extra_scopes", &self.extra_scopes)
+            .field(
+                "service_token",
+                &self.service_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("session_ttl_secs", &self.session_ttl_secs)
+            .field("sign_in_max_failures", &self.sign_in_max_failures)
+            .field("sign_in_window_secs", &self.sign_in_window_secs)
+            .field("sign_ups_per_hour", &self.sign_ups_per_hour)
+            .field("request_log_days", &self.request_log_days)
+            .field(
+                "request_log_per_key_per_sec",
+                &self.request_log_per_key_per_sec,
+            )
+            .field("rate_limit_per_sec", &self.rate_limit_per_sec)
+            .field("rate_limit_burst", &self.rate_limit_burst)
+            .field("auth_failures_per_min", &self.auth_failures_per_min)
+            .field("max_keys_per_account", &self.max_keys_per_account)
+            .finish()
+    }
+}
+
+/// A URL without its password, for logs and error messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://***{}", &url[..scheme], &url[at..])
+        }
+        _ => url.to_string(),
     }
 }
 
@@ -100,8 +147,15 @@ impl Config {
                 Some("1" | "true" | "yes")
             ),
             key_prefix,
+            service_token: match var("KEYWARD_SERVICE_TOKEN") {
+                Some(token) if token.trim().chars().count() < MIN_SERVICE_TOKEN_CHARS => {
+                    return Err(format!(
+                        "KEYWARD_SERVICE_TOKEN must be at least {MIN_SERVICE_TOKEN_CHARS} characters (try `openssl rand -hex 32`)"
+                    ))
+                }
+                token => token.map(|t| t.trim().to_string()),
+            },
             extra_scopes: parse_scopes(var("KEYWARD_EXTRA_SCOPES").as_deref().unwrap_or(""))?,
-            service_token: var("KEYWARD_SERVICE_TOKEN"),
             session_ttl_secs: parse(
                 "KEYWARD_SESSION_TTL_SECS",
                 var("KEYWARD_SESSION_TTL_SECS"),
@@ -148,6 +202,12 @@ impl Config {
                 defaults.auth_failures_per_min,
             )?
             .max(1),
+            max_keys_per_account: parse(
+                "KEYWARD_MAX_KEYS_PER_ACCOUNT",
+                var("KEYWARD_MAX_KEYS_PER_ACCOUNT"),
+                defaults.max_keys_per_account,
+            )?
+            .max(1),
         })
     }
 
@@ -189,6 +249,19 @@ fn parse_scopes(spec: &str) -> Result<Vec<ExtraScope>, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn debug_output_hides_secrets() {
+        let config = super::Config {
+            database_url: "postgres://keyward:hunter2hunter2@db/keyward".into(),
+            service_token: Some("s3cret-service-token-of-32-chars!".into()),
+            ..super::Config::default()
+        };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("postgres://***@db/keyward"), "{shown}");
+    }
+
     #[test]
     fn scopes_parse() {
         let scopes =

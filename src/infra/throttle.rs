@@ -2,11 +2,17 @@
 //! failed sign-ins, failed key authentications, accounts created.
 //! Only recorded events fill the window; a check alone costs nothing.
 
+use lru::LruCache;
 use std::borrow::Cow;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::IpAddr;
+use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+
+/// Subjects one throttle remembers; past this the least recently seen is forgotten,
+/// in constant time, so a flood of one-off subjects cannot exhaust memory.
+pub const MAX_SUBJECTS: usize = 100_000;
 
 #[derive(Debug)]
 pub struct FailureThrottle {
@@ -14,7 +20,7 @@ pub struct FailureThrottle {
     window_ms: i64,
     /// Subjects are client addresses, counted per network (see `network_of`).
     by_network: bool,
-    failures: Mutex<HashMap<String, VecDeque<i64>>>,
+    failures: Mutex<LruCache<String, VecDeque<i64>>>,
     /// How many subjects `failures` holds, readable without the lock: the API key
     /// path asks `retry_after` on every request, and almost always nobody is listed.
     subjects: AtomicUsize,
@@ -22,11 +28,18 @@ pub struct FailureThrottle {
 
 impl FailureThrottle {
     pub fn new(max_failures: u32, window_secs: i64) -> Self {
+        Self::with_capacity(max_failures, window_secs, MAX_SUBJECTS)
+    }
+
+    /// A throttle that remembers at most `max_subjects` subjects.
+    pub fn with_capacity(max_failures: u32, window_secs: i64, max_subjects: usize) -> Self {
         Self {
             max_failures: max_failures.max(1) as usize,
             window_ms: window_secs.max(1) * 1000,
             by_network: false,
-            failures: Mutex::new(HashMap::new()),
+            failures: Mutex::new(LruCache::new(
+                NonZeroUsize::new(max_subjects).unwrap_or(NonZeroUsize::MIN),
+            )),
             subjects: AtomicUsize::new(0),
         }
     }
@@ -62,7 +75,7 @@ impl FailureThrottle {
         }
         if times.len() < self.max_failures {
             if times.is_empty() {
-                map.remove(subject);
+                map.pop(subject);
                 self.subjects.store(map.len(), Ordering::Release);
             }
             return None;
@@ -75,12 +88,7 @@ impl FailureThrottle {
     pub fn record(&self, subject: &str, now_ms: i64) {
         let subject = &*self.subject_key(subject);
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        // Keep memory bounded when many subjects fail once and never return.
-        if map.len() > 100_000 {
-            let cutoff = now_ms - self.window_ms;
-            map.retain(|_, times| times.back().is_some_and(|&t| t > cutoff));
-        }
-        let times = map.entry(subject.to_string()).or_default();
+        let times = map.get_or_insert_mut(subject.to_string(), VecDeque::new);
         times.push_back(now_ms);
         while times.len() > self.max_failures {
             times.pop_front();
@@ -102,7 +110,7 @@ impl FailureThrottle {
     pub fn clear(&self, subject: &str) {
         let subject = &*self.subject_key(subject);
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(subject);
+        map.pop(subject);
         self.subjects.store(map.len(), Ordering::Release);
     }
 }
@@ -134,6 +142,25 @@ mod tests {
         assert_eq!(throttle.retry_after("a", 3_000), Some(57));
         assert_eq!(throttle.retry_after("b", 3_000), None);
         assert_eq!(throttle.retry_after("a", 60_001), None);
+    }
+
+    #[test]
+    fn memory_is_bounded_and_the_least_recent_subject_goes_first() {
+        let throttle = FailureThrottle::with_capacity(1, 60, 3);
+        for subject in ["a", "b", "c"] {
+            throttle.record(subject, 0);
+        }
+        // Touching "a" makes "b" the least recently seen.
+        assert!(throttle.retry_after("a", 1).is_some());
+        throttle.record("d", 1);
+        assert!(throttle.retry_after("b", 1).is_none(), "b was forgotten");
+        for subject in ["a", "c", "d"] {
+            assert!(throttle.retry_after(subject, 1).is_some(), "{subject}");
+        }
+        for i in 0..1_000 {
+            throttle.record(&format!("s{i}"), 2);
+        }
+        assert!(throttle.failures.lock().unwrap().len() <= 3);
     }
 
     #[test]

@@ -53,6 +53,7 @@ pub async fn create_key(
             name,
             scopes,
             expiry,
+            not_after: None,
         };
         caller.state.keys.create(&actor(caller, &user), input).await
     })

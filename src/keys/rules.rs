@@ -12,6 +12,8 @@ pub struct NewKey {
     pub name: String,
     pub scopes: Vec<String>,
     pub expiry: Expiry,
+    /// The latest the key may expire (a key created by a key lives no longer than it).
+    pub not_after: Option<i64>,
 }
 
 /// A new key whose fields passed every check.
@@ -56,12 +58,23 @@ pub fn validate(catalog: &[ScopeInfo], input: &NewKey, now: i64) -> Result<Valid
         }
     };
     match (name, scopes, expiry) {
-        (Some(name), Some(scopes), Some((expires_at, ttl_days))) => Ok(ValidKey {
-            name,
-            scopes,
-            expires_at,
-            ttl_days,
-        }),
+        (Some(name), Some(scopes), Some((expires_at, ttl_days))) => {
+            Ok(match input.not_after {
+                // Held to a fixed date, which regenerating does not renew.
+                Some(limit) if expires_at.is_none_or(|at| at > limit) => ValidKey {
+                    name,
+                    scopes,
+                    expires_at: Some(limit),
+                    ttl_days: None,
+                },
+                _ => ValidKey {
+                    name,
+                    scopes,
+                    expires_at,
+                    ttl_days,
+                },
+            })
+        }
         _ => Err(AppError::Validation(errors)),
     }
 }
@@ -130,6 +143,7 @@ mod tests {
             name: name.into(),
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
             expiry,
+            not_after: None,
         }
     }
 
@@ -169,6 +183,18 @@ mod tests {
         };
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["name", "scopes", "expiry"]);
+    }
+
+    #[test]
+    fn a_bound_holds_the_expiry_to_a_fixed_date() {
+        let catalog = catalog([]);
+        let mut bounded = input("child", &["account:read"], Expiry::Never);
+        bounded.not_after = Some(5 * DAY_MS);
+        let key = validate(&catalog, &bounded, 0).unwrap();
+        assert_eq!((key.expires_at, key.ttl_days), (Some(5 * DAY_MS), None));
+        bounded.expiry = Expiry::Days(2);
+        let key = validate(&catalog, &bounded, 0).unwrap();
+        assert_eq!((key.expires_at, key.ttl_days), (Some(2 * DAY_MS), Some(2)));
     }
 
     #[test]

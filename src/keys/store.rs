@@ -12,6 +12,8 @@ use crate::time_fmt::DAY_MS;
 use crate::usage::queries as usage;
 use std::sync::Arc;
 
+/// Keys one owner may hold unless the operator says otherwise.
+pub const DEFAULT_MAX_KEYS_PER_OWNER: i64 = 200;
 const KEY_COLUMNS: &str =
     "id, name, preview, scopes, active, created_at, last_used_at, expires_at, regenerated_at";
 
@@ -68,6 +70,7 @@ pub struct KeyTotals {
 pub struct KeyStore {
     db: Db,
     clock: Clock,
+    max_keys_per_owner: i64,
     prefix: Arc<str>,
     catalog: Arc<[ScopeInfo]>,
     changes: KeyChanges,
@@ -84,10 +87,17 @@ impl KeyStore {
         Self {
             db,
             clock,
+            max_keys_per_owner: DEFAULT_MAX_KEYS_PER_OWNER,
             prefix: prefix.into(),
             catalog: catalog.into(),
             changes,
         }
+    }
+
+    /// Caps how many keys one owner may hold.
+    pub fn with_max_keys_per_owner(mut self, max: i64) -> Self {
+        self.max_keys_per_owner = max.max(1);
+        self
     }
 
     /// The scopes keys may carry: the built-in ones and the operator's.
@@ -140,6 +150,15 @@ impl KeyStore {
     pub async fn create(&self, actor: &Actor, input: NewKey) -> Result<RevealedKey, AppError> {
         let now = self.clock.now_ms();
         let key = validate(&self.catalog, &input, now)?;
+        let (held,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_keys WHERE user_id = $1")
+            .bind(&actor.user_id)
+            .fetch_one(&self.db.pool)
+            .await?;
+        if held >= self.max_keys_per_owner {
+            return Err(AppError::LimitReached(format!(
+                "You have {held} keys, the most this server allows. Delete keys you no longer use to create new ones."
+            )));
+        }
         let taken = sqlx::query("SELECT 1 FROM api_keys WHERE user_id = $1 AND name = $2")
             .bind(&actor.user_id)
             .bind(&key.name)
@@ -212,22 +231,33 @@ impl KeyStore {
         let now = self.clock.now_ms();
         let value = secret::generate(&self.prefix)?;
         let mut tx = self.db.pool.begin().await?;
-        let row: Option<(String,)> = sqlx::query_as(
-            "UPDATE api_keys SET regenerated_at = $1, preview = $2, \
-             expires_at = CASE WHEN ttl_days IS NULL THEN expires_at ELSE $1 + ttl_days * $5 END \
-             WHERE id = $3 AND user_id = $4 RETURNING name",
+        // The first statement writes, so it takes the lock; it changes nothing else yet,
+        // so RETURNING shows the expiry as it was.
+        let row: Option<(String, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "UPDATE api_keys SET regenerated_at = $1 WHERE id = $2 AND user_id = $3 \
+             RETURNING name, expires_at, ttl_days",
         )
         .bind(now)
-        .bind(secret::preview(&self.prefix, &value))
         .bind(key_id)
         .bind(&actor.user_id)
-        .bind(DAY_MS)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((name,)) = row else {
+        let Some((name, old_expiry, ttl_days)) = row else {
             return Err(AppError::NotFound);
         };
-        if grace_secs == 0 {
+        let expires_at = match ttl_days {
+            Some(days) => Some(now + days * DAY_MS),
+            None => old_expiry,
+        };
+        sqlx::query("UPDATE api_keys SET preview = $1, expires_at = $2 WHERE id = $3")
+            .bind(secret::preview(&self.prefix, &value))
+            .bind(expires_at)
+            .bind(key_id)
+            .execute(&mut *tx)
+            .await?;
+        // An expired key's old values must not come back to life with the renewed expiry.
+        let was_expired = old_expiry.is_some_and(|at| at <= now);
+        if grace_secs == 0 || was_expired {
             // "Immediately" means every earlier value, including ones still in a grace period.
             sqlx::query("DELETE FROM key_secrets WHERE key_id = $1")
                 .bind(key_id)

@@ -90,6 +90,11 @@ impl Verifier {
         }
     }
 
+    /// Whether a value has this server's key shape and a correct checksum (no I/O).
+    pub fn well_formed(&self, presented: &str) -> bool {
+        secret::check(&self.prefix, presented).is_ok()
+    }
+
     /// Verifies a presented key value.
     pub async fn verify(&self, presented: &str) -> Result<Arc<VerifiedKey>, Refusal> {
         secret::check(&self.prefix, presented).map_err(|_| Refusal::Malformed)?;

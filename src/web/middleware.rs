@@ -36,23 +36,40 @@ pub async fn refuse_cross_site(
     next.run(request).await
 }
 
-/// True when the browser says the request comes from this app's own origin.
+/// True when the browser says the request comes from this app's own origin: the
+/// `Host` is this server's own name (a name an attacker pointed at it, as in DNS
+/// rebinding, is not), and the `Origin` is that host with the right scheme.
 pub fn is_same_origin(config: &Config, headers: &HeaderMap) -> bool {
     let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
     if matches!(fetch_site, Some("cross-site" | "same-site")) {
         return false;
     }
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    if !is_own_host(config, host) {
+        return false;
+    }
     match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        Some(origin) => {
-            let matches_public = config.public_url.as_deref() == Some(origin);
-            let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-            let authority = origin
-                .strip_prefix("http://")
-                .or_else(|| origin.strip_prefix("https://"));
-            matches_public || (authority.is_some() && authority == host)
-        }
+        Some(origin) => match config.public_url.as_deref() {
+            Some(public) => origin == public,
+            None => origin.strip_prefix("http://") == Some(host),
+        },
         // No Origin: only a browser's own same-origin marker vouches for it.
         None => matches!(fetch_site, Some("same-origin")),
+    }
+}
+
+/// The public URL's host, or without one the address Keyward listens on (and
+/// `localhost` on its port). Listening on every interface without a public URL
+/// accepts any host: set `KEYWARD_PUBLIC_URL` there.
+fn is_own_host(config: &Config, host: &str) -> bool {
+    match config.public_url.as_deref() {
+        Some(public) => public.split_once("://").map(|(_, authority)| authority) == Some(host),
+        None if config.addr.ip().is_unspecified() => true,
+        None => {
+            host == config.addr.to_string() || host == format!("localhost:{}", config.addr.port())
+        }
     }
 }
 
@@ -144,8 +161,45 @@ mod tests {
         ));
         assert!(is_same_origin(
             &config,
-            &headers(&[("sec-fetch-site", "same-origin")])
+            &headers(&[
+                ("sec-fetch-site", "same-origin"),
+                ("host", "127.0.0.1:3000")
+            ])
         ));
         assert!(!is_same_origin(&config, &headers(&[])));
+        // The right host under the wrong scheme is another origin.
+        assert!(!is_same_origin(
+            &config,
+            &headers(&[
+                ("origin", "https://127.0.0.1:3000"),
+                ("host", "127.0.0.1:3000")
+            ])
+        ));
+        // DNS rebinding: a name resolving to this server, with a matching Origin.
+        assert!(!is_same_origin(
+            &config,
+            &headers(&[
+                ("origin", "http://rebind.example:3000"),
+                ("host", "rebind.example:3000")
+            ])
+        ));
+        let public = Config {
+            public_url: Some("https://keys.example.com".into()),
+            ..Config::default()
+        };
+        assert!(is_same_origin(
+            &public,
+            &headers(&[
+                ("origin", "https://keys.example.com"),
+                ("host", "keys.example.com")
+            ])
+        ));
+        assert!(!is_same_origin(
+            &public,
+            &headers(&[
+                ("origin", "https://keys.example.com"),
+                ("host", "127.0.0.1:3000")
+            ])
+        ));
     }
 }

@@ -2,6 +2,7 @@
 //! REST API, and the process that serves them. Nothing below imports it, except the
 //! domains' `api.rs` files (their server functions), which use `request::Caller`.
 
+pub mod headers;
 pub mod middleware;
 pub mod request;
 pub mod rest;
@@ -46,8 +47,10 @@ pub fn router(state: AppState) -> Router {
             middleware::refuse_cross_site,
         ));
     // The REST API sits outside the page guards: it has no cookies, only keys.
-    Router::new()
+    let https = state.config.secure_cookies();
+    let app = Router::new()
         .nest("/api/v1", rest::router(state.clone()))
         .merge(pages)
-        .with_state(state)
+        .with_state(state);
+    headers::with_security_headers(app, https)
 }

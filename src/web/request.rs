@@ -110,6 +110,7 @@ pub fn status_of(error: &AppError) -> StatusCode {
         AppError::Unauthenticated | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
         AppError::NotFound => StatusCode::NOT_FOUND,
         AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::LimitReached(_) => StatusCode::CONFLICT,
         AppError::Internal | AppError::Network => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -162,13 +163,15 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 /// address for each request and walk past every per-address throttle.
 pub fn client_addr(parts: &Parts, trust_proxy: bool) -> String {
     if trust_proxy {
+        // Several header lines form one list: the proxy's entry is the last of the last.
         let forwarded = parts
             .headers
-            .get("x-forwarded-for")
+            .get_all("x-forwarded-for")
+            .iter()
+            .next_back()
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.rsplit(',').next())
-            .map(str::trim)
-            .and_then(|v| v.parse::<std::net::IpAddr>().ok());
+            .and_then(ip_without_port);
         if let Some(ip) = forwarded {
             return ip.to_string();
         }
@@ -178,6 +181,19 @@ pub fn client_addr(parts: &Parts, trust_proxy: bool) -> String {
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip().to_string())
         .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// `203.0.113.7`, `203.0.113.7:4711`, `2001:db8::1` or `[2001:db8::1]:443` → the address.
+fn ip_without_port(entry: &str) -> Option<std::net::IpAddr> {
+    let entry = entry.trim();
+    entry
+        .parse::<std::net::IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| {
+            let inner = entry.strip_prefix('[')?.strip_suffix(']')?;
+            inner.parse().ok()
+        })
 }
 
 #[cfg(test)]
@@ -224,5 +240,18 @@ mod tests {
             client_addr(&super::tests::parts("not an ip"), true),
             "10.0.0.9"
         );
+        assert_eq!(
+            client_addr(&super::tests::parts("203.0.113.7, 198.51.100.2:4711"), true),
+            "198.51.100.2"
+        );
+        assert_eq!(
+            client_addr(&super::tests::parts("[2001:db8::7]:443"), true),
+            "2001:db8::7"
+        );
+        // Two header lines: the proxy appended its entry to the last one.
+        let mut two = super::tests::parts("198.51.100.2");
+        two.headers
+            .append("x-forwarded-for", HeaderValue::from_static("203.0.113.9"));
+        assert_eq!(client_addr(&two, true), "203.0.113.9");
     }
 }

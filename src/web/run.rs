@@ -1,7 +1,10 @@
 //! The server process: configuration, database, router, and a graceful shutdown.
 
 use super::state::AppState;
-use crate::infra::{config::Config, db::Db};
+use crate::infra::{
+    config::{redact_url, Config},
+    db::Db,
+};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
@@ -47,7 +50,7 @@ pub async fn main() -> ExitCode {
         Err(error) => {
             eprintln!(
                 "keyward: cannot open the database ({}): {error}",
-                redact(&config.database_url)
+                redact_url(&config.database_url)
             );
             return ExitCode::FAILURE;
         }
@@ -104,14 +107,4 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down");
-}
-
-/// The database URL without its password, for error messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            format!("{}://***{}", &url[..scheme], &url[at..])
-        }
-        _ => url.to_string(),
-    }
 }

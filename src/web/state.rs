@@ -73,7 +73,8 @@ impl AppState {
                 &config.key_prefix,
                 catalog,
                 KeyChanges::new(key_cache.clone(), db.backend),
-            ),
+            )
+            .with_max_keys_per_owner(config.max_keys_per_account),
             verifier: Verifier::new(
                 &config.key_prefix,
                 clock.clone(),

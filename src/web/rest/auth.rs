@@ -31,6 +31,16 @@ impl ApiCaller {
         }
     }
 
+    /// Managing keys needs `keys:write` and a current value: an old value inside its
+    /// grace period authenticates ordinary calls only, so a leaked one cannot take over.
+    pub fn may_manage_keys(&self) -> ApiResult<()> {
+        self.require("keys:write")?;
+        if self.key.retires_at.is_some() {
+            return Err(ApiError::replaced_key_read_only());
+        }
+        Ok(())
+    }
+
     pub fn actor(&self) -> Actor {
         Actor {
             user_id: self.key.user_id.clone(),
@@ -58,20 +68,27 @@ pub async fn authenticate(
     let client = client_addr(&parts, state.config.trust_proxy);
     request = Request::from_parts(parts, body);
     let now = state.now_ms();
-    if let Some(wait) = state.api_auth_failures.retry_after(&client, now) {
-        return ApiError::too_many(
-            wait,
-            "Too many failed authentications from your address. Wait and try again.",
-        )
-        .into_response();
-    }
+    let over_limit = state.api_auth_failures.retry_after(&client, now);
     let key = match presented_key(request.headers()) {
         None => Err(Refusal::Missing),
+        // Over the limit, a value that fails its checksum is not worth a lookup.
+        Some(presented) if over_limit.is_some() && !state.verifier.well_formed(presented) => {
+            Err(Refusal::Malformed)
+        }
+        // A key in the cache, or one the database knows, is never refused because
+        // others at this address failed: only failures are held back.
         Some(presented) => state.verifier.verify(presented).await,
     };
     let key = match key {
         Ok(key) => key,
         Err(refusal) => {
+            if let Some(wait) = over_limit.filter(|_| refusal != Refusal::Unavailable) {
+                return ApiError::too_many(
+                    wait,
+                    "Too many failed authentications from your address. Wait and try again.",
+                )
+                .into_response();
+            }
             if !matches!(refusal, Refusal::Missing | Refusal::Unavailable) {
                 state.api_auth_failures.record(&client, now);
             }

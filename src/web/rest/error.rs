@@ -87,18 +87,26 @@ impl ApiError {
         error
     }
 
-    /// The caller asked for a key more powerful than itself.
-    pub fn cannot_grant(scope: &str) -> Self {
+    /// The caller asked to `action` (create, regenerate, delete) a key more powerful than itself.
+    pub fn cannot_grant(scope: &str, action: &str) -> Self {
         let shown: String = scope.chars().take(64).collect();
         let mut error = Self::new(
             StatusCode::FORBIDDEN,
             "scope_escalation",
-            format!(
-                "This key does not hold `{shown}`, so it cannot create or reveal a key that does."
-            ),
+            format!("This key does not hold `{shown}`, so it cannot {action} a key that does."),
         );
         error.body.error.required_scope = Some(shown);
         error
+    }
+
+    /// A replaced value still in its grace period tried to manage keys.
+    pub fn replaced_key_read_only() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "replaced_key_read_only",
+            "This key value was replaced and only keeps working for ordinary calls until its \
+             grace period ends. Use the new value to create, regenerate or delete keys.",
+        )
     }
 
     pub fn too_many(retry_after_secs: u64, message: &str) -> Self {
@@ -126,6 +134,7 @@ impl From<AppError> for ApiError {
                 api
             }
             AppError::NotFound => Self::new(status, "not_found", "No key with that ID."),
+            AppError::LimitReached(message) => Self::new(status, "limit_reached", message),
             other => Self::new(status, "internal_error", other.to_string()),
         }
     }

@@ -42,17 +42,19 @@ pub(super) async fn create_key(
     Extension(caller): Extension<ApiCaller>,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<RevealedKey>)> {
-    caller.require("keys:write")?;
+    caller.may_manage_keys()?;
     let request: CreateKeyRequest = parse_body(&body, false)?;
     // A key can hand out only what it holds itself (unknown names fail validation below).
     let grants_more = |s: &&String| state.keys.offers_scope(s) && !caller.key.has_scope(s);
     if let Some(extra) = request.scopes.iter().find(grants_more) {
-        return Err(ApiError::cannot_grant(extra));
+        return Err(ApiError::cannot_grant(extra, "create"));
     }
     let input = NewKey {
         name: request.name,
         scopes: request.scopes,
         expiry: request.expiry.unwrap_or_default(),
+        // A key cannot outlive the key that made it.
+        not_after: caller.key.expires_at,
     };
     let revealed = state.keys.create(&caller.actor(), input).await?;
     Ok((StatusCode::CREATED, Json(revealed)))
@@ -87,12 +89,12 @@ pub(super) async fn regenerate_key(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<Json<RevealedKey>> {
-    caller.require("keys:write")?;
+    caller.may_manage_keys()?;
     let request: RegenerateRequest = parse_body(&body, true)?;
     // Regenerating reveals the new value, so it needs every scope the target key holds.
     let target = state.keys.get(&caller.key.user_id, &id).await?;
     if let Some(extra) = target.scopes.iter().find(|s| !caller.key.has_scope(s)) {
-        return Err(ApiError::cannot_grant(extra));
+        return Err(ApiError::cannot_grant(extra, "regenerate"));
     }
     Ok(Json(
         state
@@ -110,7 +112,12 @@ pub(super) async fn delete_key(
     Extension(caller): Extension<ApiCaller>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    caller.require("keys:write")?;
+    caller.may_manage_keys()?;
+    // Deleting a more powerful key would let a weak leaked key take its owner's tools down.
+    let target = state.keys.get(&caller.key.user_id, &id).await?;
+    if let Some(extra) = target.scopes.iter().find(|s| !caller.key.has_scope(s)) {
+        return Err(ApiError::cannot_grant(extra, "delete"));
+    }
     state.keys.delete(&caller.actor(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
