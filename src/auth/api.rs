@@ -5,16 +5,16 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::web::request::Caller;
+use {super::store::SignedIn, crate::web::request::Caller};
 
 /// Starts the session and answers where the browser goes next.
 #[cfg(feature = "ssr")]
 async fn continue_signed_in(
     caller: &Caller,
-    user: &User,
+    signed_in: &SignedIn,
     next: Option<String>,
 ) -> Result<String, AppError> {
-    caller.start_session(&user.id).await?;
+    caller.start_session(signed_in).await?;
     Ok(super::safe_next(next.as_deref()))
 }
 
@@ -27,10 +27,10 @@ pub async fn sign_up(
 ) -> Result<String, AppError> {
     Caller::run(async |caller: &Caller| {
         let accounts = &caller.state.accounts;
-        let user = accounts
+        let signed_in = accounts
             .register(&email, &password, &caller.client_addr)
             .await?;
-        continue_signed_in(caller, &user, next).await
+        continue_signed_in(caller, &signed_in, next).await
     })
     .await
 }
@@ -44,10 +44,15 @@ pub async fn sign_in(
 ) -> Result<String, AppError> {
     Caller::run(async |caller: &Caller| {
         let accounts = &caller.state.accounts;
-        let user = accounts
-            .authenticate(&email, &password, &caller.client_addr)
+        let signed_in = accounts
+            .authenticate(
+                &email,
+                &password,
+                &caller.client_addr,
+                caller.device_token(),
+            )
             .await?;
-        continue_signed_in(caller, &user, next).await
+        continue_signed_in(caller, &signed_in, next).await
     })
     .await
 }

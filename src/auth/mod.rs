@@ -2,9 +2,15 @@
 
 pub mod api;
 #[cfg(feature = "ssr")]
+pub mod devices;
+#[cfg(feature = "ssr")]
 pub mod password;
 #[cfg(feature = "ssr")]
+pub mod sessions;
+#[cfg(feature = "ssr")]
 pub mod store;
+#[cfg(feature = "ssr")]
+pub mod tokens;
 
 use crate::error::FieldError;
 use serde::{Deserialize, Serialize};

@@ -1,19 +1,21 @@
-//! Accounts and sessions on the server: tokens in, tokens out. No cookies and no HTTP
-//! types here; `web::request` turns tokens into cookies and back.
+//! Accounts on the server: sign-up and sign-in with their throttles. Tokens in,
+//! tokens out: no cookies and no HTTP types here (`web::request` does those).
 
+use super::devices::{Devices, TrustedDevice};
 use super::{check_new_password, normalize_email, password, User};
 use crate::error::{AppError, FieldError};
 use crate::infra::{clock::Clock, config::Config, db::Db, random, throttle::FailureThrottle};
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
+use std::time::Duration;
 
-/// A session token as the browser holds it: 64 hex characters. Only its SHA-256 is stored.
-pub struct SessionToken(pub String);
-
-impl std::fmt::Debug for SessionToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SessionToken(<redacted>)")
-    }
+/// A successful sign-up or sign-in: the person, and the device token their browser
+/// keeps from now on (the one it presented when it was already trusted).
+#[derive(Debug)]
+pub struct SignedIn {
+    pub user: User,
+    pub device_token: String,
+    /// True when this browser was not trusted for the account before.
+    pub new_device: bool,
 }
 
 /// A user row with its password hash: server-only, never serialised.
@@ -24,16 +26,22 @@ struct Credentials {
     password_hash: String,
 }
 
-/// Accounts, sign-in throttles and sessions.
+/// Accounts and their sign-in throttles.
+///
+/// Failures are counted per account from untrusted browsers, per client address, and
+/// per trusted device. A browser holding a trusted device token for the account is
+/// judged by its own failures only, so strangers can never lock its owner out.
 #[derive(Clone)]
 pub struct Accounts {
     db: Db,
     clock: Clock,
-    session_ttl_secs: i64,
-    /// Failed sign-ins per email address.
+    devices: Devices,
+    /// Failed sign-ins per account from browsers it does not trust.
     sign_in_by_email: Arc<FailureThrottle>,
-    /// Failed sign-ins per client address.
+    /// Failed untrusted sign-ins per client address.
     sign_in_by_client: Arc<FailureThrottle>,
+    /// Failed sign-ins per trusted device.
+    sign_in_by_device: Arc<FailureThrottle>,
     /// Accounts created per client address: each costs an argon2 hash and a row.
     sign_ups_by_client: Arc<FailureThrottle>,
 }
@@ -42,10 +50,11 @@ impl Accounts {
     pub fn new(db: Db, clock: Clock, config: &Config) -> Self {
         let (max, window) = (config.sign_in_max_failures, config.sign_in_window_secs);
         Self {
+            devices: Devices::new(db.clone(), clock.clone()),
             db,
             clock,
-            session_ttl_secs: config.session_ttl_secs,
             sign_in_by_email: Arc::new(FailureThrottle::new(max, window)),
+            sign_in_by_device: Arc::new(FailureThrottle::new(max, window)),
             // One address may serve a whole office; allow it more room than one email.
             sign_in_by_client: Arc::new(FailureThrottle::per_network(
                 max.saturating_mul(4),
@@ -58,17 +67,13 @@ impl Accounts {
         }
     }
 
-    pub fn session_ttl_secs(&self) -> i64 {
-        self.session_ttl_secs
-    }
-
     /// Creates an account. One client address may create `sign_ups_per_hour` of them.
     pub async fn register(
         &self,
         email: &str,
         password: &str,
         client_addr: &str,
-    ) -> Result<User, AppError> {
+    ) -> Result<SignedIn, AppError> {
         let now = self.clock.now_ms();
         if let Some(retry_after_secs) = self.sign_ups_by_client.retry_after(client_addr, now) {
             tracing::warn!(client = %client_addr, "sign-up throttled");
@@ -78,7 +83,12 @@ impl Accounts {
         // emails have accounts is as slow as creating accounts. Counted before the slow
         // hash, so parallel sign-ups cannot all slip under the limit.
         self.sign_ups_by_client.record(client_addr, now);
-        self.create_account(email, password).await
+        let user = self.create_account(email, password).await?;
+        Ok(SignedIn {
+            device_token: self.devices.trust(&user.id).await?,
+            user,
+            new_device: true,
+        })
     }
 
     async fn create_account(&self, email: &str, password: &str) -> Result<User, AppError> {
@@ -115,93 +125,88 @@ impl Accounts {
         }
     }
 
-    /// Checks an email and password, throttling repeated failures per email and per client.
+    /// Checks an email and password. `device_token` is the browser's device cookie.
     pub async fn authenticate(
         &self,
         email: &str,
         password: &str,
         client_addr: &str,
-    ) -> Result<User, AppError> {
+        device_token: Option<&str>,
+    ) -> Result<SignedIn, AppError> {
         check_sign_in_input(email, password)?;
         let email = email.trim().to_lowercase();
-        let now = self.clock.now_ms();
-        let wait = self
-            .sign_in_by_email
-            .retry_after(&email, now)
-            .max(self.sign_in_by_client.retry_after(client_addr, now));
-        if let Some(retry_after_secs) = wait {
-            tracing::warn!(client = %client_addr, "sign-in throttled");
-            return Err(AppError::TooManyAttempts { retry_after_secs });
-        }
-        // Count the attempt before the slow check, so parallel guesses cannot all slip
-        // under the limit; a correct password takes it back.
-        self.sign_in_by_email.record(&email, now);
-        self.sign_in_by_client.record(client_addr, now);
-
         let found: Option<Credentials> = sqlx::query_as(
             "SELECT id, email, created_at, password_hash FROM users WHERE email = $1",
         )
         .bind(&email)
         .fetch_optional(&self.db.pool)
         .await?;
+        let device = match device_token {
+            Some(token) => self.devices.find(token).await?,
+            None => None,
+        };
+        let trusted: Option<TrustedDevice> = device.filter(|d| {
+            found
+                .as_ref()
+                .is_some_and(|found| found.user.id == d.user_id)
+        });
+
+        let now = self.clock.now_ms();
+        let wait = match &trusted {
+            Some(device) => self.sign_in_by_device.retry_after(&device.digest, now),
+            None => self
+                .sign_in_by_email
+                .retry_after(&email, now)
+                .max(self.sign_in_by_client.retry_after(client_addr, now)),
+        };
+        if let Some(retry_after_secs) = wait {
+            tracing::warn!(client = %client_addr, trusted = trusted.is_some(), "sign-in throttled");
+            return Err(AppError::TooManyAttempts { retry_after_secs });
+        }
+        // Count the attempt before the slow check, so parallel guesses cannot all slip
+        // under the limit; a correct password takes it back.
+        match &trusted {
+            Some(device) => self.sign_in_by_device.record(&device.digest, now),
+            None => {
+                // Each recent untrusted failure for the account slows the next attempt.
+                let recent = self.sign_in_by_email.count(&email, now);
+                self.sign_in_by_email.record(&email, now);
+                self.sign_in_by_client.record(client_addr, now);
+                if recent > 0 {
+                    let delay_ms = 200 * recent.min(5) as u64;
+                    tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+                }
+            }
+        }
+
         let (user, hash) = match found {
             Some(found) => (Some(found.user), found.password_hash),
             None => (None, password::decoy_hash().await?),
         };
         let password_ok = password::verify(hash, password.to_string()).await?;
-        match user {
-            Some(user) if password_ok => {
+        let Some(user) = user.filter(|_| password_ok) else {
+            return Err(AppError::InvalidCredentials);
+        };
+        match trusted {
+            Some(device) => {
+                self.sign_in_by_device.clear(&device.digest);
+                self.devices.touch(&device).await?;
+                Ok(SignedIn {
+                    user,
+                    device_token: device_token.unwrap_or_default().to_string(),
+                    new_device: false,
+                })
+            }
+            None => {
                 self.sign_in_by_email.clear(&email);
                 self.sign_in_by_client.forgive(client_addr, now);
-                Ok(user)
+                Ok(SignedIn {
+                    device_token: self.devices.trust(&user.id).await?,
+                    user,
+                    new_device: true,
+                })
             }
-            _ => Err(AppError::InvalidCredentials),
         }
-    }
-
-    /// Creates a session for a user and answers its token; only the digest is stored.
-    pub async fn start_session(&self, user_id: &str) -> Result<SessionToken, AppError> {
-        let token = hex::encode(random::bytes::<32>()?);
-        let now = self.clock.now_ms();
-        sqlx::query(
-            "INSERT INTO sessions (token_digest, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(token_digest(&token))
-        .bind(user_id)
-        .bind(now)
-        .bind(now + self.session_ttl_secs * 1000)
-        .execute(&self.db.pool)
-        .await?;
-        // Expired sessions are swept whenever someone signs in.
-        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-            .bind(now)
-            .execute(&self.db.pool)
-            .await?;
-        Ok(SessionToken(token))
-    }
-
-    pub async fn end_session(&self, token: &str) -> Result<(), AppError> {
-        sqlx::query("DELETE FROM sessions WHERE token_digest = $1")
-            .bind(token_digest(token))
-            .execute(&self.db.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// The user whose unexpired session this token is.
-    pub async fn user_for_session(&self, token: &str) -> Result<Option<User>, AppError> {
-        // A well-formed token is 64 hex characters; anything else cannot match.
-        if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Ok(None);
-        }
-        Ok(sqlx::query_as(
-            "SELECT u.id, u.email, u.created_at FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_digest = $1 AND s.expires_at > $2",
-        )
-        .bind(token_digest(token))
-        .bind(self.clock.now_ms())
-        .fetch_optional(&self.db.pool)
-        .await?)
     }
 }
 
@@ -252,8 +257,4 @@ fn check_sign_in_input(email: &str, password: &str) -> Result<(), AppError> {
     } else {
         Err(AppError::Validation(errors))
     }
-}
-
-fn token_digest(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
 }

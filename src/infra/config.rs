@@ -30,6 +30,8 @@ pub struct Config {
     /// Bearer token the operator's services present to `POST /api/v1/verify`.
     pub service_token: Option<String>,
     pub session_ttl_secs: i64,
+    /// A session unused this long ends, whatever its lifetime.
+    pub session_idle_secs: i64,
     pub sign_in_max_failures: u32,
     pub sign_in_window_secs: i64,
     /// Accounts one client address may create per hour.
@@ -55,6 +57,7 @@ impl Default for Config {
             extra_scopes: Vec::new(),
             service_token: None,
             session_ttl_secs: 14 * 24 * 3600,
+            session_idle_secs: 7 * 24 * 3600,
             sign_in_max_failures: 5,
             sign_in_window_secs: 15 * 60,
             sign_ups_per_hour: 20,
@@ -83,6 +86,7 @@ impl std::fmt::Debug for Config {
                 &self.service_token.as_ref().map(|_| "<redacted>"),
             )
             .field("session_ttl_secs", &self.session_ttl_secs)
+            .field("session_idle_secs", &self.session_idle_secs)
             .field("sign_in_max_failures", &self.sign_in_max_failures)
             .field("sign_in_window_secs", &self.sign_in_window_secs)
             .field("sign_ups_per_hour", &self.sign_ups_per_hour)
@@ -161,6 +165,12 @@ impl Config {
                 var("KEYWARD_SESSION_TTL_SECS"),
                 defaults.session_ttl_secs,
             )?,
+            session_idle_secs: parse(
+                "KEYWARD_SESSION_IDLE_SECS",
+                var("KEYWARD_SESSION_IDLE_SECS"),
+                defaults.session_idle_secs,
+            )?
+            .max(60),
             sign_in_max_failures: parse(
                 "KEYWARD_SIGN_IN_MAX_FAILURES",
                 var("KEYWARD_SIGN_IN_MAX_FAILURES"),

@@ -85,6 +85,21 @@ impl FailureThrottle {
         Some(((wait_ms + 999) / 1000).max(1) as u64)
     }
 
+    /// Failures recorded for `subject` within the window.
+    pub fn count(&self, subject: &str, now_ms: i64) -> usize {
+        if self.subjects.load(Ordering::Acquire) == 0 {
+            return 0;
+        }
+        let subject = &*self.subject_key(subject);
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(subject).map_or(0, |times| {
+            times
+                .iter()
+                .filter(|&&t| t > now_ms - self.window_ms)
+                .count()
+        })
+    }
+
     pub fn record(&self, subject: &str, now_ms: i64) {
         let subject = &*self.subject_key(subject);
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());

@@ -2,7 +2,7 @@
 //! functions), the session cookie, bearer tokens, and the client's address.
 
 use super::state::AppState;
-use crate::auth::User;
+use crate::auth::{devices::DEVICE_TTL_SECS, sessions::Origin, store::SignedIn, User};
 use crate::error::AppError;
 use axum::extract::ConnectInfo;
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
@@ -10,7 +10,13 @@ use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 use std::net::SocketAddr;
 
+/// The session cookie's name; `__Host-` is prefixed when cookies are `Secure`, so that
+/// no subdomain or plain-http page can plant one.
 pub const SESSION_COOKIE: &str = "keyward_session";
+/// The trusted-device cookie's name (see `auth::devices`), prefixed the same way.
+pub const DEVICE_COOKIE: &str = "keyward_device";
+/// At most this many cookies of one name are looked at.
+const MAX_SAME_NAME_COOKIES: usize = 4;
 
 /// The request a server function is answering, and the state to answer it with.
 pub struct Caller {
@@ -65,24 +71,51 @@ impl Caller {
             .ok_or(AppError::Unauthenticated)
     }
 
-    /// Starts a session for `user_id` and sets its cookie on the answer.
-    pub async fn start_session(&self, user_id: &str) -> Result<(), AppError> {
-        let accounts = &self.state.accounts;
-        let token = accounts.start_session(user_id).await?;
-        self.set_cookie(session_cookie(
+    /// The device token the browser presented, if any.
+    pub fn device_token(&self) -> Option<&str> {
+        cookie_values(&self.headers, &cookie_name(&self.state, DEVICE_COOKIE))
+            .into_iter()
+            .next()
+    }
+
+    /// Starts a session for a person who just signed up or in, ending any session the
+    /// browser presented, and sets the session and device cookies on the answer.
+    pub async fn start_session(&self, signed_in: &SignedIn) -> Result<(), AppError> {
+        let presented = cookie_values(&self.headers, &cookie_name(&self.state, SESSION_COOKIE));
+        let user_agent = self
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let origin = Origin {
+            user_agent,
+            client_addr: &self.client_addr,
+        };
+        let sessions = &self.state.sessions;
+        let token = sessions
+            .start(&signed_in.user.id, origin, &presented)
+            .await?;
+        self.set_cookie(cookie(
             &self.state,
+            SESSION_COOKIE,
             &token.0,
-            accounts.session_ttl_secs(),
+            sessions.ttl_secs(),
+        ));
+        self.set_cookie(cookie(
+            &self.state,
+            DEVICE_COOKIE,
+            &signed_in.device_token,
+            DEVICE_TTL_SECS,
         ));
         Ok(())
     }
 
-    /// Ends the session the request carries (if any) and clears its cookie.
+    /// Ends the sessions the request carries (if any) and clears the session cookie.
     pub async fn end_session(&self) -> Result<(), AppError> {
-        if let Some(token) = session_token(&self.headers) {
-            self.state.accounts.end_session(token).await?;
+        for token in cookie_values(&self.headers, &cookie_name(&self.state, SESSION_COOKIE)) {
+            self.state.sessions.end(token).await?;
         }
-        self.set_cookie(session_cookie(&self.state, "", 0));
+        self.set_cookie(cookie(&self.state, SESSION_COOKIE, "", 0));
         Ok(())
     }
 
@@ -115,36 +148,51 @@ pub fn status_of(error: &AppError) -> StatusCode {
     }
 }
 
-/// The user whose session cookie the request carries.
+/// The user whose session cookie the request carries. When a browser sends several
+/// cookies of the name (one planted by someone else, say), each is checked; none is
+/// trusted for being first.
 pub async fn session_user(state: &AppState, headers: &HeaderMap) -> Result<Option<User>, AppError> {
-    match session_token(headers) {
-        Some(token) => state.accounts.user_for_session(token).await,
-        None => Ok(None),
+    for token in cookie_values(headers, &cookie_name(state, SESSION_COOKIE)) {
+        if let Some(user) = state.sessions.user(token).await? {
+            return Ok(Some(user));
+        }
+    }
+    Ok(None)
+}
+
+fn cookie_name(state: &AppState, base: &str) -> String {
+    if state.config.secure_cookies() {
+        format!("__Host-{base}")
+    } else {
+        base.to_string()
     }
 }
 
-/// The session token from the request's cookies, if any.
-pub fn session_token(headers: &HeaderMap) -> Option<&str> {
+/// The non-empty values of every cookie called `name`, in the order sent (a few at most).
+pub fn cookie_values<'h>(headers: &'h HeaderMap, name: &str) -> Vec<&'h str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
+        .filter(|(n, value)| *n == name && !value.is_empty())
         .map(|(_, value)| value)
+        .take(MAX_SAME_NAME_COOKIES)
+        .collect()
 }
 
-fn session_cookie(state: &AppState, token: &str, max_age_secs: i64) -> HeaderValue {
+/// `HttpOnly; SameSite=Lax; Path=/`, and `Secure` (with the `__Host-` name) behind https.
+fn cookie(state: &AppState, base: &str, value: &str, max_age_secs: i64) -> HeaderValue {
     let secure = if state.config.secure_cookies() {
         "; Secure"
     } else {
         ""
     };
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age_secs}{secure}"
-    );
-    // The token is hex, so the header is always valid ASCII.
+    let name = cookie_name(state, base);
+    let cookie =
+        format!("{name}={value}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age_secs}{secure}");
+    // Tokens are hex, so the header is always valid ASCII.
     HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 

@@ -1,6 +1,6 @@
 //! Everything a request handler or server function may need, cloned cheaply.
 
-use crate::auth::store::Accounts;
+use crate::auth::{sessions::Sessions, store::Accounts};
 use crate::infra::{
     clock::Clock,
     config::Config,
@@ -42,6 +42,7 @@ pub struct SharedState {
     pub config: Arc<Config>,
     pub clock: Clock,
     pub accounts: Accounts,
+    pub sessions: Sessions,
     pub keys: KeyStore,
     pub verifier: Verifier,
     pub key_cache: Arc<KeyCache>,
@@ -67,6 +68,7 @@ impl AppState {
         Self(Arc::new(SharedState {
             leptos_options,
             accounts: Accounts::new(db.clone(), clock.clone(), &config),
+            sessions: Sessions::new(db.clone(), clock.clone(), &config),
             keys: KeyStore::new(
                 db.clone(),
                 clock.clone(),

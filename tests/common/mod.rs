@@ -40,11 +40,23 @@ impl Reply {
     }
     /// `name=value` of the session cookie this reply set.
     pub fn session_cookie(&self) -> Option<String> {
+        self.cookie("keyward_session")
+    }
+
+    /// `name=value` of the trusted-device cookie this reply set.
+    pub fn device_cookie(&self) -> Option<String> {
+        self.cookie("keyward_device")
+    }
+
+    /// `name=value` of the cookie `name` (or `__Host-name`) this reply set.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        let prefixed = format!("__Host-{name}=");
+        let plain = format!("{name}=");
         self.headers
             .get_all(header::SET_COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("keyward_session="))
+            .find(|v| v.starts_with(&plain) || v.starts_with(&prefixed))
             .map(|v| v.split(';').next().unwrap_or_default().to_string())
     }
 }
