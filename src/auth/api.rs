@@ -1,6 +1,6 @@
 //! Server functions for accounts. Each is thin: who is asking, the domain call, the answer.
 
-use super::User;
+use super::{SessionInfo, User};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -49,6 +49,7 @@ pub async fn sign_in(
                 &email,
                 &password,
                 &caller.client_addr,
+                caller.user_agent(),
                 caller.device_token(),
             )
             .await?;
@@ -70,6 +71,101 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
         Ok(user) => Ok(Some(user)),
         Err(AppError::Unauthenticated) => Ok(None),
         Err(other) => Err(other),
+    })
+    .await
+}
+
+/// Sends another link to verify the signed-in person's address.
+#[server(endpoint = "resend_verification")]
+pub async fn resend_verification() -> Result<(), AppError> {
+    Caller::signed_in(async |caller: &Caller, user: User| {
+        caller.state.accounts.resend_verification(&user).await
+    })
+    .await
+}
+
+/// Uses a verification link's token.
+#[server(endpoint = "verify_email")]
+pub async fn verify_email(token: String) -> Result<(), AppError> {
+    Caller::run(async |caller: &Caller| caller.state.accounts.verify_email(&token).await).await
+}
+
+/// Emails a reset link when a verified account uses this address; answers alike either way.
+#[server(endpoint = "request_password_reset")]
+pub async fn request_password_reset(email: String) -> Result<(), AppError> {
+    Caller::run(async |caller: &Caller| {
+        let accounts = &caller.state.accounts;
+        accounts
+            .request_password_reset(&email, &caller.client_addr)
+            .await
+    })
+    .await
+}
+
+/// Sets a new password from a reset link; every session of the account ends.
+#[server(endpoint = "reset_password")]
+pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
+    Caller::run(async |caller: &Caller| {
+        caller
+            .state
+            .accounts
+            .reset_password(&token, &password)
+            .await
+    })
+    .await
+}
+
+/// Changes the password, given the current one; other sessions are signed out.
+#[server(endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    Caller::signed_in(async |caller: &Caller, user: User| {
+        let accounts = &caller.state.accounts;
+        accounts
+            .change_password(
+                &user.id,
+                &current_password,
+                &new_password,
+                caller.session_token(),
+            )
+            .await
+    })
+    .await
+}
+
+/// The signed-in person's sessions.
+#[server(endpoint = "list_sessions")]
+pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
+    Caller::signed_in(async |caller: &Caller, user: User| {
+        caller
+            .state
+            .sessions
+            .list(&user.id, caller.session_token())
+            .await
+    })
+    .await
+}
+
+/// Signs out one of the person's sessions (another browser, or this one).
+#[server(endpoint = "sign_out_session")]
+pub async fn sign_out_session(id: String) -> Result<(), AppError> {
+    Caller::signed_in(async |caller: &Caller, user: User| {
+        caller.state.sessions.end_by_id(&user.id, &id).await
+    })
+    .await
+}
+
+/// Signs out every session but this one; answers how many ended.
+#[server(endpoint = "sign_out_other_sessions")]
+pub async fn sign_out_other_sessions() -> Result<u64, AppError> {
+    Caller::signed_in(async |caller: &Caller, user: User| {
+        caller
+            .state
+            .sessions
+            .end_others(&user.id, caller.session_token())
+            .await
     })
     .await
 }

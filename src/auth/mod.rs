@@ -4,7 +4,13 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod devices;
 #[cfg(feature = "ssr")]
+pub mod email_links;
+#[cfg(feature = "ssr")]
+pub mod emails;
+#[cfg(feature = "ssr")]
 pub mod password;
+#[cfg(feature = "ssr")]
+pub mod recovery;
 #[cfg(feature = "ssr")]
 pub mod sessions;
 #[cfg(feature = "ssr")]
@@ -26,6 +32,23 @@ pub struct User {
     pub id: String,
     pub email: String,
     pub created_at: i64,
+    /// When the person proved they receive mail at `email`; `None` until then.
+    pub email_verified_at: Option<i64>,
+}
+
+/// One signed-in browser, as the Security page lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct SessionInfo {
+    /// A public handle (not the token, not its digest).
+    pub id: String,
+    pub user_agent: String,
+    pub client_addr: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    /// The session this request came with.
+    #[cfg_attr(feature = "ssr", sqlx(skip))]
+    pub current: bool,
 }
 
 /// Trims and lower-cases an email address, or says what is wrong with it.

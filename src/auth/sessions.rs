@@ -1,7 +1,7 @@
 //! Browser sessions: a new random token at every sign-in, only its SHA-256 stored,
 //! ended by sign-out, by the absolute lifetime, or by a week without use.
 
-use super::{tokens, User};
+use super::{tokens, SessionInfo, User};
 use crate::error::AppError;
 use crate::infra::{clock::Clock, config::Config, db::Db};
 
@@ -86,6 +86,53 @@ impl Sessions {
         Ok(SessionToken(token))
     }
 
+    /// A person's live sessions, most recently used first; `current` marks this one.
+    pub async fn list(
+        &self,
+        user_id: &str,
+        current_token: Option<&str>,
+    ) -> Result<Vec<SessionInfo>, AppError> {
+        let now = self.clock.now_ms();
+        let mut sessions: Vec<SessionInfo> = sqlx::query_as(
+            "SELECT substr(token_digest, 1, 16) AS id, user_agent, client_addr, created_at, \
+             last_seen_at FROM sessions WHERE user_id = $1 AND expires_at > $2 AND last_seen_at > $3 \
+             ORDER BY last_seen_at DESC, created_at DESC",
+        )
+        .bind(user_id)
+        .bind(now)
+        .bind(now - self.idle_secs * 1000)
+        .fetch_all(&self.db.pool)
+        .await?;
+        let current_id = current_token.map(|t| tokens::digest(t)[..16].to_string());
+        for session in &mut sessions {
+            session.current = current_id.as_deref() == Some(session.id.as_str());
+        }
+        Ok(sessions)
+    }
+
+    /// Ends one of a person's sessions by its public id; another person's id is "not found".
+    pub async fn end_by_id(&self, user_id: &str, id: &str) -> Result<(), AppError> {
+        if id.len() != 16 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(AppError::NotFound);
+        }
+        let ended = sqlx::query(
+            "DELETE FROM sessions WHERE user_id = $1 AND substr(token_digest, 1, 16) = $2",
+        )
+        .bind(user_id)
+        .bind(id)
+        .execute(&self.db.pool)
+        .await?;
+        if ended.rows_affected() == 0 {
+            return Err(AppError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Ends every session of `user_id` but `keep`; answers how many ended.
+    pub async fn end_others(&self, user_id: &str, keep: Option<&str>) -> Result<u64, AppError> {
+        end_all_for_user(&self.db, user_id, keep).await
+    }
+
     pub async fn end(&self, token: &str) -> Result<(), AppError> {
         sqlx::query("DELETE FROM sessions WHERE token_digest = $1")
             .bind(tokens::digest(token))
@@ -102,7 +149,7 @@ impl Sessions {
         let now = self.clock.now_ms();
         let digest = tokens::digest(token);
         let found: Option<SessionUser> = sqlx::query_as(
-            "SELECT u.id, u.email, u.created_at, s.last_seen_at FROM sessions s \
+            "SELECT u.id, u.email, u.created_at, u.email_verified_at, s.last_seen_at FROM sessions s \
              JOIN users u ON u.id = s.user_id \
              WHERE s.token_digest = $1 AND s.expires_at > $2 AND s.last_seen_at > $3",
         )
@@ -122,4 +169,16 @@ impl Sessions {
         }
         Ok(Some(found.user))
     }
+}
+
+/// Ends every session of `user_id` but the one whose token is `keep` (password
+/// changes and resets call this).
+pub async fn end_all_for_user(db: &Db, user_id: &str, keep: Option<&str>) -> Result<u64, AppError> {
+    let keep = keep.map(tokens::digest).unwrap_or_default();
+    let result = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_digest <> $2")
+        .bind(user_id)
+        .bind(keep)
+        .execute(&db.pool)
+        .await?;
+    Ok(result.rows_affected())
 }

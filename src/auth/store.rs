@@ -2,8 +2,10 @@
 //! tokens out: no cookies and no HTTP types here (`web::request` does those).
 
 use super::devices::{Devices, TrustedDevice};
+use super::email_links::{EmailLinks, Purpose};
 use super::{check_new_password, normalize_email, password, User};
 use crate::error::{AppError, FieldError};
+use crate::infra::mail::Mailer;
 use crate::infra::{clock::Clock, config::Config, db::Db, random, throttle::FailureThrottle};
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,9 +35,16 @@ struct Credentials {
 /// judged by its own failures only, so strangers can never lock its owner out.
 #[derive(Clone)]
 pub struct Accounts {
-    db: Db,
-    clock: Clock,
+    pub(super) db: Db,
+    pub(super) clock: Clock,
     devices: Devices,
+    pub(super) links: EmailLinks,
+    pub(super) mailer: Mailer,
+    /// Where links in emails point: the public URL, or the listen address.
+    pub(super) base_url: Arc<str>,
+    /// Password-reset requests per client address and per email (mail bombing).
+    pub(super) resets_by_client: Arc<FailureThrottle>,
+    pub(super) resets_by_email: Arc<FailureThrottle>,
     /// Failed sign-ins per account from browsers it does not trust.
     sign_in_by_email: Arc<FailureThrottle>,
     /// Failed untrusted sign-ins per client address.
@@ -47,10 +56,15 @@ pub struct Accounts {
 }
 
 impl Accounts {
-    pub fn new(db: Db, clock: Clock, config: &Config) -> Self {
+    pub fn new(db: Db, clock: Clock, config: &Config, mailer: Mailer) -> Self {
         let (max, window) = (config.sign_in_max_failures, config.sign_in_window_secs);
         Self {
             devices: Devices::new(db.clone(), clock.clone()),
+            links: EmailLinks::new(db.clone(), clock.clone()),
+            mailer,
+            base_url: config.base_url().into(),
+            resets_by_client: Arc::new(FailureThrottle::per_network(10, 3600)),
+            resets_by_email: Arc::new(FailureThrottle::new(3, 3600)),
             db,
             clock,
             sign_in_by_email: Arc::new(FailureThrottle::new(max, window)),
@@ -84,6 +98,7 @@ impl Accounts {
         // hash, so parallel sign-ups cannot all slip under the limit.
         self.sign_ups_by_client.record(client_addr, now);
         let user = self.create_account(email, password).await?;
+        self.send_verification(&user).await?;
         Ok(SignedIn {
             device_token: self.devices.trust(&user.id).await?,
             user,
@@ -113,6 +128,7 @@ impl Accounts {
             id: random::id("usr")?,
             email,
             created_at: self.clock.now_ms(),
+            email_verified_at: None,
         };
         match insert_user(&self.db.pool, &user, &password_hash).await {
             Ok(()) => {
@@ -125,18 +141,33 @@ impl Accounts {
         }
     }
 
-    /// Checks an email and password. `device_token` is the browser's device cookie.
+    /// Sends a link proving the person receives mail at their address.
+    pub async fn send_verification(&self, user: &User) -> Result<(), AppError> {
+        let token = self
+            .links
+            .issue(&user.id, &user.email, Purpose::VerifyEmail)
+            .await?;
+        let link = format!("{}/verify-email?token={token}", self.base_url);
+        self.mailer
+            .send(super::emails::verify_address(&user.email, &link));
+        Ok(())
+    }
+
+    /// Checks an email and password. `device_token` is the browser's device cookie; a
+    /// sign-in from a browser not yet trusted for the account is told to its owner by
+    /// email.
     pub async fn authenticate(
         &self,
         email: &str,
         password: &str,
         client_addr: &str,
+        user_agent: &str,
         device_token: Option<&str>,
     ) -> Result<SignedIn, AppError> {
         check_sign_in_input(email, password)?;
         let email = email.trim().to_lowercase();
         let found: Option<Credentials> = sqlx::query_as(
-            "SELECT id, email, created_at, password_hash FROM users WHERE email = $1",
+            "SELECT id, email, created_at, email_verified_at, password_hash FROM users WHERE email = $1",
         )
         .bind(&email)
         .fetch_optional(&self.db.pool)
@@ -200,6 +231,13 @@ impl Accounts {
             None => {
                 self.sign_in_by_email.clear(&email);
                 self.sign_in_by_client.forgive(client_addr, now);
+                let when = crate::time_fmt::exact(now);
+                self.mailer.send(super::emails::new_device(
+                    &user.email,
+                    &when,
+                    client_addr,
+                    user_agent,
+                ));
                 Ok(SignedIn {
                     device_token: self.devices.trust(&user.id).await?,
                     user,

@@ -44,6 +44,10 @@ pub struct Config {
     pub auth_failures_per_min: u32,
     /// Keys one account may hold.
     pub max_keys_per_account: i64,
+    /// `smtp://host:port` (or `smtps://user:pass@host`); unset logs mail instead.
+    pub smtp_url: Option<String>,
+    /// The sender of every email.
+    pub mail_from: String,
 }
 
 impl Default for Config {
@@ -67,6 +71,8 @@ impl Default for Config {
             rate_limit_burst: 100,
             auth_failures_per_min: 30,
             max_keys_per_account: 200,
+            smtp_url: None,
+            mail_from: "Keyward <no-reply@keyward.localhost>".into(),
         }
     }
 }
@@ -99,6 +105,8 @@ impl std::fmt::Debug for Config {
             .field("rate_limit_burst", &self.rate_limit_burst)
             .field("auth_failures_per_min", &self.auth_failures_per_min)
             .field("max_keys_per_account", &self.max_keys_per_account)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("mail_from", &self.mail_from)
             .finish()
     }
 }
@@ -218,7 +226,17 @@ impl Config {
                 defaults.max_keys_per_account,
             )?
             .max(1),
+            smtp_url: var("KEYWARD_SMTP_URL"),
+            mail_from: var("KEYWARD_MAIL_FROM").unwrap_or(defaults.mail_from),
         })
+    }
+
+    /// Where links in emails point: the public URL, else the listen address.
+    pub fn base_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.clone(),
+            None => format!("http://{}", self.addr),
+        }
     }
 
     /// Whether cookies must carry `Secure`.

@@ -192,6 +192,7 @@ mod tests {
             id: "usr_test".into(),
             email: "owner@example.com".into(),
             created_at: 0,
+            email_verified_at: None,
         };
         insert_user(&db.pool, &owner, "not-a-hash").await.unwrap();
         Fixture {

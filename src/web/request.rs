@@ -71,6 +71,21 @@ impl Caller {
             .ok_or(AppError::Unauthenticated)
     }
 
+    /// The session token the browser presented (the first of its name).
+    pub fn session_token(&self) -> Option<&str> {
+        cookie_values(&self.headers, &cookie_name(&self.state, SESSION_COOKIE))
+            .into_iter()
+            .next()
+    }
+
+    /// The browser's `User-Agent`, or "" when it sent none.
+    pub fn user_agent(&self) -> &str {
+        self.headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
     /// The device token the browser presented, if any.
     pub fn device_token(&self) -> Option<&str> {
         cookie_values(&self.headers, &cookie_name(&self.state, DEVICE_COOKIE))
@@ -82,13 +97,8 @@ impl Caller {
     /// browser presented, and sets the session and device cookies on the answer.
     pub async fn start_session(&self, signed_in: &SignedIn) -> Result<(), AppError> {
         let presented = cookie_values(&self.headers, &cookie_name(&self.state, SESSION_COOKIE));
-        let user_agent = self
-            .headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
         let origin = Origin {
-            user_agent,
+            user_agent: self.user_agent(),
             client_addr: &self.client_addr,
         };
         let sessions = &self.state.sessions;

@@ -4,6 +4,7 @@ use super::state::AppState;
 use crate::infra::{
     config::{redact_url, Config},
     db::Db,
+    mail::Mailer,
 };
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -44,6 +45,18 @@ pub async fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         };
+    }
+    if let Err(message) = Mailer::new(config.smtp_url.as_deref(), &config.mail_from) {
+        eprintln!("keyward: configuration error: {message}");
+        return ExitCode::FAILURE;
+    }
+    if config.smtp_url.is_none() {
+        tracing::warn!(
+            "KEYWARD_SMTP_URL is not set: emails (verification and reset links) are written to this log instead of sent"
+        );
+    }
+    if config.service_token.is_none() {
+        tracing::info!("KEYWARD_SERVICE_TOKEN is not set: POST /api/v1/verify is off");
     }
     let db = match Db::connect(&config.database_url).await {
         Ok(db) => db,

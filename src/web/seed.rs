@@ -36,6 +36,7 @@ pub async fn seed_bench(
                 id: random::id("usr").map_err(|e| e.to_string())?,
                 email: format!("bench-{u}@example.com"),
                 created_at: now,
+                email_verified_at: None,
             };
             insert_user(&mut *tx, &user, &password_hash)
                 .await

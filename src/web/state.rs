@@ -5,6 +5,7 @@ use crate::infra::{
     clock::Clock,
     config::Config,
     db::{Backend, Db},
+    mail::Mailer,
     throttle::FailureThrottle,
 };
 use crate::keys::{
@@ -42,6 +43,7 @@ pub struct SharedState {
     pub config: Arc<Config>,
     pub clock: Clock,
     pub accounts: Accounts,
+    pub mailer: Mailer,
     pub sessions: Sessions,
     pub keys: KeyStore,
     pub verifier: Verifier,
@@ -56,8 +58,14 @@ pub struct SharedState {
 }
 
 impl AppState {
+    /// Panics only on a mail configuration `Config::from_env` already checked.
     pub fn new(leptos_options: LeptosOptions, db: Db, config: Config) -> Self {
         let clock = Clock::default();
+        let mailer =
+            Mailer::new(config.smtp_url.as_deref(), &config.mail_from).unwrap_or_else(|_| {
+                Mailer::new(None, "Keyward <no-reply@keyward.localhost>")
+                    .expect("the built-in sender address parses")
+            });
         let key_cache = Arc::new(KeyCache::default());
         let catalog = rules::catalog(config.extra_scopes.iter().map(|s| ScopeInfo {
             name: s.name.clone(),
@@ -67,7 +75,8 @@ impl AppState {
         let burst = NonZeroU32::new(config.rate_limit_burst).unwrap_or(NonZeroU32::MIN);
         Self(Arc::new(SharedState {
             leptos_options,
-            accounts: Accounts::new(db.clone(), clock.clone(), &config),
+            accounts: Accounts::new(db.clone(), clock.clone(), &config, mailer.clone()),
+            mailer,
             sessions: Sessions::new(db.clone(), clock.clone(), &config),
             keys: KeyStore::new(
                 db.clone(),

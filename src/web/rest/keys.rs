@@ -2,7 +2,7 @@
 
 use super::auth::ApiCaller;
 use super::error::{parse_body, ApiError, ApiResult, ErrorBody};
-use crate::keys::{rules::NewKey, Expiry, KeyDetails, KeySummary, RevealedKey};
+use crate::keys::{emails, rules::NewKey, Expiry, KeyDetails, KeySummary, RevealedKey};
 use crate::usage::{DailyCount, RequestLogEntry, UsageStats};
 use crate::web::state::AppState;
 use axum::{
@@ -57,6 +57,7 @@ pub(super) async fn create_key(
         not_after: caller.key.expires_at,
     };
     let revealed = state.keys.create(&caller.actor(), input).await?;
+    tell_owner(&state, &caller, "created", &revealed.key.name);
     Ok((StatusCode::CREATED, Json(revealed)))
 }
 
@@ -96,12 +97,12 @@ pub(super) async fn regenerate_key(
     if let Some(extra) = target.scopes.iter().find(|s| !caller.key.has_scope(s)) {
         return Err(ApiError::cannot_grant(extra, "regenerate"));
     }
-    Ok(Json(
-        state
-            .keys
-            .regenerate(&caller.actor(), &id, request.grace_secs)
-            .await?,
-    ))
+    let revealed = state
+        .keys
+        .regenerate(&caller.actor(), &id, request.grace_secs)
+        .await?;
+    tell_owner(&state, &caller, "regenerated", &revealed.key.name);
+    Ok(Json(revealed))
 }
 
 #[utoipa::path(delete, path = "/api/v1/keys/{id}", tag = "keys", security(("api_key" = [])),
@@ -119,7 +120,18 @@ pub(super) async fn delete_key(
         return Err(ApiError::cannot_grant(extra, "delete"));
     }
     state.keys.delete(&caller.actor(), &id).await?;
+    tell_owner(&state, &caller, "deleted", &target.name);
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Emails the owner that one of their keys changed their keys.
+fn tell_owner(state: &AppState, caller: &ApiCaller, action: &str, key_name: &str) {
+    state.mailer.send(emails::changed_by_key(
+        &caller.key.owner_email,
+        action,
+        key_name,
+        &caller.key.key_id,
+    ));
 }
 
 #[derive(Serialize, ToSchema)]
