@@ -36,7 +36,7 @@ tools:
 
 # wasm-opt for release builds comes from npm's binaryen (Debian's breaks hydration).
 node-modules:
-	if [ ! -x end2end/node_modules/.bin/wasm-opt ] || [ ! -d end2end/node_modules/@playwright/test ]; then (cd end2end && npm ci --no-audit --no-fund); fi
+	if [ ! -x end2end/node_modules/.bin/wasm-opt ] || [ ! -x end2end/node_modules/.bin/maildev ] || [ ! -d end2end/node_modules/@playwright/test ]; then (cd end2end && npm ci --no-audit --no-fund); fi
 
 browser:
 	if [ ! -x /usr/bin/chromium ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; fi

@@ -6,6 +6,9 @@ const port = process.env.E2E_PORT ?? "3100";
 const baseURL = `http://127.0.0.1:${port}`;
 const root = path.resolve(__dirname, "..");
 const profile = process.env.E2E_PROFILE ?? "debug";
+// A real SMTP server (npm maildev) on loopback; tests read mail through its REST API.
+export const smtpPort = process.env.E2E_SMTP_PORT ?? "1125";
+export const mailApiPort = process.env.E2E_MAIL_API_PORT ?? "1180";
 
 export default defineConfig({
   testDir: "./tests",
@@ -36,7 +39,14 @@ export default defineConfig({
     },
   },
   projects: [{ name: "chromium", use: { ...devices["Desktop Chrome"], viewport: { width: 1280, height: 800 } } }],
-  webServer: {
+  webServer: [
+    {
+      command: `npx maildev --smtp ${smtpPort} --ip 127.0.0.1 --web ${mailApiPort} --web-ip 127.0.0.1 --silent`,
+      url: `http://127.0.0.1:${mailApiPort}/email`,
+      timeout: 30_000,
+      reuseExistingServer: false,
+    },
+    {
     command: `rm -f target/e2e.db target/e2e.db-wal target/e2e.db-shm && exec target/${profile}/keyward`,
     cwd: root,
     url: `${baseURL}/sign-in`,
@@ -53,6 +63,8 @@ export default defineConfig({
       RUST_LOG: "keyward=info,warn",
       // Every test signs up a fresh user from 127.0.0.1.
       KEYWARD_SIGN_UPS_PER_HOUR: "10000",
+      KEYWARD_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
     },
-  },
+    },
+  ],
 });

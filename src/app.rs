@@ -1,10 +1,15 @@
 //! The HTML shell and the route table; nothing else.
 
 use crate::pages::{
-    account::{api_keys::ApiKeysPage, dashboard::DashboardPage, AccountLayout},
+    account::{
+        api_keys::ApiKeysPage, dashboard::DashboardPage, security::SecurityPage, AccountLayout,
+    },
+    forgot_password::ForgotPasswordPage,
     not_found::NotFoundPage,
+    reset_password::ResetPasswordPage,
     sign_in::SignInPage,
     sign_up::SignUpPage,
+    verify_email::VerifyEmailPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
@@ -65,9 +70,13 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFoundPage>
                 <Route path=path!("/sign-in") view=SignInPage />
                 <Route path=path!("/sign-up") view=SignUpPage />
+                <Route path=path!("/forgot-password") view=ForgotPasswordPage />
+                <Route path=path!("/reset-password") view=ResetPasswordPage />
+                <Route path=path!("/verify-email") view=VerifyEmailPage />
                 <ParentRoute path=path!("/account") view=AccountLayout>
                     <Route path=path!("") view=DashboardPage />
                     <Route path=path!("api-keys") view=ApiKeysPage />
+                    <Route path=path!("security") view=SecurityPage />
                 </ParentRoute>
             </Routes>
         </Router>

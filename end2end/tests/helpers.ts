@@ -23,3 +23,32 @@ export async function signUp(page: Page, email = randomEmail()): Promise<string>
   await hydrated(page);
   return email;
 }
+
+const mailApi = `http://127.0.0.1:${process.env.E2E_MAIL_API_PORT ?? "1180"}`;
+
+interface MaildevEmail {
+  subject: string;
+  text: string;
+  to: { address: string }[];
+}
+
+/** Waits for the newest email to `to` whose subject contains `subject`, from the real SMTP server. */
+export async function emailTo(to: string, subject: string): Promise<MaildevEmail> {
+  let found: MaildevEmail | undefined;
+  await expect(async () => {
+    const response = await fetch(`${mailApi}/email`);
+    const emails = (await response.json()) as MaildevEmail[];
+    found = emails
+      .filter((e) => e.to.some((r) => r.address === to) && e.subject.includes(subject))
+      .pop();
+    expect(found, `an email to ${to} about "${subject}"`).toBeTruthy();
+  }).toPass({ timeout: 10_000 });
+  return found!;
+}
+
+/** The first link in an email's text that starts with `path` on this server. */
+export function linkIn(email: { text: string }, path: string): string {
+  const match = email.text.match(new RegExp(`https?://[^\\s]+${path}\\?token=[0-9a-f]+`));
+  expect(match, `a ${path} link`).toBeTruthy();
+  return new URL(match![0]).pathname + new URL(match![0]).search;
+}

@@ -64,33 +64,49 @@ pub fn PasswordField(
     #[prop(into)] error: Signal<Option<String>>,
     autocomplete: &'static str,
     #[prop(optional)] hint: &'static str,
+    #[prop(default = "Password")] label: &'static str,
+    #[prop(default = "password")] name: &'static str,
 ) -> impl IntoView {
     let visible = RwSignal::new(false);
-    let message_id = "field-password-message";
+    let id = format!("field-{name}");
+    let message_id = format!("{id}-message");
+    let hint_id = format!("{id}-hint");
+    let described_by = {
+        let (message_id, hint_id) = (message_id.clone(), hint_id.clone());
+        move || {
+            let mut ids = vec![];
+            if !hint.is_empty() {
+                ids.push(hint_id.clone());
+            }
+            if error.get().is_some() {
+                ids.push(message_id.clone());
+            }
+            ids.join(" ")
+        }
+    };
+    let toggle_label = move || {
+        let verb = if visible.get() { "Hide" } else { "Show" };
+        format!("{verb} {}", label.to_lowercase())
+    };
     view! {
         <div class="field" class:field-invalid=move || error.get().is_some()>
-            <label for="field-password">"Password"</label>
+            <label for=id.clone()>{label}</label>
             <div class="input-with-button">
                 <input
-                    id="field-password"
-                    name="password"
+                    id=id
+                    name=name
                     type=move || if visible.get() { "text" } else { "password" }
                     autocomplete=autocomplete
                     maxlength=crate::auth::MAX_PASSWORD_CHARS
                     prop:value=move || value.get()
                     on:input=move |ev| value.set(event_target_value(&ev))
                     aria-invalid=move || error.get().is_some().to_string()
-                    aria-describedby=move || {
-                        let mut ids = vec![];
-                        if !hint.is_empty() { ids.push("field-password-hint"); }
-                        if error.get().is_some() { ids.push(message_id); }
-                        ids.join(" ")
-                    }
+                    aria-describedby=described_by
                 />
                 <button
                     type="button"
                     class="input-button"
-                    aria-label=move || if visible.get() { "Hide password" } else { "Show password" }
+                    aria-label=toggle_label
                     aria-pressed=move || visible.get().to_string()
                     on:click=move |_| visible.update(|v| *v = !*v)
                 >
@@ -98,9 +114,9 @@ pub fn PasswordField(
                 </button>
             </div>
             <Show when=move || !hint.is_empty()>
-                <p class="field-hint" id="field-password-hint">{hint}</p>
+                <p class="field-hint" id=hint_id.clone()>{hint}</p>
             </Show>
-            {move || error.get().map(|message| view! { <p class="field-error" id=message_id>{message}</p> })}
+            {move || error.get().map(|message| view! { <p class="field-error" id=message_id.clone()>{message}</p> })}
         </div>
     }
 }

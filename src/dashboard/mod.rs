@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Overview {
     pub email: String,
+    /// Whether the address was verified (the dashboard asks for it until it is).
+    pub email_verified: bool,
     pub member_since: i64,
     pub active_keys: i64,
     pub total_keys: i64,

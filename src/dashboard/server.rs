@@ -16,6 +16,7 @@ pub async fn overview(
     let totals = keys.totals(&user.id).await?;
     Ok(Overview {
         email: user.email.clone(),
+        email_verified: user.email_verified_at.is_some(),
         member_since: user.created_at,
         total_keys: totals.total,
         active_keys: totals.active,

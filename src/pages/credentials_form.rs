@@ -1,8 +1,8 @@
 //! The sign-in and sign-up pages share one form; each page says what it submits.
 
+use super::auth_card::AuthCard;
 use crate::components::action_result::form_level_message;
 use crate::components::field::{PasswordField, TextField};
-use crate::components::icons::LogoIcon;
 use crate::error::AppError;
 use crate::infra::url::percent_encode;
 use leptos::prelude::*;
@@ -18,6 +18,9 @@ pub fn CredentialsForm(
     action_url: &'static str,
     password_autocomplete: &'static str,
     #[prop(optional)] password_hint: &'static str,
+    /// A "Forgot your password?" link under the password (sign-in only).
+    #[prop(optional)]
+    forgot_link: bool,
     next: Signal<Option<String>>,
     pending: Signal<bool>,
     result: Signal<Option<Result<String, AppError>>>,
@@ -52,14 +55,7 @@ pub fn CredentialsForm(
     };
 
     view! {
-        <main class="auth-page">
-            <div class="auth-card">
-                <a class="brand brand-large" href="/">
-                    <LogoIcon />
-                    <span>"Keyward"</span>
-                </a>
-                <h1>{heading}</h1>
-                <p class="muted">{subheading}</p>
+        <AuthCard heading subheading>
                 <form method="post" action=action_url on:submit=on_submit novalidate>
                     <input type="hidden" name="next" value=move || next.get().unwrap_or_default() />
                     {move || {
@@ -89,14 +85,16 @@ pub fn CredentialsForm(
                         autocomplete=password_autocomplete
                         hint=password_hint
                     />
+                    {forgot_link.then(|| view! {
+                        <p class="forgot-link"><a href="/forgot-password">"Forgot your password?"</a></p>
+                    })}
                     {move || field_error("form").get().map(|m| view! { <p class="field-error">{m}</p> })}
                     <button type="submit" class="button button-primary button-block" disabled=move || pending.get()>
                         {move || if pending.get() { pending_label } else { submit_label }}
                     </button>
                 </form>
                 <p class="auth-footer">{children()}</p>
-            </div>
-        </main>
+        </AuthCard>
     }
 }
 

@@ -24,6 +24,7 @@ pub fn SignInPage() -> impl IntoView {
             pending_label="Signing in…"
             action_url=SignIn::PATH
             password_autocomplete="current-password"
+            forgot_link=true
             next=next
             pending=action.pending().into()
             result=action.value().into()

@@ -1,3 +1,4 @@
+use crate::auth::api::ResendVerification;
 use crate::dashboard::api::account_overview;
 use crate::time_fmt;
 use leptos::prelude::*;
@@ -22,7 +23,9 @@ pub fn DashboardPage() -> impl IntoView {
                         let last_used = o.last_used_at
                             .map(|t| time_fmt::relative(t, now))
                             .unwrap_or_else(|| "Never".to_string());
+                        let unverified = (!o.email_verified).then(|| view! { <VerifyBanner email=o.email.clone() /> });
                         view! {
+                            {unverified}
                             <section class="stat-grid" aria-label="Account summary">
                                 <div class="card stat">
                                     <p class="stat-label">"Active API keys"</p>
@@ -60,5 +63,29 @@ pub fn DashboardPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// Asks an unverified person to follow the emailed link, and can send it again.
+#[component]
+fn VerifyBanner(email: String) -> impl IntoView {
+    let resend = ServerAction::<ResendVerification>::new();
+    view! {
+        <div class="banner banner-warning verify-banner" role="status">
+            <span>
+                <strong>"Verify your email address. "</strong>
+                {format!("We sent a link to {email}. Until you follow it, you cannot reset a forgotten password.")}
+            </span>
+            {move || match resend.value().get() {
+                Some(Ok(())) => view! { <span>"Sent. Check your inbox."</span> }.into_any(),
+                Some(Err(e)) => view! { <span role="alert">{e.to_string()}</span> }.into_any(),
+                None => view! {
+                    <button type="button" class="button button-small" disabled=move || resend.pending().get()
+                        on:click=move |_| { resend.dispatch(ResendVerification {}); }>
+                        "Resend email"
+                    </button>
+                }.into_any(),
+            }}
+        </div>
     }
 }

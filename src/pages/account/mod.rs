@@ -2,9 +2,10 @@
 
 pub mod api_keys;
 pub mod dashboard;
+pub mod security;
 
 use crate::auth::api::{current_user, SignOut};
-use crate::components::icons::{HomeIcon, KeyIcon, LogoIcon, SignOutIcon};
+use crate::components::icons::{HomeIcon, KeyIcon, LogoIcon, ShieldIcon, SignOutIcon};
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 
@@ -38,6 +39,12 @@ pub fn AccountLayout() -> impl IntoView {
                             <A href="/account/api-keys">
                                 <KeyIcon />
                                 <span>"API Keys"</span>
+                            </A>
+                        </li>
+                        <li>
+                            <A href="/account/security">
+                                <ShieldIcon />
+                                <span>"Security"</span>
                             </A>
                         </li>
                     </ul>

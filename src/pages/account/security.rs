@@ -1,0 +1,228 @@
+//! Account > Security: change the password, see every signed-in browser, sign one out
+//! or all but this one.
+
+use crate::auth::api::{list_sessions, ChangePassword, SignOutOtherSessions, SignOutSession};
+use crate::auth::SessionInfo;
+use crate::components::action_result::{form_level_message, on_action_result};
+use crate::components::field::PasswordField;
+use crate::components::toast::{ToastRegion, Toasts};
+use crate::error::AppError;
+use crate::time_fmt;
+use leptos::prelude::*;
+use leptos::web_sys::SubmitEvent;
+use leptos_meta::Title;
+
+#[component]
+pub fn SecurityPage() -> impl IntoView {
+    let toasts = Toasts::new();
+    let refresh = RwSignal::new(0_u32);
+    view! {
+        <Title text="Security" />
+        <header class="page-header">
+            <div>
+                <h1>"Security"</h1>
+                <p class="muted">"Your password and the browsers signed in to your account."</p>
+            </div>
+        </header>
+        <ChangePasswordCard toasts refresh />
+        <SessionsCard toasts refresh />
+        <ToastRegion toasts />
+    }
+}
+
+#[component]
+fn ChangePasswordCard(toasts: Toasts, refresh: RwSignal<u32>) -> impl IntoView {
+    let current = RwSignal::new(String::new());
+    let new = RwSignal::new(String::new());
+    let action = ServerAction::<ChangePassword>::new();
+    let error = RwSignal::new(None::<AppError>);
+    on_action_result(action, error, move |()| {
+        current.set(String::new());
+        new.set(String::new());
+        toasts.success("Password changed. Your other sessions were signed out.");
+        refresh.update(|n| *n += 1);
+    });
+    let field_error = move |field: &'static str| {
+        Signal::derive(move || error.get().and_then(|e| e.field_message(field)))
+    };
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if !action.pending().get_untracked() {
+            action.dispatch(ChangePassword {
+                current_password: current.get_untracked(),
+                new_password: new.get_untracked(),
+            });
+        }
+    };
+    view! {
+        <section class="card" aria-labelledby="password-heading">
+            <h2 id="password-heading">"Password"</h2>
+            <form class="narrow-form" on:submit=on_submit novalidate>
+                {move || form_level_message(error.get()).map(|m| view! { <div class="banner banner-danger" role="alert">{m}</div> })}
+                <PasswordField
+                    label="Current password"
+                    name="current_password"
+                    value=current
+                    error=field_error("current_password")
+                    autocomplete="current-password"
+                />
+                <PasswordField
+                    label="New password"
+                    name="new_password"
+                    value=new
+                    error=field_error("new_password")
+                    autocomplete="new-password"
+                    hint="At least 12 characters. Changing it signs out every other session."
+                />
+                <button type="submit" class="button button-primary" disabled=move || action.pending().get()>
+                    {move || if action.pending().get() { "Changing…" } else { "Change password" }}
+                </button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn SessionsCard(toasts: Toasts, refresh: RwSignal<u32>) -> impl IntoView {
+    let sessions = Resource::new(move || refresh.get(), |_| list_sessions());
+    let sign_out_one = ServerAction::<SignOutSession>::new();
+    let sign_out_others = ServerAction::<SignOutOtherSessions>::new();
+    let error = RwSignal::new(None::<AppError>);
+    on_action_result(sign_out_one, error, move |()| {
+        toasts.success("Session signed out");
+        refresh.update(|n| *n += 1);
+    });
+    on_action_result(sign_out_others, error, move |ended: u64| {
+        let noun = if ended == 1 { "session" } else { "sessions" };
+        toasts.success(format!("{ended} other {noun} signed out"));
+        refresh.update(|n| *n += 1);
+    });
+    Effect::new(move |_| {
+        if let Some(e) = error.get() {
+            toasts.error(e.to_string());
+        }
+    });
+    view! {
+        <section class="card" aria-labelledby="sessions-heading">
+            <div class="card-heading-row">
+                <h2 id="sessions-heading">"Sessions"</h2>
+                <button
+                    type="button"
+                    class="button button-small"
+                    disabled=move || sign_out_others.pending().get()
+                    on:click=move |_| { sign_out_others.dispatch(SignOutOtherSessions {}); }
+                >
+                    "Sign out all other sessions"
+                </button>
+            </div>
+            <p class="muted">"Browsers signed in to your account. Sign out any you do not recognise, then change your password."</p>
+            <Transition fallback=|| view! { <p class="muted">"Loading sessions…"</p> }>
+                {move || Suspend::new(async move {
+                    match sessions.await {
+                        Ok(list) => view! { <SessionTable list sign_out_one /> }.into_any(),
+                        Err(e) => view! { <div class="banner banner-danger" role="alert">{e.to_string()}</div> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn SessionTable(
+    list: Vec<SessionInfo>,
+    sign_out_one: ServerAction<SignOutSession>,
+) -> impl IntoView {
+    let now = time_fmt::now_ms();
+    view! {
+        <div class="table-wrap flat">
+            <table>
+                <thead>
+                    <tr>
+                        <th scope="col">"Device"</th>
+                        <th scope="col">"Address"</th>
+                        <th scope="col">"Signed in"</th>
+                        <th scope="col">"Last active"</th>
+                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {list.into_iter().map(|session| {
+                        let device = describe_device(&session.user_agent);
+                        let label = format!("Sign out {device} at {}", session.client_addr);
+                        let id = session.id.clone();
+                        view! {
+                            <tr>
+                                <td title=session.user_agent.clone()>{device.clone()}</td>
+                                <td><code>{session.client_addr.clone()}</code></td>
+                                <td class="nowrap" title=time_fmt::exact(session.created_at)>{time_fmt::date(session.created_at)}</td>
+                                <td class="nowrap" title=time_fmt::exact(session.last_seen_at)>{time_fmt::relative(session.last_seen_at, now)}</td>
+                                <td>
+                                    {if session.current {
+                                        view! { <span class="badge badge-active">"This device"</span> }.into_any()
+                                    } else {
+                                        view! {
+                                            <button
+                                                type="button"
+                                                class="button button-small"
+                                                aria-label=label
+                                                disabled=move || sign_out_one.pending().get()
+                                                on:click=move |_| { sign_out_one.dispatch(SignOutSession { id: id.clone() }); }
+                                            >
+                                                "Sign out"
+                                            </button>
+                                        }.into_any()
+                                    }}
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// "Chrome on Linux", from a user agent string; "Unknown browser" when it says nothing.
+fn describe_device(user_agent: &str) -> String {
+    let browser = [
+        ("Edg/", "Edge"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+    ]
+    .iter()
+    .find(|(marker, _)| user_agent.contains(marker))
+    .map(|(_, name)| *name);
+    let system = [
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(marker, _)| user_agent.contains(marker))
+    .map(|(_, name)| *name);
+    match (browser, system) {
+        (Some(b), Some(s)) => format!("{b} on {s}"),
+        (Some(b), None) => b.to_string(),
+        (None, Some(s)) => format!("A browser on {s}"),
+        (None, None) => "Unknown browser".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_device;
+
+    #[test]
+    fn devices_are_named_plainly() {
+        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
+        assert_eq!(describe_device(chrome), "Chrome on Linux");
+        assert_eq!(describe_device("curl/8.5.0"), "curl");
+        assert_eq!(describe_device(""), "Unknown browser");
+    }
+}
