@@ -42,7 +42,7 @@ export default defineConfig({
   webServer: [
     {
       command: `npx maildev --smtp ${smtpPort} --ip 127.0.0.1 --web ${mailApiPort} --web-ip 127.0.0.1 --silent`,
-      url: `http://127.0.0.1:${mailApiPort}/email`,
+      url: `http://127.0.0.1:${mailApiPort}/api/healthz`,
       timeout: 30_000,
       reuseExistingServer: false,
     },

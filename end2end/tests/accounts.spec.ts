@@ -75,7 +75,7 @@ test("dashboard screenshots, light and dark", async ({ page }) => {
   await expect(summary.getByText("Active API keys")).toBeVisible();
   await expect(summary.getByText("0 in total")).toBeVisible();
   await expect(summary.getByText("Never")).toBeVisible();
-  await expect(page.getByRole("main").getByText(email)).toBeVisible();
+  await expect(page.getByRole("main").getByText(email, { exact: true })).toBeVisible();
   await expect(page.getByRole("link", { name: "Manage API keys" })).toHaveAttribute("href", "/account/api-keys");
   await expect(page.getByRole("navigation", { name: "Account" }).getByRole("link", { name: "Dashboard" })).toHaveAttribute(
     "aria-current",

@@ -36,7 +36,7 @@ interface MaildevEmail {
 export async function emailTo(to: string, subject: string): Promise<MaildevEmail> {
   let found: MaildevEmail | undefined;
   await expect(async () => {
-    const response = await fetch(`${mailApi}/email`);
+    const response = await fetch(`${mailApi}/api/email?limit=200&sort=asc`);
     const emails = (await response.json()) as MaildevEmail[];
     found = emails
       .filter((e) => e.to.some((r) => r.address === to) && e.subject.includes(subject))
