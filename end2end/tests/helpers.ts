@@ -1,5 +1,5 @@
 import { expect, type Page } from "@playwright/test";
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 
 export const PASSWORD = "correct horse battery staple";
 
@@ -51,4 +51,20 @@ export function linkIn(email: { text: string }, path: string): string {
   const match = email.text.match(new RegExp(`https?://[^\\s]+${path}\\?token=[0-9a-f]+`));
   expect(match, `a ${path} link`).toBeTruthy();
   return new URL(match![0]).pathname + new URL(match![0]).search;
+}
+
+/** The TOTP code (RFC 6238: SHA-1, 6 digits, 30 s) for a base32 secret, `stepsAhead` steps from now. */
+export function totpCode(secretBase32: string, stepsAhead = 0): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of secretBase32.replace(/=+$/, "").toUpperCase()) {
+    bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  }
+  const key = Buffer.from((bits.match(/.{8}/g) ?? []).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30) + stepsAhead));
+  const hmac = createHmac("sha1", key).update(counter).digest();
+  const offset = hmac[hmac.length - 1] & 0xf;
+  const value = (hmac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return value.toString().padStart(6, "0");
 }

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { emailTo, hydrated, linkIn, PASSWORD, randomEmail, signUp } from "./helpers";
+import { emailTo, hydrated, linkIn, PASSWORD, randomEmail, signUp, totpCode } from "./helpers";
 
 test("a new account verifies its address from the emailed link", async ({ page }) => {
   const email = await signUp(page);
@@ -98,4 +98,39 @@ test("another browser's session is signed out from the Security page", async ({ 
     await page.waitForTimeout(300);
     await page.screenshot({ path: `screenshots/security-${scheme}.png`, fullPage: true });
   }
+});
+
+test("two-factor sign-in: turn it on with a code, then sign in with one", async ({ page }) => {
+  const email = await signUp(page);
+  await page.getByRole("link", { name: "Security" }).click();
+  await hydrated(page);
+  const card = page.getByRole("region", { name: "Two-factor authentication" });
+  await card.getByRole("button", { name: "Set up two-factor authentication" }).click();
+  await expect(card.getByRole("img", { name: "QR code for your authenticator app" })).toBeVisible();
+  const secret = (await card.getByLabel("Setup key").textContent())!.trim();
+  expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+
+  await card.getByLabel("Code from the app").fill("000000");
+  await card.getByRole("button", { name: "Turn on" }).click();
+  await expect(card.locator("#field-totp_code-message")).toContainText("That code is not right");
+  await card.getByLabel("Code from the app").fill(totpCode(secret));
+  await card.getByRole("button", { name: "Turn on" }).click();
+  const codes = page.getByRole("region", { name: "Recovery codes" });
+  await expect(codes.getByRole("listitem")).toHaveCount(10);
+  await page.screenshot({ path: "screenshots/two-factor-recovery-codes.png", fullPage: true });
+  await codes.getByRole("button", { name: "I have saved these codes" }).click();
+  await expect(card.getByText("Signing in asks for a code")).toBeVisible();
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/sign-in$/);
+  await hydrated(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  const codeField = page.getByLabel("Authentication code");
+  await expect(codeField).toBeVisible();
+  // The code of the next step: the current one was used to turn two-factor on.
+  await codeField.fill(totpCode(secret, 1));
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/account$/);
 });

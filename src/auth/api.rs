@@ -1,6 +1,6 @@
 //! Server functions for accounts. Each is thin: who is asking, the domain call, the answer.
 
-use super::{SessionInfo, User};
+use super::{SessionInfo, TotpSetup, User};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -35,12 +35,14 @@ pub async fn sign_up(
     .await
 }
 
-/// Signs in; answers the path to continue to.
+/// Signs in; answers the path to continue to. With two-factor on, a first call without
+/// `code` answers a validation error on "code", and the form asks for it.
 #[server(endpoint = "sign_in")]
 pub async fn sign_in(
     email: String,
     password: String,
     next: Option<String>,
+    code: Option<String>,
 ) -> Result<String, AppError> {
     Caller::run(async |caller: &Caller| {
         let accounts = &caller.state.accounts;
@@ -51,6 +53,7 @@ pub async fn sign_in(
                 &caller.client_addr,
                 caller.user_agent(),
                 caller.device_token(),
+                code.as_deref(),
             )
             .await?;
         continue_signed_in(caller, &signed_in, next).await
@@ -165,6 +168,53 @@ pub async fn sign_out_other_sessions() -> Result<u64, AppError> {
             .state
             .sessions
             .end_others(&user.id, caller.session_token())
+            .await
+    })
+    .await
+}
+
+/// Whether two-factor sign-in is on for the signed-in person.
+#[server(endpoint = "two_factor_enabled")]
+pub async fn two_factor_enabled() -> Result<bool, AppError> {
+    Caller::signed_in(async |caller: &Caller, user: User| {
+        caller.state.accounts.two_factor.is_enabled(&user.id).await
+    })
+    .await
+}
+
+/// Starts two-factor set-up: a new secret and its QR code.
+#[server(endpoint = "begin_two_factor")]
+pub async fn begin_two_factor() -> Result<TotpSetup, AppError> {
+    Caller::signed_in(async |caller: &Caller, user: User| {
+        let two_factor = &caller.state.accounts.two_factor;
+        two_factor.begin(&user.id, &user.email).await
+    })
+    .await
+}
+
+/// Turns two-factor on with a first code; answers the recovery codes, shown once.
+#[server(endpoint = "confirm_two_factor")]
+pub async fn confirm_two_factor(code: String) -> Result<Vec<String>, AppError> {
+    Caller::signed_in(async |caller: &Caller, user: User| {
+        caller
+            .state
+            .accounts
+            .two_factor
+            .confirm(&user.id, &code)
+            .await
+    })
+    .await
+}
+
+/// Turns two-factor off; needs a code.
+#[server(endpoint = "disable_two_factor")]
+pub async fn disable_two_factor(code: String) -> Result<(), AppError> {
+    Caller::signed_in(async |caller: &Caller, user: User| {
+        caller
+            .state
+            .accounts
+            .two_factor
+            .disable(&user.id, &code)
             .await
     })
     .await

@@ -17,6 +17,8 @@ pub mod sessions;
 pub mod store;
 #[cfg(feature = "ssr")]
 pub mod tokens;
+#[cfg(feature = "ssr")]
+pub mod two_factor;
 
 use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
@@ -49,6 +51,23 @@ pub struct SessionInfo {
     /// The session this request came with.
     #[cfg_attr(feature = "ssr", sqlx(skip))]
     pub current: bool,
+}
+
+/// What the Security page shows to set up two-factor sign-in: the secret (as text and
+/// as a QR code), sent this once.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpSetup {
+    /// Base32, for typing into an authenticator by hand.
+    pub secret: String,
+    pub otpauth_url: String,
+    /// Rendered on the server.
+    pub qr_svg: String,
+}
+
+impl std::fmt::Debug for TotpSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TotpSetup(<redacted>)")
+    }
 }
 
 /// Trims and lower-cases an email address, or says what is wrong with it.

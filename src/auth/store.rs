@@ -3,6 +3,7 @@
 
 use super::devices::{Devices, TrustedDevice};
 use super::email_links::{EmailLinks, Purpose};
+use super::two_factor::TwoFactor;
 use super::{check_new_password, normalize_email, password, User};
 use crate::error::{AppError, FieldError};
 use crate::infra::mail::Mailer;
@@ -38,6 +39,7 @@ pub struct Accounts {
     pub(super) db: Db,
     pub(super) clock: Clock,
     devices: Devices,
+    pub two_factor: TwoFactor,
     pub(super) links: EmailLinks,
     pub(super) mailer: Mailer,
     /// Where links in emails point: the public URL, or the listen address.
@@ -61,6 +63,7 @@ impl Accounts {
         Self {
             devices: Devices::new(db.clone(), clock.clone()),
             links: EmailLinks::new(db.clone(), clock.clone()),
+            two_factor: TwoFactor::new(db.clone(), clock.clone()),
             mailer,
             base_url: config.base_url().into(),
             resets_by_client: Arc::new(FailureThrottle::per_network(10, 3600)),
@@ -163,6 +166,7 @@ impl Accounts {
         client_addr: &str,
         user_agent: &str,
         device_token: Option<&str>,
+        code: Option<&str>,
     ) -> Result<SignedIn, AppError> {
         check_sign_in_input(email, password)?;
         let email = email.trim().to_lowercase();
@@ -218,6 +222,32 @@ impl Accounts {
         let Some(user) = user.filter(|_| password_ok) else {
             return Err(AppError::InvalidCredentials);
         };
+        if self.two_factor.is_enabled(&user.id).await? {
+            match code.map(str::trim).filter(|c| !c.is_empty()) {
+                None => {
+                    // The password was right: the attempt is taken back, and the code asked for.
+                    match &trusted {
+                        Some(device) => self.sign_in_by_device.forgive(&device.digest, now),
+                        None => {
+                            self.sign_in_by_email.forgive(&email, now);
+                            self.sign_in_by_client.forgive(client_addr, now);
+                        }
+                    }
+                    return Err(AppError::invalid(
+                        "code",
+                        "Enter the 6-digit code from your authenticator app, or a recovery code.",
+                    ));
+                }
+                // A wrong code stays counted as a failure.
+                Some(code) if !self.two_factor.verify(&user.id, code).await? => {
+                    return Err(AppError::invalid(
+                        "code",
+                        "That code is not right. Enter the code your authenticator app shows now, or an unused recovery code.",
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
         match trusted {
             Some(device) => {
                 self.sign_in_by_device.clear(&device.digest);

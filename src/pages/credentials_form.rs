@@ -21,6 +21,9 @@ pub fn CredentialsForm(
     /// A "Forgot your password?" link under the password (sign-in only).
     #[prop(optional)]
     forgot_link: bool,
+    /// The two-factor code, asked for once the server says the account needs one.
+    #[prop(optional)]
+    code: Option<RwSignal<String>>,
     next: Signal<Option<String>>,
     pending: Signal<bool>,
     result: Signal<Option<Result<String, AppError>>>,
@@ -85,6 +88,18 @@ pub fn CredentialsForm(
                         autocomplete=password_autocomplete
                         hint=password_hint
                     />
+                    {move || code.filter(|_| field_error("code").get().is_some() || code.is_some_and(|c| !c.get().is_empty())).map(|code| view! {
+                        <TextField
+                            label="Authentication code"
+                            name="code"
+                            autocomplete="one-time-code"
+                            hint="From your authenticator app, or one of your recovery codes."
+                            max_chars=32
+                            value=code
+                            error=field_error("code")
+                            autofocus=true
+                        />
+                    })}
                     {forgot_link.then(|| view! {
                         <p class="forgot-link"><a href="/forgot-password">"Forgot your password?"</a></p>
                     })}

@@ -8,11 +8,14 @@ use leptos_meta::Title;
 pub fn SignInPage() -> impl IntoView {
     let next = next_param();
     let action = ServerAction::<SignIn>::new();
+    let code = RwSignal::new(String::new());
     let submit = Callback::new(move |(email, password): (String, String)| {
+        let code = code.get_untracked();
         action.dispatch(SignIn {
             email,
             password,
             next: next.get_untracked(),
+            code: (!code.trim().is_empty()).then_some(code),
         });
     });
     view! {
@@ -25,6 +28,7 @@ pub fn SignInPage() -> impl IntoView {
             action_url=SignIn::PATH
             password_autocomplete="current-password"
             forgot_link=true
+            code=code
             next=next
             pending=action.pending().into()
             result=action.value().into()

@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod dashboard;
 pub mod security;
+mod two_factor;
 
 use crate::auth::api::{current_user, SignOut};
 use crate::components::icons::{HomeIcon, KeyIcon, LogoIcon, ShieldIcon, SignOutIcon};

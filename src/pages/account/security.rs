@@ -1,6 +1,7 @@
 //! Account > Security: change the password, see every signed-in browser, sign one out
 //! or all but this one.
 
+use super::two_factor::TwoFactorCard;
 use crate::auth::api::{list_sessions, ChangePassword, SignOutOtherSessions, SignOutSession};
 use crate::auth::SessionInfo;
 use crate::components::action_result::{form_level_message, on_action_result};
@@ -25,6 +26,7 @@ pub fn SecurityPage() -> impl IntoView {
             </div>
         </header>
         <ChangePasswordCard toasts refresh />
+        <TwoFactorCard toasts />
         <SessionsCard toasts refresh />
         <ToastRegion toasts />
     }
