@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 export RUSTFLAGS="${RUSTFLAGS:---cfg erase_components}" LEPTOS_OUTPUT_NAME=keyward
 LOGS=target/test-logs
 mkdir -p "$LOGS"
+rm -f "$LOGS/notify-delay.txt"
 status=0
 
 echo "==> cargo leptos build"
@@ -36,6 +37,7 @@ if [ "$postgres_skipped" -gt 0 ]; then
 else
   echo "Postgres:     $postgres_ran tests passed on Postgres"
 fi
+if [ -f "$LOGS/notify-delay.txt" ]; then sed 's/^/NOTIFY:       /' "$LOGS/notify-delay.txt"; fi
 grep -E '^\s+[0-9]+ (passed|failed|flaky|skipped|did not run)' "$LOGS/e2e.log" | sed 's/^ */Playwright:   /'
 echo "Screenshots:  end2end/screenshots/"
 if [ "$status" -eq 0 ]; then echo "Result:       PASSED"; else echo "Result:       FAILED"; fi

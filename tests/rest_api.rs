@@ -735,3 +735,47 @@ async fn busy_keys_keep_exact_counts_beyond_the_log_cap() {
         "the first three requests are logged, the fifth (/api/v1/keys) is only counted: {recent:?}"
     );
 }
+
+/// Two processes on one Postgres: a key deleted through the first is refused by the
+/// second within a second (NOTIFY, not the 30 s cache lifetime). The measured delay is
+/// written to target/test-logs/notify-delay.txt, which `make test` prints.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs TEST_POSTGRES_URL; make test runs it"]
+async fn postgres_a_key_deleted_in_one_process_is_refused_by_another_within_a_second() {
+    let first = TestApp::postgres().await;
+    let second = first.another_process().await;
+    first.state.start_background_tasks();
+    second.state.start_background_tasks();
+    let (_, cookie) = first.sign_up().await;
+    let (id, secret) = new_key(&first, &cookie, "deleted", &["account:read"]).await;
+    assert_eq!(me_status(&second, &secret).await, StatusCode::OK);
+    assert_eq!(
+        second.state.key_cache.len(),
+        1,
+        "cached by the second process"
+    );
+    // Both listeners subscribe before the change.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+
+    let deleted = first
+        .call("/api/delete_key", &[("id", &id)], Some(&cookie))
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK);
+    let answered = std::time::Instant::now();
+    while me_status(&second, &secret).await == StatusCode::OK {
+        assert!(
+            answered.elapsed() < std::time::Duration::from_secs(1),
+            "the second process still accepted the deleted key after a second"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    let delay = answered.elapsed();
+    let line = format!(
+        "a key deleted in one process was refused by another {:.1} ms after the delete was answered\n",
+        delay.as_secs_f64() * 1000.0
+    );
+    eprint!("{line}");
+    let logs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-logs");
+    let _ = std::fs::create_dir_all(&logs);
+    let _ = std::fs::write(logs.join("notify-delay.txt"), line);
+}

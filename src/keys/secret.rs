@@ -133,6 +133,42 @@ mod tests {
         assert_eq!(check("kw_", &key), Err(MalformedKey::WrongPrefix));
     }
 
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1_000_000))]
+
+        /// A million arbitrary strings: the parser answers, never panics.
+        #[test]
+        fn any_string_is_answered_without_a_panic(
+            candidate in proptest::collection::vec(proptest::prelude::any::<char>(), 0..48)
+                .prop_map(|chars| chars.into_iter().collect::<String>())
+        ) {
+            let _ = check("kw_", &candidate);
+            let _ = preview("kw_", &candidate);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(100_000))]
+
+        /// Real keys with one byte changed, cut or extended: all refused, none panics.
+        #[test]
+        fn mutated_keys_are_refused(position in 0usize..39, byte in proptest::prelude::any::<u8>(), cut in 0usize..45) {
+            let key = generate("kw_").unwrap();
+            let mut bytes = key.clone().into_bytes();
+            bytes[position] = byte;
+            let mutated = String::from_utf8_lossy(&bytes).into_owned();
+            if mutated != key {
+                proptest::prop_assert!(check("kw_", &mutated).is_err());
+            }
+            let cut = &key[..cut.min(key.len())];
+            if cut.len() != key.len() {
+                proptest::prop_assert!(check("kw_", cut).is_err());
+            }
+        }
+    }
+
     #[test]
     fn preview_shows_only_the_ends() {
         let key = "kw_ABCDefghijklmnopqrstuvwxyz0123WXYZ12";
