@@ -119,7 +119,7 @@ test("two-factor sign-in: turn it on with a code, then sign in with one", async 
   await expect(codes.getByRole("listitem")).toHaveCount(10);
   await page.screenshot({ path: "screenshots/two-factor-recovery-codes.png", fullPage: true });
   await codes.getByRole("button", { name: "I have saved these codes" }).click();
-  await expect(card.getByText("Signing in asks for a code")).toBeVisible();
+  await expect(card.getByRole("button", { name: "Turn off two-factor authentication" })).toBeVisible();
 
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/sign-in$/);

@@ -3,6 +3,46 @@
 use super::icons::{EyeIcon, EyeOffIcon};
 use leptos::prelude::*;
 
+/// `aria-describedby` for a field: its hint (if any) and its message (while shown).
+fn described_by(
+    id: &str,
+    hint: &'static str,
+    error: Signal<Option<String>>,
+) -> impl Fn() -> String + Send + Sync + 'static {
+    let (hint_id, message_id) = (format!("{id}-hint"), format!("{id}-message"));
+    move || {
+        let mut ids = Vec::new();
+        if !hint.is_empty() {
+            ids.push(hint_id.clone());
+        }
+        if error.get().is_some() {
+            ids.push(message_id.clone());
+        }
+        ids.join(" ")
+    }
+}
+
+/// The email field of the signed-out forms.
+#[component]
+pub fn EmailField(
+    value: RwSignal<String>,
+    #[prop(into)] error: Signal<Option<String>>,
+) -> impl IntoView {
+    view! {
+        <TextField
+            label="Email"
+            name="email"
+            kind="email"
+            autocomplete="email"
+            placeholder="you@example.com"
+            max_chars=crate::auth::MAX_EMAIL_CHARS
+            value
+            error
+            autofocus=true
+        />
+    }
+}
+
 /// A labelled text input. `error` holds the message shown under it, if any.
 #[component]
 pub fn TextField(
@@ -20,19 +60,7 @@ pub fn TextField(
     let id = format!("field-{name}");
     let message_id = format!("{id}-message");
     let hint_id = format!("{id}-hint");
-    let described_by = {
-        let (message_id, hint_id) = (message_id.clone(), hint_id.clone());
-        move || {
-            let mut ids = Vec::new();
-            if !hint.is_empty() {
-                ids.push(hint_id.clone());
-            }
-            if error.get().is_some() {
-                ids.push(message_id.clone());
-            }
-            ids.join(" ")
-        }
-    };
+    let described_by = described_by(&id, hint, error);
     view! {
         <div class="field" class:field-invalid=move || error.get().is_some()>
             <label for=id.clone()>{label}</label>
@@ -71,19 +99,7 @@ pub fn PasswordField(
     let id = format!("field-{name}");
     let message_id = format!("{id}-message");
     let hint_id = format!("{id}-hint");
-    let described_by = {
-        let (message_id, hint_id) = (message_id.clone(), hint_id.clone());
-        move || {
-            let mut ids = vec![];
-            if !hint.is_empty() {
-                ids.push(hint_id.clone());
-            }
-            if error.get().is_some() {
-                ids.push(message_id.clone());
-            }
-            ids.join(" ")
-        }
-    };
+    let described_by = described_by(&id, hint, error);
     let toggle_label = move || {
         let verb = if visible.get() { "Hide" } else { "Show" };
         format!("{verb} {}", label.to_lowercase())

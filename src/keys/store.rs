@@ -1,6 +1,8 @@
 //! Server-only key storage. Every query is scoped by the owner's user id, so
 //! another person's key answers `NotFound` exactly as a missing one does.
 
+use super::audit::record_event;
+pub use super::audit::Actor;
 use super::cache::KeyChanges;
 use super::rules::{validate, NewKey, ValidKey};
 use super::{
@@ -16,14 +18,6 @@ use std::sync::Arc;
 pub const DEFAULT_MAX_KEYS_PER_OWNER: i64 = 200;
 const KEY_COLUMNS: &str =
     "id, name, preview, scopes, active, created_at, last_used_at, expires_at, regenerated_at";
-
-/// Who performed a change, for the audit trail.
-pub struct Actor {
-    pub user_id: String,
-    /// The person's email, or "API key kid_…" when a key acted through the REST API.
-    pub label: String,
-    pub client_addr: String,
-}
 
 /// The `api_keys` columns a summary is built from.
 #[derive(sqlx::FromRow)]
@@ -380,31 +374,6 @@ async fn insert_secret(
     .bind(secret::KeyDigest::of(value).to_hex())
     .bind(key_id)
     .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-async fn record_event(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    actor: &Actor,
-    key_id: &str,
-    key_name: &str,
-    event: &str,
-    at: i64,
-) -> Result<(), AppError> {
-    sqlx::query(
-        "INSERT INTO key_events (id, key_id, user_id, key_name, event, actor, client_addr, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(random::id("evt")?)
-    .bind(key_id)
-    .bind(&actor.user_id)
-    .bind(key_name)
-    .bind(event)
-    .bind(&actor.label)
-    .bind(&actor.client_addr)
-    .bind(at)
     .execute(&mut **tx)
     .await?;
     Ok(())

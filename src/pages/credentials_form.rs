@@ -2,7 +2,7 @@
 
 use super::auth_card::AuthCard;
 use crate::components::action_result::form_level_message;
-use crate::components::field::{PasswordField, TextField};
+use crate::components::field::{EmailField, PasswordField, TextField};
 use crate::error::AppError;
 use crate::infra::url::percent_encode;
 use leptos::prelude::*;
@@ -71,17 +71,7 @@ pub fn CredentialsForm(
                                 }
                             })
                     }}
-                    <TextField
-                        label="Email"
-                        name="email"
-                        kind="email"
-                        autocomplete="email"
-                        placeholder="you@example.com"
-                        max_chars=crate::auth::MAX_EMAIL_CHARS
-                        value=email
-                        error=field_error("email")
-                        autofocus=true
-                    />
+                    <EmailField value=email error=field_error("email") />
                     <PasswordField
                         value=password
                         error=field_error("password")

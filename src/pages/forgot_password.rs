@@ -2,9 +2,9 @@
 //! account uses the address.
 
 use super::auth_card::AuthCard;
-use crate::auth::{api::RequestPasswordReset, MAX_EMAIL_CHARS};
+use crate::auth::api::RequestPasswordReset;
 use crate::components::action_result::form_level_message;
-use crate::components::field::TextField;
+use crate::components::field::EmailField;
 use leptos::prelude::*;
 use leptos::web_sys::SubmitEvent;
 use leptos_meta::Title;
@@ -35,17 +35,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                 _ => view! {
                     <form on:submit=on_submit novalidate>
                         {move || form_level_message(error()).map(|m| view! { <div class="banner banner-danger" role="alert">{m}</div> })}
-                        <TextField
-                            label="Email"
-                            name="email"
-                            kind="email"
-                            autocomplete="email"
-                            placeholder="you@example.com"
-                            max_chars=MAX_EMAIL_CHARS
-                            value=email
-                            error=Signal::derive(move || error().and_then(|e| e.field_message("email")))
-                            autofocus=true
-                        />
+                        <EmailField value=email error=Signal::derive(move || error().and_then(|e| e.field_message("email"))) />
                         <button type="submit" class="button button-primary button-block" disabled=move || action.pending().get()>
                             {move || if action.pending().get() { "Sending…" } else { "Send reset link" }}
                         </button>

@@ -159,3 +159,82 @@ pub(super) async fn key_usage(
         recent: details.recent,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::service::VerifyRequest;
+    use super::*;
+    use crate::keys::rules;
+    use proptest::prelude::*;
+
+    /// Raw bytes, JSON-shaped bodies with odd values, and valid bodies cut and extended.
+    fn bodies() -> impl Strategy<Value = Vec<u8>> {
+        let scalar = prop_oneof![
+            Just("null".to_string()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<f64>().prop_map(|f| format!("{f:?}")),
+            proptest::collection::vec(any::<char>(), 0..12)
+                .prop_map(|c| serde_json::Value::String(c.into_iter().collect()).to_string()),
+            Just("[\"account:read\",\"keys:write\"]".to_string()),
+            Just("\"never\"".to_string()),
+            Just("{\"days\":90}".to_string()),
+            Just("{\"date\":\"2027-01-31\"}".to_string()),
+        ];
+        let field = prop_oneof![
+            Just("name"),
+            Just("scopes"),
+            Just("expiry"),
+            Just("grace_secs"),
+            Just("key"),
+            Just("scope"),
+        ];
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..64),
+            proptest::collection::vec((field, scalar), 0..4).prop_map(|pairs| {
+                let inner: Vec<String> = pairs
+                    .into_iter()
+                    .map(|(k, v)| format!("\"{k}\":{v}"))
+                    .collect();
+                format!("{{{}}}", inner.join(",")).into_bytes()
+            }),
+            (0usize..60, proptest::collection::vec(any::<u8>(), 0..8)).prop_map(|(at, junk)| {
+                let valid = br#"{"name":"n","scopes":["account:read"],"expiry":{"days":3}}"#;
+                let mut body = valid[..at.min(valid.len())].to_vec();
+                body.extend(junk);
+                body
+            }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1_000_000))]
+
+        /// A million bodies through every JSON request type and the key rules: each is
+        /// refused with a 4xx or accepted, none panics.
+        #[test]
+        fn every_json_body_is_answered_without_a_panic(bytes in bodies()) {
+            let body = Bytes::from(bytes);
+            let catalog = rules::catalog([]);
+            match parse_body::<CreateKeyRequest>(&body, false) {
+                Ok(request) => {
+                    let input = NewKey {
+                        name: request.name,
+                        scopes: request.scopes,
+                        expiry: request.expiry.unwrap_or_default(),
+                        not_after: Some(1_000),
+                    };
+                    if let Err(error) = rules::validate(&catalog, &input, 0) {
+                        prop_assert!(ApiError::from(error).status.is_client_error());
+                    }
+                }
+                Err(error) => prop_assert!(error.status.is_client_error()),
+            }
+            if let Err(error) = parse_body::<RegenerateRequest>(&body, true) {
+                prop_assert!(error.status.is_client_error());
+            }
+            if let Err(error) = parse_body::<VerifyRequest>(&body, false) {
+                prop_assert!(error.status.is_client_error());
+            }
+        }
+    }
+}
