@@ -121,7 +121,7 @@ test("two-factor sign-in: turn it on with a code, then sign in with one", async 
   await codes.getByRole("button", { name: "I have saved these codes" }).click();
   await expect(card.getByRole("button", { name: "Turn off two-factor authentication" })).toBeVisible();
 
-  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
   await expect(page).toHaveURL(/\/sign-in$/);
   await hydrated(page);
   await page.getByLabel("Email").fill(email);
