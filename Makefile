@@ -13,11 +13,11 @@ export RUSTFLAGS := --cfg erase_components
 # that asks for `keyward_bg.wasm`, and the page never hydrates.
 export LEPTOS_OUTPUT_NAME := keyward
 
-.PHONY: run test bench tools browser node-modules check fmt clippy
+.PHONY: run test bench bench-web tools browser node-modules check fmt clippy
 
 ## Build the release app and serve it on http://127.0.0.1:3000 (embedded SQLite by default).
 run: tools node-modules
-	cargo leptos build --release
+	./scripts/release-build.sh
 	LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=keyward LEPTOS_ENV=PROD ./target/release/keyward
 
 ## Rust tests (SQLite, and Postgres when TEST_POSTGRES_URL is set) and Playwright tests in Chromium.
@@ -28,6 +28,10 @@ test: tools browser node-modules
 bench: tools node-modules
 	./scripts/bench.sh
 
+## First-load benchmark in Chromium: bytes per asset, median time to hydration (see BENCHMARKS.md).
+bench-web: tools browser node-modules
+	./scripts/bench-web.sh
+
 tools:
 	if ! rustup target list --installed | grep -q wasm32-unknown-unknown; then rustup target add wasm32-unknown-unknown; fi
 	if ! cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)"; then cargo install cargo-leptos@$(CARGO_LEPTOS_VERSION) --locked; fi
@@ -36,7 +40,7 @@ tools:
 
 # wasm-opt for release builds comes from npm's binaryen (Debian's breaks hydration).
 node-modules:
-	if [ ! -x end2end/node_modules/.bin/wasm-opt ] || [ ! -x end2end/node_modules/.bin/maildev ] || [ ! -d end2end/node_modules/@playwright/test ]; then (cd end2end && npm ci --no-audit --no-fund); fi
+	if [ ! -x end2end/node_modules/.bin/wasm-opt ] || [ ! -x end2end/node_modules/.bin/maildev ] || [ ! -d end2end/node_modules/@playwright/test ] || [ ! -d end2end/node_modules/@axe-core/playwright ]; then (cd end2end && npm ci --no-audit --no-fund); fi
 
 browser:
 	if [ ! -x /usr/bin/chromium ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; fi

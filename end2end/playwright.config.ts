@@ -1,11 +1,12 @@
 import { defineConfig, devices } from "@playwright/test";
 import * as path from "node:path";
 
-// The server under test: the binary `cargo leptos build` produced, on a fresh SQLite file.
+// The server under test: the release binary `scripts/release-build.sh` produced (split
+// wasm, precompressed, hashed names), on a fresh SQLite file.
 const port = process.env.E2E_PORT ?? "3100";
 const baseURL = `http://127.0.0.1:${port}`;
 const root = path.resolve(__dirname, "..");
-const profile = process.env.E2E_PROFILE ?? "debug";
+const profile = process.env.E2E_PROFILE ?? "release";
 // A real SMTP server (npm maildev) on loopback; tests read mail through its REST API.
 export const smtpPort = process.env.E2E_SMTP_PORT ?? "1125";
 export const mailApiPort = process.env.E2E_MAIL_API_PORT ?? "1180";

@@ -22,7 +22,7 @@ if ! command -v wrk >/dev/null 2>&1; then
   apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk
 fi
 export PATH="$PWD/end2end/node_modules/.bin:$PATH"
-cargo leptos build --release
+./scripts/release-build.sh
 BIN=target/release/keyward
 
 cat > "$OUT/cycle.lua" <<'LUA'

@@ -9,8 +9,9 @@ mkdir -p "$LOGS"
 rm -f "$LOGS/notify-delay.txt"
 status=0
 
-echo "==> cargo leptos build"
-cargo leptos build || exit 1
+echo "==> release build (split wasm, precompressed, hashed names)"
+# The browser tests run against exactly what `make run` serves.
+./scripts/release-build.sh || exit 1
 
 echo "==> Rust tests"
 # Postgres variants are #[ignore]d so that, without a server, they count as skipped.

@@ -12,10 +12,10 @@ use crate::pages::{
     verify_email::VerifyEmailPage,
 };
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
-    path,
+    lazy_route, path, Lazy, LazyRoute,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -39,8 +39,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
-                <link rel="stylesheet" id="leptos" href="/pkg/keyward.css" />
+                <HydrationScripts options=options.clone() />
+                <HashedStylesheet options id="leptos" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <MetaTags />
             </head>
@@ -69,16 +69,45 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFoundPage>
                 <Route path=path!("/sign-in") view=SignInPage />
-                <Route path=path!("/sign-up") view=SignUpPage />
-                <Route path=path!("/forgot-password") view=ForgotPasswordPage />
-                <Route path=path!("/reset-password") view=ResetPasswordPage />
-                <Route path=path!("/verify-email") view=VerifyEmailPage />
-                <ParentRoute path=path!("/account") view=AccountLayout>
-                    <Route path=path!("") view=DashboardPage />
-                    <Route path=path!("api-keys") view=ApiKeysPage />
-                    <Route path=path!("security") view=SecurityPage />
+                <Route path=path!("/sign-up") view={Lazy::<SignUpRoute>::new()} />
+                <Route path=path!("/forgot-password") view={Lazy::<ForgotPasswordRoute>::new()} />
+                <Route path=path!("/reset-password") view={Lazy::<ResetPasswordRoute>::new()} />
+                <Route path=path!("/verify-email") view={Lazy::<VerifyEmailRoute>::new()} />
+                <ParentRoute path=path!("/account") view={Lazy::<AccountRoute>::new()}>
+                    <Route path=path!("") view={Lazy::<DashboardRoute>::new()} />
+                    <Route path=path!("api-keys") view={Lazy::<ApiKeysRoute>::new()} />
+                    <Route path=path!("security") view={Lazy::<SecurityRoute>::new()} />
                 </ParentRoute>
             </Routes>
         </Router>
     }
 }
+
+/// A route whose page is loaded lazily: with `cargo leptos build --split` the page's code
+/// is its own WebAssembly chunk, fetched when the route is first shown (or, on a full
+/// page load, before that page hydrates), so the sign-in page never downloads it.
+macro_rules! lazy_page {
+    ($route:ident, $page:ident) => {
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <$page /> }.into_any()
+            }
+        }
+    };
+}
+
+lazy_page!(SignUpRoute, SignUpPage);
+lazy_page!(ForgotPasswordRoute, ForgotPasswordPage);
+lazy_page!(ResetPasswordRoute, ResetPasswordPage);
+lazy_page!(VerifyEmailRoute, VerifyEmailPage);
+lazy_page!(AccountRoute, AccountLayout);
+lazy_page!(DashboardRoute, DashboardPage);
+lazy_page!(ApiKeysRoute, ApiKeysPage);
+lazy_page!(SecurityRoute, SecurityPage);

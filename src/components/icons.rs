@@ -117,3 +117,8 @@ pub fn SignOutIcon() -> impl IntoView {
         r#"<path d="M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4"/><polyline points="16 17 21 12 16 7"/><line x1="21" x2="9" y1="12" y2="12"/>"#,
     )
 }
+
+#[component]
+pub fn MenuIcon() -> impl IntoView {
+    svg(r#"<path d="M4 6h16"/><path d="M4 12h16"/><path d="M4 18h16"/>"#)
+}

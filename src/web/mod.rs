@@ -2,6 +2,7 @@
 //! REST API, and the process that serves them. Nothing below imports it, except the
 //! domains' `api.rs` files (their server functions), which use `request::Caller`.
 
+pub mod assets;
 pub mod headers;
 pub mod middleware;
 pub mod request;
@@ -26,6 +27,7 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
         .site_root(var("LEPTOS_SITE_ROOT", "target/site"))
         .site_pkg_dir(var("LEPTOS_SITE_PKG_DIR", "pkg"))
         .site_addr(config.addr)
+        .hash_files(assets::hash_files_enabled())
         .build()
 }
 
@@ -48,9 +50,13 @@ pub fn router(state: AppState) -> Router {
         ));
     // The REST API sits outside the page guards: it has no cookies, only keys.
     let https = state.config.secure_cookies();
+    let options = &state.leptos_options;
+    let pkg = assets::pkg_router(&options.site_root, &options.site_pkg_dir);
     let app = Router::new()
         .nest("/api/v1", rest::router(state.clone()))
+        .nest(&format!("/{}", options.site_pkg_dir), pkg)
         .merge(pages)
-        .with_state(state);
+        .with_state(state)
+        .layer(axum::middleware::from_fn(assets::cache_policy));
     headers::with_security_headers(app, https)
 }

@@ -6,9 +6,11 @@ pub mod security;
 mod two_factor;
 
 use crate::auth::api::{current_user, SignOut};
-use crate::components::icons::{HomeIcon, KeyIcon, LogoIcon, ShieldIcon, SignOutIcon};
+use crate::components::icons::{HomeIcon, KeyIcon, LogoIcon, MenuIcon, ShieldIcon, SignOutIcon};
+use leptos::html;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
+use leptos_router::hooks::use_location;
 
 #[component]
 pub fn AccountLayout() -> impl IntoView {
@@ -20,9 +22,44 @@ pub fn AccountLayout() -> impl IntoView {
         }
     });
 
+    // Below 768 px the sidebar hides behind a menu button (a disclosure): Escape or
+    // following a link closes it, and Escape puts focus back on the button.
+    let menu_open = RwSignal::new(false);
+    let menu_button = NodeRef::<html::Button>::new();
+    let pathname = use_location().pathname;
+    Effect::new(move |_| {
+        pathname.track();
+        menu_open.set(false);
+    });
+    let close_on_escape = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" && menu_open.get_untracked() {
+            menu_open.set(false);
+            if let Some(button) = menu_button.get_untracked() {
+                let _ = button.focus();
+            }
+        }
+    };
+
     view! {
-        <div class="shell">
-            <aside class="sidebar">
+        <div class="shell" class:menu-open=move || menu_open.get() on:keydown=close_on_escape>
+            <header class="topbar">
+                <a class="brand" href="/account">
+                    <LogoIcon />
+                    <span>"Keyward"</span>
+                </a>
+                <button
+                    type="button"
+                    class="button button-ghost menu-button"
+                    node_ref=menu_button
+                    aria-expanded=move || menu_open.get().to_string()
+                    aria-controls="account-sidebar"
+                    on:click=move |_| menu_open.update(|open| *open = !*open)
+                >
+                    <MenuIcon />
+                    <span>"Menu"</span>
+                </button>
+            </header>
+            <aside class="sidebar" id="account-sidebar">
                 <a class="brand" href="/account">
                     <LogoIcon />
                     <span>"Keyward"</span>

@@ -41,7 +41,7 @@ pub fn KeyTable(keys: Vec<KeySummary>, now: i64) -> impl IntoView {
 
     view! {
         <div class="table-wrap">
-            <table>
+            <table class="keys-table">
                 <thead>
                     <tr>
                         <th scope="col">"Name"</th>
@@ -122,7 +122,7 @@ fn KeyRow(key: KeySummary, now: i64) -> impl IntoView {
 
     view! {
         <tr class="key-row" class:expanded=move || expanded.get() on:click=move |_| toggle_row()>
-            <td>
+            <td class="cell-name">
                 <div class="key-name">
                     <button
                         type="button"
@@ -141,11 +141,12 @@ fn KeyRow(key: KeySummary, now: i64) -> impl IntoView {
                     })}
                 </div>
             </td>
-            <td><code class="key-preview">{key.preview.clone()}</code></td>
-            <td class="nowrap" title=time_fmt::exact(key.created_at)>{time_fmt::date(key.created_at)}</td>
-            <td class="nowrap">{last_used}</td>
-            <td><span class=status_class>{status_label}</span></td>
-            <td>
+            // On a phone each row is a card; `data-label` names the cells there.
+            <td class="cell-key"><code class="key-preview">{key.preview.clone()}</code></td>
+            <td class="nowrap" data-label="Created" title=time_fmt::exact(key.created_at)>{time_fmt::date(key.created_at)}</td>
+            <td class="nowrap" data-label="Last used">{last_used}</td>
+            <td class="cell-status"><span class=status_class>{status_label}</span></td>
+            <td class="cell-actions">
                 <div class="row-actions">
                     <CopyButton value=key.id.clone() label=format!("Copy ID of key \"{name}\"") text="Copy" />
                     <DialogButton label=format!("Regenerate key \"{name}\"") title="Regenerate" class="icon-button"

@@ -1,0 +1,109 @@
+import AxeBuilder from "@axe-core/playwright";
+import { expect, test, type Page } from "@playwright/test";
+import { hydrated, signUp } from "./helpers";
+
+// Every page and every open dialog, in light and dark, at 1280 and 390 px wide, has no
+// serious or critical axe-core violation. Screenshots of each go to end2end/screenshots/.
+
+const LAYOUTS = [
+  { width: 1280, height: 800 },
+  { width: 390, height: 844 },
+] as const;
+const SCHEMES = ["light", "dark"] as const;
+
+/** Runs axe in all four layouts and schemes; `shot` also saves a screenshot of each. */
+async function expectAccessible(page: Page, state: string, shot?: string) {
+  for (const { width, height } of LAYOUTS) {
+    await page.setViewportSize({ width, height });
+    for (const scheme of SCHEMES) {
+      await page.emulateMedia({ colorScheme: scheme, reducedMotion: "reduce" });
+      const { violations } = await new AxeBuilder({ page }).analyze();
+      const serious = violations
+        .filter((v) => v.impact === "serious" || v.impact === "critical")
+        .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+      expect.soft(serious, `${state} at ${width}px, ${scheme}`).toEqual([]);
+      if (shot) await page.screenshot({ path: `screenshots/${shot}-${width}-${scheme}.png`, fullPage: true });
+    }
+  }
+  await page.setViewportSize(LAYOUTS[0]);
+  await page.emulateMedia({ colorScheme: "light", reducedMotion: "reduce" });
+}
+
+test("the signed-out pages", async ({ page }) => {
+  await page.goto("/sign-in");
+  await hydrated(page);
+  await expectAccessible(page, "sign-in", "sign-in");
+  // With the form's error showing.
+  await page.getByLabel("Email").fill("nobody-here@example.com");
+  await page.getByLabel("Password", { exact: true }).fill("not a real password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toBeVisible();
+  await expectAccessible(page, "sign-in with an error");
+
+  await page.goto("/sign-up");
+  await hydrated(page);
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await expectAccessible(page, "sign-up", "sign-up");
+
+  for (const path of ["/forgot-password", "/reset-password?token=0000", "/verify-email?token=0000", "/no-such-page"]) {
+    await page.goto(path);
+    await hydrated(page);
+    await expectAccessible(page, path);
+  }
+});
+
+test("the dashboard and the security page", async ({ page }) => {
+  await signUp(page);
+  await expectAccessible(page, "dashboard", "dashboard");
+  await page.getByRole("link", { name: "Security" }).click();
+  await expect(page.getByRole("heading", { name: "Security", level: 1 })).toBeVisible();
+  await expectAccessible(page, "security", "security");
+  const card = page.getByRole("region", { name: "Two-factor authentication" });
+  await card.getByRole("button", { name: "Set up two-factor authentication" }).click();
+  await expect(card.getByRole("img", { name: "QR code for your authenticator app" })).toBeVisible();
+  await expectAccessible(page, "two-factor setup");
+});
+
+test("the API keys page and its dialogs", async ({ page }) => {
+  await signUp(page);
+  await page.getByRole("link", { name: "API Keys", exact: true }).click();
+  await expect(page.getByText("No API keys yet")).toBeVisible();
+  await expectAccessible(page, "API keys, empty");
+
+  await page.getByRole("button", { name: "Create API Key" }).click();
+  const create = page.getByRole("dialog", { name: "Create API key" });
+  await create.getByLabel("Name").fill("ci-runner");
+  await expectAccessible(page, "create dialog", "create-dialog");
+  await create.getByRole("button", { name: "Create key" }).click();
+  const reveal = page.getByRole("dialog", { name: "Your new API key" });
+  await expect(reveal).toBeVisible();
+  await expectAccessible(page, "reveal dialog", "reveal-dialog");
+  await reveal.getByRole("button", { name: "Done" }).click();
+
+  await page.getByRole("button", { name: "ci-runner", exact: true }).click();
+  await expect(page.getByRole("region", { name: 'Details of "ci-runner"' })).toBeVisible();
+  await expectAccessible(page, "API keys with a row open", "api-keys");
+
+  await page.getByRole("button", { name: 'Regenerate key "ci-runner"' }).click();
+  await expect(page.getByRole("dialog", { name: /Regenerate/ })).toBeVisible();
+  await expectAccessible(page, "regenerate dialog");
+  await page.keyboard.press("Escape");
+  await page.getByRole("button", { name: 'Delete key "ci-runner"' }).click();
+  await expect(page.getByRole("dialog", { name: /Delete/ })).toBeVisible();
+  await expectAccessible(page, "delete dialog");
+});
+
+test("the reveal dialog announces itself and holds the value", async ({ page }) => {
+  await signUp(page);
+  await page.getByRole("link", { name: "API Keys", exact: true }).click();
+  await page.getByRole("button", { name: "Create API Key" }).click();
+  await page.getByRole("dialog", { name: "Create API key" }).getByLabel("Name").fill("announced");
+  await page.getByRole("button", { name: "Create key" }).click();
+  const reveal = page.getByRole("dialog", { name: "Your new API key" });
+  await expect(reveal).toBeVisible();
+  // A screen reader announces a modal dialog's name and description when focus moves into it.
+  await expect(reveal).toHaveAccessibleName("Your new API key");
+  await expect(reveal).toHaveAccessibleDescription(/only time this key is shown/);
+  await expect(reveal.getByRole("textbox", { name: "API key value" })).toBeFocused();
+  expect(await reveal.evaluate((dialog) => (dialog as HTMLDialogElement).open && dialog.matches(":modal"))).toBe(true);
+});
