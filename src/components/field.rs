@@ -102,7 +102,7 @@ pub fn PasswordField(
     let described_by = described_by(&id, hint, error);
     let toggle_label = move || {
         let verb = if visible.get() { "Hide" } else { "Show" };
-        format!("{verb} {}", label.to_lowercase())
+        format!("{verb} {}", label.to_ascii_lowercase())
     };
     view! {
         <div class="field" class:field-invalid=move || error.get().is_some()>

@@ -80,6 +80,18 @@ impl TestApp {
         app
     }
 
+    /// On SQLite, serving static files from `site_root` (its `pkg/` is `/pkg/`).
+    pub async fn sqlite_with_site(site_root: &std::path::Path) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = test_config();
+        config.database_url = format!("sqlite://{}", dir.path().join("keyward-test.db").display());
+        let mut options = keyward::web::leptos_options(&config);
+        options.site_root = site_root.display().to_string().into();
+        let mut app = Self::build_with(config, options).await;
+        app._dir = Some(dir);
+        app
+    }
+
     /// A fresh Postgres database on `TEST_POSTGRES_URL`. Postgres tests are marked
     /// `#[ignore]` so that without a server they show as ignored, never as passed;
     /// `make test` runs them with `--include-ignored` when the variable is set.
@@ -121,10 +133,15 @@ impl TestApp {
     }
 
     async fn build(config: Config) -> Self {
+        let options = keyward::web::leptos_options(&config);
+        Self::build_with(config, options).await
+    }
+
+    async fn build_with(config: Config, options: leptos::config::LeptosOptions) -> Self {
         let db = Db::connect(&config.database_url)
             .await
             .expect("connect and migrate");
-        let state = AppState::new(keyward::web::leptos_options(&config), db, config);
+        let state = AppState::new(options, db, config);
         let router = keyward::web::router(state.clone());
         Self {
             state,

@@ -64,7 +64,8 @@ pub fn AccountLayout() -> impl IntoView {
                     <LogoIcon />
                     <span>"Keyward"</span>
                 </a>
-                <nav aria-label="Account">
+                // Following a link closes the menu at once, before the next page has loaded.
+                <nav aria-label="Account" on:click=move |_| menu_open.set(false)>
                     <p class="nav-heading" id="nav-account">"Account"</p>
                     <ul aria-labelledby="nav-account">
                         <li>

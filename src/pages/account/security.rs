@@ -138,7 +138,7 @@ fn SessionTable(
     let now = time_fmt::now_ms();
     view! {
         <div class="table-wrap flat">
-            <table>
+            <table class="stack-table">
                 <thead>
                     <tr>
                         <th scope="col">"Device"</th>
@@ -155,10 +155,10 @@ fn SessionTable(
                         let id = session.id.clone();
                         view! {
                             <tr>
-                                <td title=session.user_agent.clone()>{device.clone()}</td>
-                                <td><code>{session.client_addr.clone()}</code></td>
-                                <td class="nowrap" title=time_fmt::exact(session.created_at)>{time_fmt::date(session.created_at)}</td>
-                                <td class="nowrap" title=time_fmt::exact(session.last_seen_at)>{time_fmt::relative(session.last_seen_at, now)}</td>
+                                <td class="cell-primary" title=session.user_agent.clone()>{device.clone()}</td>
+                                <td data-label="Address"><code>{session.client_addr.clone()}</code></td>
+                                <td class="nowrap" data-label="Signed in" title=time_fmt::exact(session.created_at)>{time_fmt::date(session.created_at)}</td>
+                                <td class="nowrap" data-label="Last active" title=time_fmt::exact(session.last_seen_at)>{time_fmt::relative(session.last_seen_at, now)}</td>
                                 <td>
                                     {if session.current {
                                         view! { <span class="badge badge-active">"This device"</span> }.into_any()

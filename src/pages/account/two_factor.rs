@@ -17,7 +17,7 @@ pub fn TwoFactorCard(toasts: Toasts) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="two-factor-heading">
             <h2 id="two-factor-heading">"Two-factor authentication"</h2>
-            <p class="muted">"After your password, signing in asks for a code from an authenticator app on your phone."</p>
+            <p class="muted card-text">"After your password, signing in asks for a code from an authenticator app on your phone."</p>
             {move || recovery_codes.get().map(|codes| view! { <RecoveryCodes codes recovery_codes /> })}
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {

@@ -156,10 +156,11 @@ fn DetailsBody(details: KeyDetails) -> impl IntoView {
     }
 }
 
+/// Audit event names are ASCII words ("created", "regenerated").
 fn capitalize(word: &str) -> String {
-    let mut chars = word.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
+    let mut text = word.to_owned();
+    if let Some(first) = text.get_mut(..1) {
+        first.make_ascii_uppercase();
     }
+    text
 }
