@@ -4,8 +4,9 @@
 //! `cargo leptos build --release -P` writes a `.br` and a `.gz` beside each file, and
 //! `hash-files` puts a content hash in each name (listed in `hash.txt` beside the server
 //! binary). tower-http's `ServeDir` picks the best encoding the request accepts and sets
-//! `Content-Type`, `Content-Encoding` and `Vary: Accept-Encoding`; a hashed name can never
-//! change its content, so it is cached for a year without revalidation.
+//! `Content-Type` and `Content-Encoding`; `Vary: Accept-Encoding` (which `ServeDir` leaves
+//! out) tells caches the answer depends on it. A hashed name can never change its content,
+//! so it is cached for a year without revalidation.
 
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -14,6 +15,7 @@ use axum::response::Response;
 use axum::Router;
 use std::path::{Path, PathBuf};
 use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 /// For a file whose name carries its content's hash.
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -41,12 +43,17 @@ fn hash_file_beside_binary() -> Option<PathBuf> {
 /// plain 404, never the app's HTML.
 pub fn pkg_router<S: Clone + Send + Sync + 'static>(site_root: &str, pkg_dir: &str) -> Router<S> {
     let dir = Path::new(site_root).join(pkg_dir);
-    Router::new().fallback_service(
-        ServeDir::new(dir)
-            .precompressed_br()
-            .precompressed_gzip()
-            .append_index_html_on_directories(false),
-    )
+    Router::new()
+        .fallback_service(
+            ServeDir::new(dir)
+                .precompressed_br()
+                .precompressed_gzip()
+                .append_index_html_on_directories(false),
+        )
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::VARY,
+            HeaderValue::from_static("accept-encoding"),
+        ))
 }
 
 /// Sets `Cache-Control` where a handler has not: immutable for hashed `/pkg/` files,
