@@ -46,9 +46,15 @@ async fn hashed_wasm_comes_in_the_best_accepted_encoding_and_is_cached_for_a_yea
         assert_eq!(reply.status, StatusCode::OK, "accepting {accepts:?}");
         assert_eq!(reply.body, body, "accepting {accepts:?}");
         assert_eq!(reply.header("content-encoding").as_deref(), encoding);
-        assert_eq!(reply.header("content-type").as_deref(), Some("application/wasm"));
+        assert_eq!(
+            reply.header("content-type").as_deref(),
+            Some("application/wasm")
+        );
         assert_eq!(reply.header("cache-control").as_deref(), Some(IMMUTABLE));
-        let vary = reply.header("vary").unwrap_or_default().to_ascii_lowercase();
+        let vary = reply
+            .header("vary")
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         assert!(vary.contains("accept-encoding"), "vary: {vary}");
     }
 }
@@ -68,7 +74,10 @@ async fn unhashed_files_missing_files_and_pages_are_never_cached_by_shared_cache
     let missing = fetch(&app, "/pkg/keyward.ZZZZZZZZZZZZZZZZZZZZZZ.wasm", Some("br")).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert_eq!(missing.header("cache-control").as_deref(), Some(REVALIDATE));
-    assert!(!missing.body.contains("<html"), "404 under /pkg/ is not a page");
+    assert!(
+        !missing.body.contains("<html"),
+        "404 under /pkg/ is not a page"
+    );
 
     let page = fetch(&app, "/sign-in", Some("br")).await;
     assert_eq!(page.status, StatusCode::OK);

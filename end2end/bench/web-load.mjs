@@ -47,13 +47,14 @@ async function signedInState() {
 async function coldLoad(path, conditions, storageState) {
   const context = await browser.newContext({ storageState });
   // Records the moment the app marks itself hydrated, from inside the page.
+  // (The script runs before <html> exists, so it watches the whole document.)
   await context.addInitScript(() => {
     new MutationObserver((_, observer) => {
-      if (document.documentElement.hasAttribute("data-hydrated")) {
+      if (document.documentElement?.hasAttribute("data-hydrated")) {
         window.__hydratedAt = performance.now();
         observer.disconnect();
       }
-    }).observe(document.documentElement, { attributes: true });
+    }).observe(document, { attributes: true, attributeFilter: ["data-hydrated"], subtree: true });
   });
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);

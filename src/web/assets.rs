@@ -131,12 +131,13 @@ mod tests {
             "/favicon.svg",
             "/sign-in",
         ] {
-            assert_eq!(policy_for(&Method::GET, plain), Policy::Revalidate, "{plain}");
+            assert_eq!(
+                policy_for(&Method::GET, plain),
+                Policy::Revalidate,
+                "{plain}"
+            );
         }
-        assert_eq!(
-            policy_for(&Method::GET, "/api/v1/keys"),
-            Policy::NoStore
-        );
+        assert_eq!(policy_for(&Method::GET, "/api/v1/keys"), Policy::NoStore);
         assert_eq!(policy_for(&Method::POST, "/sign-in"), Policy::NoStore);
     }
 }
