@@ -13,6 +13,7 @@ pub mod keys;
 pub mod pages;
 pub mod time_fmt;
 pub mod usage;
+pub mod wallet;
 
 #[cfg(feature = "ssr")]
 pub mod web;

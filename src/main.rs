@@ -1,7 +1,7 @@
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    keyward::web::run::main().await
+    keyward::web::cli::main().await
 }
 
 #[cfg(not(feature = "ssr"))]

@@ -1,5 +1,7 @@
 //! Accounts: sign up, sign in, sign out, and who is asking.
 
+#[cfg(feature = "ssr")]
+pub mod admin;
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod devices;

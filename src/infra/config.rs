@@ -48,6 +48,10 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// The sender of every email.
     pub mail_from: String,
+    /// The price of one credit in the currency's minor unit (cents).
+    pub credit_price_cents: i64,
+    /// ISO 4217 code, lower case (`usd`).
+    pub currency: String,
 }
 
 impl Default for Config {
@@ -60,6 +64,8 @@ impl Default for Config {
             key_prefix: "kw_".into(),
             extra_scopes: Vec::new(),
             service_token: None,
+            credit_price_cents: 1,
+            currency: "usd".into(),
             session_ttl_secs: 14 * 24 * 3600,
             session_idle_secs: 7 * 24 * 3600,
             sign_in_max_failures: 5,
@@ -107,6 +113,8 @@ impl std::fmt::Debug for Config {
             .field("max_keys_per_account", &self.max_keys_per_account)
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .field("mail_from", &self.mail_from)
+            .field("credit_price_cents", &self.credit_price_cents)
+            .field("currency", &self.currency)
             .finish()
     }
 }
@@ -168,6 +176,21 @@ impl Config {
                 token => token.map(|t| t.trim().to_string()),
             },
             extra_scopes: parse_scopes(var("KEYWARD_EXTRA_SCOPES").as_deref().unwrap_or(""))?,
+            credit_price_cents: match parse(
+                "KEYWARD_CREDIT_PRICE_CENTS",
+                var("KEYWARD_CREDIT_PRICE_CENTS"),
+                defaults.credit_price_cents,
+            )? {
+                price @ 1..=1_000_000 => price,
+                _ => return Err("KEYWARD_CREDIT_PRICE_CENTS must be a whole number of cents from 1 to 1000000".into()),
+            },
+            currency: match var("KEYWARD_CURRENCY") {
+                None => defaults.currency,
+                Some(code) if code.trim().len() == 3 && code.trim().chars().all(|c| c.is_ascii_alphabetic()) => {
+                    code.trim().to_ascii_lowercase()
+                }
+                Some(code) => return Err(format!("KEYWARD_CURRENCY={code:?} is not a three-letter currency code such as usd")),
+            },
             session_ttl_secs: parse(
                 "KEYWARD_SESSION_TTL_SECS",
                 var("KEYWARD_SESSION_TTL_SECS"),

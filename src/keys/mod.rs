@@ -32,13 +32,17 @@ pub struct ScopeInfo {
     pub description: String,
 }
 
-pub const BUILTIN_SCOPES: [(&str, &str); 3] = [
+pub const BUILTIN_SCOPES: [(&str, &str); 4] = [
     (
         "account:read",
         "Read your account's ID, email and sign-up date.",
     ),
     ("keys:read", "List your API keys and read their usage."),
     ("keys:write", "Create, regenerate and delete your API keys."),
+    (
+        "credits:read",
+        "Read your credit balance, burn rate and transactions.",
+    ),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

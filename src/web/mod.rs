@@ -3,6 +3,7 @@
 //! domains' `api.rs` files (their server functions), which use `request::Caller`.
 
 pub mod assets;
+pub mod cli;
 pub mod headers;
 pub mod middleware;
 pub mod request;

@@ -9,43 +9,8 @@ use crate::infra::{
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-pub async fn main() -> ExitCode {
-    let _ = dotenvy::dotenv();
-    tracing_subscriber::fmt()
-        // Colour only for a person at a terminal, not in log files.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "keyward=info,tower_http=warn,warn".into()),
-        )
-        .init();
-
-    let config = match Config::from_env() {
-        Ok(config) => config,
-        Err(message) => {
-            eprintln!("keyward: configuration error: {message}");
-            return ExitCode::FAILURE;
-        }
-    };
-    // `keyward seed-bench USERS KEYS OUT`: benchmark fixture, then exit.
-    let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some("seed-bench") {
-        let number =
-            |i: usize, default: usize| args.get(i).and_then(|v| v.parse().ok()).unwrap_or(default);
-        let out = args
-            .get(4)
-            .cloned()
-            .unwrap_or_else(|| "bench-keys.txt".into());
-        return match super::seed::seed_bench(&config, number(2, 10_000), number(3, 100_000), &out)
-            .await
-        {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(message) => {
-                eprintln!("keyward seed-bench: {message}");
-                ExitCode::FAILURE
-            }
-        };
-    }
+/// Serves the app until SIGINT or SIGTERM, then flushes what is buffered.
+pub async fn serve(config: Config) -> ExitCode {
     if let Err(message) = Mailer::new(config.smtp_url.as_deref(), &config.mail_from) {
         eprintln!("keyward: configuration error: {message}");
         return ExitCode::FAILURE;

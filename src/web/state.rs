@@ -16,6 +16,7 @@ use crate::keys::{
     ScopeInfo,
 };
 use crate::usage::recorder::UsageRecorder;
+use crate::wallet::charges::Charger;
 use axum::extract::FromRef;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use leptos::config::LeptosOptions;
@@ -53,6 +54,8 @@ pub struct SharedState {
     /// Requests per API key (GCRA).
     pub key_rate_limit: DefaultKeyedRateLimiter<String>,
     pub usage: UsageRecorder,
+    /// Writes charges in groups, one transaction per group.
+    pub charger: Charger,
     /// When the database last answered a health probe (Unix ms).
     last_healthy_ms: AtomicI64,
 }
@@ -96,6 +99,7 @@ impl AppState {
             api_auth_failures: FailureThrottle::per_network(config.auth_failures_per_min, 60),
             key_rate_limit: RateLimiter::keyed(Quota::per_second(per_sec).allow_burst(burst)),
             usage: UsageRecorder::new(config.request_log_per_key_per_sec),
+            charger: Charger::start(db.clone(), clock.clone()),
             last_healthy_ms: AtomicI64::new(i64::MIN),
             config: Arc::new(config),
             clock,

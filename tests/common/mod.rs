@@ -340,3 +340,27 @@ macro_rules! on_both_databases {
         }
     };
 }
+
+/// Runs each scenario on SQLite and on Postgres, each app built from `$config()`.
+#[macro_export]
+macro_rules! on_both_databases_with {
+    ($config:ident; $($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::common::TestApp::sqlite_with(super::$config()).await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[ignore = "needs TEST_POSTGRES_URL; make test runs it"]
+                async fn $name() {
+                    super::$name(super::common::TestApp::postgres_with(super::$config()).await).await;
+                }
+            )*
+        }
+    };
+}

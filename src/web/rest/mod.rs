@@ -6,6 +6,7 @@
 
 mod account;
 pub mod auth;
+mod credits;
 pub mod error;
 mod keys;
 mod openapi;
@@ -26,6 +27,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/keys/{id}", get(keys::get_key).delete(keys::delete_key))
         .route("/keys/{id}/regenerate", post(keys::regenerate_key))
         .route("/keys/{id}/usage", get(keys::key_usage))
+        .route("/credits", get(credits::credits))
+        .route("/credits/transactions", get(credits::transactions))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             auth::authenticate,
@@ -33,6 +36,7 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(authenticated)
         .route("/verify", post(service::verify_key))
+        .route("/charges/{id}/refund", post(service::refund_charge))
         .route("/healthz", get(service::healthz))
         .route("/openapi.json", get(openapi::openapi))
         .fallback(|| async {

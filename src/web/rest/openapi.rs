@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, derived from the handlers and their types.
 
-use super::{account, keys, service};
+use super::{account, credits, keys, service};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -15,11 +15,14 @@ use utoipa::OpenApi;
         keys::regenerate_key,
         keys::delete_key,
         keys::key_usage,
+        credits::credits,
+        credits::transactions,
         service::verify_key,
+        service::refund_charge,
         service::healthz,
     ),
     modifiers(&SecuritySchemes),
-    tags((name = "account"), (name = "keys"), (name = "service"))
+    tags((name = "account"), (name = "keys"), (name = "credits"), (name = "service"))
 )]
 struct ApiDoc;
 

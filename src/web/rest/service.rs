@@ -2,10 +2,12 @@
 
 use super::error::{parse_body, ApiError, ApiResult, ErrorBody};
 use crate::keys::verify::Refusal;
+use crate::wallet::charges::{self, ChargeOutcome, ChargeRequest, RefundOutcome};
+use crate::wallet::Owner;
 use crate::web::request::{bearer_token, client_addr};
 use crate::web::state::AppState;
 use axum::{
-    extract::{Request, State},
+    extract::{Path, Request, State},
     http::{header, HeaderValue, StatusCode},
     Json,
 };
@@ -20,6 +22,19 @@ pub struct VerifyRequest {
     /// If given, the key must also carry this scope.
     #[serde(default)]
     scope: Option<String>,
+    /// Credits to charge the key's owner if the key is valid, in the same step.
+    #[serde(default)]
+    cost: Option<i64>,
+    /// Sent again with the same value, the charge is not made twice.
+    #[serde(default)]
+    idempotency_key: Option<String>,
+    /// Shown in the owner's transactions.
+    #[serde(default)]
+    description: Option<String>,
+    /// Small JSON kept with the charge (at most 4 KB).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    metadata: Option<serde_json::Value>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -28,8 +43,40 @@ pub struct VerifyResponse {
     key_id: Option<String>,
     owner_id: Option<String>,
     scopes: Vec<String>,
-    /// Why the key is not valid (`unknown_key`, `expired_key`, `insufficient_scope`, ...).
+    /// Why the key is not valid (`unknown_key`, `expired_key`, `insufficient_scope`,
+    /// `insufficient_credits`, ...).
     reason: Option<String>,
+    /// With a `cost`: the charge made (or, for a repeated idempotency key, made before).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    charge_id: Option<String>,
+    /// With a `cost`: the owner's balance after the charge, or the balance that could
+    /// not cover it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    balance: Option<i64>,
+}
+
+impl VerifyResponse {
+    fn refused(reason: &str) -> Self {
+        Self {
+            valid: false,
+            key_id: None,
+            owner_id: None,
+            scopes: Vec::new(),
+            reason: Some(reason.to_string()),
+            charge_id: None,
+            balance: None,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RefundResponse {
+    refund_id: String,
+    charge_id: String,
+    /// Credits given back.
+    credits: i64,
+    /// The owner's balance after the refund.
+    balance: i64,
 }
 
 #[utoipa::path(post, path = "/api/v1/verify", tag = "service", security(("service_token" = [])), request_body = VerifyRequest,
@@ -48,6 +95,113 @@ pub(super) async fn verify_key(
             "The request body is too large.",
         )
     })?;
+    require_service_token(&state, &headers, &client)?;
+    let request: VerifyRequest = parse_body(&body, false)?;
+    let metadata = request.metadata.as_ref().map(serde_json::Value::to_string);
+    if let Some(cost) = request.cost {
+        charges::validate(
+            cost,
+            request.idempotency_key.as_deref(),
+            request.description.as_deref(),
+            metadata.as_deref(),
+        )?;
+    }
+    let key = match state.verifier.verify(request.key.trim()).await {
+        Ok(key) => key,
+        Err(Refusal::Unavailable) => return Err(ApiError::unauthorized(Refusal::Unavailable)),
+        Err(refusal) => return Ok(Json(VerifyResponse::refused(refusal.code()))),
+    };
+    let mut answer = VerifyResponse {
+        valid: true,
+        key_id: Some(key.key_id.clone()),
+        owner_id: Some(key.user_id.clone()),
+        scopes: key.scopes.clone(),
+        reason: None,
+        charge_id: None,
+        balance: None,
+    };
+    if request.scope.as_deref().is_some_and(|s| !key.has_scope(s)) {
+        answer.valid = false;
+        answer.reason = Some("insufficient_scope".to_string());
+        return Ok(Json(answer));
+    }
+    let Some(cost) = request.cost else {
+        return Ok(Json(answer));
+    };
+    let outcome = state
+        .charger
+        .charge(ChargeRequest {
+            owner: Owner::User(key.user_id.clone()),
+            key_id: key.key_id.clone(),
+            cost,
+            idempotency_key: request.idempotency_key,
+            description: request.description.unwrap_or_else(|| "Charge".to_string()),
+            metadata,
+        })
+        .await?;
+    match outcome {
+        ChargeOutcome::Charged { charge_id, balance }
+        | ChargeOutcome::Replayed { charge_id, balance } => {
+            answer.charge_id = Some(charge_id);
+            answer.balance = Some(balance);
+        }
+        ChargeOutcome::Insufficient { balance } => {
+            answer.valid = false;
+            answer.reason = Some("insufficient_credits".to_string());
+            answer.balance = Some(balance);
+        }
+        ChargeOutcome::KeyReused => return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "idempotency_key_reused",
+            "This idempotency key was used for a different charge. Use a new key for a new charge.",
+        )),
+    }
+    Ok(Json(answer))
+}
+
+#[utoipa::path(post, path = "/api/v1/charges/{id}/refund", tag = "service", security(("service_token" = [])),
+    params(("id" = String, Path, description = "The charge's ID (`charge_id` from a verify with a cost)")),
+    responses((status = 200, body = RefundResponse), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "Refunded before (`charge_already_refunded`)")))]
+pub(super) async fn refund_charge(
+    State(state): State<AppState>,
+    Path(charge_id): Path<String>,
+    request: Request,
+) -> ApiResult<Json<RefundResponse>> {
+    let (parts, _body) = request.into_parts();
+    let client = client_addr(&parts, state.config.trust_proxy);
+    require_service_token(&state, &parts.headers, &client)?;
+    match charges::refund(&state.db, &charge_id, "service", state.now_ms()).await? {
+        RefundOutcome::Refunded {
+            refund_id,
+            credits,
+            balance,
+        } => Ok(Json(RefundResponse {
+            refund_id,
+            charge_id,
+            credits,
+            balance,
+        })),
+        RefundOutcome::AlreadyRefunded { refund_id } => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "charge_already_refunded",
+            format!("This charge was refunded before, by {refund_id}."),
+        )),
+        RefundOutcome::NotFound => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "No charge with that ID.",
+        )),
+    }
+}
+
+/// Services present `KEYWARD_SERVICE_TOKEN` as a bearer token; without one configured,
+/// the service endpoints are off.
+fn require_service_token(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    client: &str,
+) -> ApiResult<()> {
     let Some(expected) = state.config.service_token.as_deref() else {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -55,7 +209,7 @@ pub(super) async fn verify_key(
             "Key verification for services is off. Set KEYWARD_SERVICE_TOKEN to enable it.",
         ));
     };
-    let presented = bearer_token(&headers).unwrap_or("");
+    let presented = bearer_token(headers).unwrap_or("");
     // Digests have a fixed length, so the comparison says nothing about the token's.
     let matches = sha2::Sha256::digest(presented.as_bytes())
         .ct_eq(&sha2::Sha256::digest(expected.as_bytes()));
@@ -63,13 +217,13 @@ pub(super) async fn verify_key(
     // it may share with clients that fail (a NAT, a pod network).
     if !bool::from(matches) {
         let now = state.now_ms();
-        if let Some(wait) = state.api_auth_failures.retry_after(&client, now) {
+        if let Some(wait) = state.api_auth_failures.retry_after(client, now) {
             return Err(ApiError::too_many(
                 wait,
                 "Too many failed authentications from your address. Wait and try again.",
             ));
         }
-        state.api_auth_failures.record(&client, now);
+        state.api_auth_failures.record(client, now);
         let mut error = ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_service_token",
@@ -81,28 +235,7 @@ pub(super) async fn verify_key(
         ));
         return Err(error);
     }
-    let request: VerifyRequest = parse_body(&body, false)?;
-    let answer = match state.verifier.verify(request.key.trim()).await {
-        Ok(key) => {
-            let scope_ok = request.scope.as_deref().is_none_or(|s| key.has_scope(s));
-            VerifyResponse {
-                valid: scope_ok,
-                key_id: Some(key.key_id.clone()),
-                owner_id: Some(key.user_id.clone()),
-                scopes: key.scopes.clone(),
-                reason: (!scope_ok).then(|| "insufficient_scope".to_string()),
-            }
-        }
-        Err(Refusal::Unavailable) => return Err(ApiError::unauthorized(Refusal::Unavailable)),
-        Err(refusal) => VerifyResponse {
-            valid: false,
-            key_id: None,
-            owner_id: None,
-            scopes: Vec::new(),
-            reason: Some(refusal.code().to_string()),
-        },
-    };
-    Ok(Json(answer))
+    Ok(())
 }
 
 #[derive(Serialize, ToSchema)]

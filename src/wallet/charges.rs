@@ -1,0 +1,269 @@
+//! Charges: services spending a key owner's credits for work, the hot path of billing.
+//!
+//! Charges that arrive together are written in one transaction (group commit) by one
+//! task, and each is answered only after that transaction commits: no answered charge
+//! can be lost, and a thousand charges cost one commit instead of a thousand.
+
+use super::ledger::{self, Posted, Posting};
+use super::{EntryKind, Owner};
+use crate::error::{AppError, FieldError};
+use crate::infra::{clock::Clock, db::Db, random};
+use tokio::sync::{mpsc, oneshot};
+
+/// Most charges written in one transaction.
+const MAX_BATCH: usize = 512;
+/// The largest cost one charge may have.
+pub const MAX_COST: i64 = 1_000_000_000_000;
+pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
+pub const MAX_DESCRIPTION_CHARS: usize = 200;
+pub const MAX_METADATA_BYTES: usize = 4_096;
+
+/// Checks what a service sent with a charge; every problem is named by its field.
+pub fn validate(
+    cost: i64,
+    idempotency_key: Option<&str>,
+    description: Option<&str>,
+    metadata: Option<&str>,
+) -> Result<(), AppError> {
+    let mut errors = Vec::new();
+    if !(1..=MAX_COST).contains(&cost) {
+        errors.push(FieldError::new(
+            "cost",
+            format!("The cost is a whole number of credits from 1 to {MAX_COST}."),
+        ));
+    }
+    if let Some(key) = idempotency_key {
+        if key.is_empty()
+            || key.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS
+            || key.chars().any(char::is_control)
+        {
+            errors.push(FieldError::new(
+                "idempotency_key",
+                format!(
+                    "An idempotency key is 1 to {MAX_IDEMPOTENCY_KEY_CHARS} printable characters."
+                ),
+            ));
+        }
+    }
+    if description.is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_CHARS) {
+        errors.push(FieldError::new(
+            "description",
+            format!("A description is at most {MAX_DESCRIPTION_CHARS} characters."),
+        ));
+    }
+    if metadata.is_some_and(|m| m.len() > MAX_METADATA_BYTES) {
+        errors.push(FieldError::new(
+            "metadata",
+            format!("Metadata is at most {MAX_METADATA_BYTES} bytes of JSON."),
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
+/// A request to spend credits.
+#[derive(Clone, Debug)]
+pub struct ChargeRequest {
+    pub owner: Owner,
+    pub key_id: String,
+    pub cost: i64,
+    /// The caller's key for this charge: sent again, it never charges twice.
+    pub idempotency_key: Option<String>,
+    pub description: String,
+    /// Small JSON the service attaches (job id, ...), stored with the entry.
+    pub metadata: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChargeOutcome {
+    Charged {
+        charge_id: String,
+        balance: i64,
+    },
+    /// The same idempotency key, owner and cost as an earlier charge: that one.
+    Replayed {
+        charge_id: String,
+        balance: i64,
+    },
+    /// The idempotency key belongs to a different charge.
+    KeyReused,
+    /// The balance cannot cover the cost; nothing was charged.
+    Insufficient {
+        balance: i64,
+    },
+}
+
+struct Job {
+    request: ChargeRequest,
+    reply: oneshot::Sender<Result<ChargeOutcome, AppError>>,
+}
+
+/// The handle services charge through; cheap to clone.
+#[derive(Clone)]
+pub struct Charger {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Charger {
+    /// Starts the task that writes charges. It ends when every handle is dropped,
+    /// after writing and answering what it was given.
+    pub fn start(db: Db, clock: Clock) -> Self {
+        let (jobs, receiver) = mpsc::channel(8 * MAX_BATCH);
+        tokio::spawn(write_charges(db, clock, receiver));
+        Self { jobs }
+    }
+
+    /// Charges and waits until the charge is committed (or refused).
+    pub async fn charge(&self, request: ChargeRequest) -> Result<ChargeOutcome, AppError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job { request, reply })
+            .await
+            .map_err(|_| AppError::internal("charging", "the charge writer has stopped"))?;
+        answer
+            .await
+            .map_err(|_| AppError::internal("charging", "the charge writer dropped a charge"))?
+    }
+}
+
+async fn write_charges(db: Db, clock: Clock, mut receiver: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = receiver.recv().await {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match receiver.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        // One lock order for every batch, so two processes on Postgres cannot deadlock.
+        batch.sort_by(|a, b| a.request.owner.id().cmp(b.request.owner.id()));
+        let now = clock.now_ms();
+        match write_batch(&db, &batch, now).await {
+            Ok(outcomes) => {
+                for (job, outcome) in batch.drain(..).zip(outcomes) {
+                    let _ = job.reply.send(Ok(outcome));
+                }
+            }
+            Err(error) => {
+                for job in batch.drain(..) {
+                    let _ = job.reply.send(Err(error.clone()));
+                }
+            }
+        }
+    }
+}
+
+async fn write_batch(db: &Db, batch: &[Job], now: i64) -> Result<Vec<ChargeOutcome>, AppError> {
+    let mut tx = db.pool.begin().await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for job in batch {
+        let posting = posting_for(&job.request)?;
+        let outcome = match ledger::post_in(&mut tx, &posting, now).await? {
+            Posted::New { entry_id, balance } => ChargeOutcome::Charged {
+                charge_id: entry_id,
+                balance,
+            },
+            Posted::Duplicate { entry, balance } => {
+                let same = entry.kind == EntryKind::Charge.as_str()
+                    && entry.amount == -job.request.cost
+                    && entry.wallet_id == ledger::wallet_id(&job.request.owner);
+                if same {
+                    ChargeOutcome::Replayed {
+                        charge_id: entry.id,
+                        balance,
+                    }
+                } else {
+                    ChargeOutcome::KeyReused
+                }
+            }
+            Posted::Insufficient { balance } => ChargeOutcome::Insufficient { balance },
+        };
+        outcomes.push(outcome);
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+fn posting_for(request: &ChargeRequest) -> Result<Posting, AppError> {
+    let idempotency_key = match &request.idempotency_key {
+        Some(key) => format!("charge:{key}"),
+        None => format!("charge:{}", random::base62(24)?),
+    };
+    Ok(Posting {
+        owner: request.owner.clone(),
+        amount: -request.cost,
+        kind: EntryKind::Charge,
+        reference: None,
+        description: request.description.clone(),
+        actor: format!("API key {}", request.key_id),
+        key_id: Some(request.key_id.clone()),
+        metadata: request.metadata.clone(),
+        idempotency_key,
+        may_overdraw: false,
+    })
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RefundOutcome {
+    Refunded {
+        refund_id: String,
+        credits: i64,
+        balance: i64,
+    },
+    /// Given back before; the refund that did it.
+    AlreadyRefunded { refund_id: String },
+    /// No charge has this id.
+    NotFound,
+}
+
+/// Gives a charge's credits back, once. The balance may go below zero if the credits
+/// were spent since; a refund is owed regardless.
+pub async fn refund(
+    db: &Db,
+    charge_id: &str,
+    actor: &str,
+    now: i64,
+) -> Result<RefundOutcome, AppError> {
+    let charge: Option<(i64, String, String)> = sqlx::query_as(
+        "SELECT e.amount, w.owner_kind, w.owner_id FROM ledger_entries e \
+         JOIN wallets w ON w.id = e.wallet_id WHERE e.id = $1 AND e.kind = 'charge'",
+    )
+    .bind(charge_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some((amount, owner_kind, owner_id)) = charge else {
+        return Ok(RefundOutcome::NotFound);
+    };
+    let owner = match owner_kind.as_str() {
+        "user" => Owner::User(owner_id),
+        _ => return Ok(RefundOutcome::NotFound),
+    };
+    let posting = Posting {
+        owner,
+        amount: -amount,
+        kind: EntryKind::Refund,
+        reference: Some(charge_id.to_string()),
+        description: format!("Refund of {charge_id}"),
+        actor: actor.to_string(),
+        key_id: None,
+        metadata: None,
+        idempotency_key: format!("refund:{charge_id}"),
+        may_overdraw: true,
+    };
+    Ok(match ledger::post(db, &posting, now).await? {
+        Posted::New { entry_id, balance } => RefundOutcome::Refunded {
+            refund_id: entry_id,
+            credits: -amount,
+            balance,
+        },
+        Posted::Duplicate { entry, .. } => RefundOutcome::AlreadyRefunded {
+            refund_id: entry.id,
+        },
+        // A refund adds credits; it cannot be short of them.
+        Posted::Insufficient { .. } => RefundOutcome::NotFound,
+    })
+}

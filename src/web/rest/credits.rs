@@ -1,0 +1,103 @@
+//! `/api/v1/credits`: a key reading its owner's wallet.
+
+use super::auth::ApiCaller;
+use super::error::{ApiError, ApiResult, ErrorBody};
+use crate::wallet::{ledger, EntryKind, LedgerPage, Owner, LEDGER_PAGE_SIZE};
+use crate::web::state::AppState;
+use axum::{
+    extract::{Query, State},
+    http::StatusCode,
+    Extension, Json,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// Days the burn rate is averaged over.
+const BURN_DAYS: i64 = 30;
+
+#[derive(Serialize, ToSchema)]
+pub struct Credits {
+    /// Whole credits; may be negative after a refund of credits already spent.
+    balance: i64,
+    /// The balance's worth in the currency's minor unit (cents).
+    value_minor: i64,
+    currency: String,
+    /// Credits spent per day, averaged over the last 30 days (charges less refunds).
+    burn_rate_per_day: f64,
+    /// Days the balance lasts at that rate; absent when nothing is being spent.
+    runway_days: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/credits", tag = "credits", security(("api_key" = [])),
+    responses((status = 200, body = Credits), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(super) async fn credits(
+    State(state): State<AppState>,
+    Extension(caller): Extension<ApiCaller>,
+) -> ApiResult<Json<Credits>> {
+    caller.require("credits:read")?;
+    let owner = Owner::User(caller.key.user_id.clone());
+    let balance = ledger::balance(&state.db, &owner).await?;
+    let spent: i64 = ledger::spent_per_day(&state.db, &owner, BURN_DAYS, state.now_ms())
+        .await?
+        .iter()
+        .sum();
+    let burn_rate_per_day = spent.max(0) as f64 / BURN_DAYS as f64;
+    let runway_days = (burn_rate_per_day > 0.0 && balance > 0)
+        .then(|| (balance as f64 / burn_rate_per_day).floor() as i64);
+    Ok(Json(Credits {
+        balance,
+        value_minor: balance.saturating_mul(state.config.credit_price_cents),
+        currency: state.config.currency.clone(),
+        burn_rate_per_day,
+        runway_days,
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct TransactionsQuery {
+    /// Only entries of this kind: purchase, promo_grant, operator_grant, charge, refund, adjustment.
+    kind: Option<String>,
+    /// `next_before` from the previous page.
+    before: Option<String>,
+    /// Entries per page, 1 to 50 (default 50).
+    limit: Option<usize>,
+}
+
+#[utoipa::path(get, path = "/api/v1/credits/transactions", tag = "credits", security(("api_key" = [])),
+    params(TransactionsQuery),
+    responses((status = 200, body = LedgerPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub(super) async fn transactions(
+    State(state): State<AppState>,
+    Extension(caller): Extension<ApiCaller>,
+    query: Result<Query<TransactionsQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<LedgerPage>> {
+    caller.require("credits:read")?;
+    let Ok(Query(query)) = query else {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "Query parameters are kind, before and limit (1 to 50).",
+        ));
+    };
+    let kind = match query.kind.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(EntryKind::parse(text).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "kind is one of purchase, promo_grant, operator_grant, charge, refund, adjustment.",
+            )
+        })?),
+    };
+    let owner = Owner::User(caller.key.user_id.clone());
+    let page = ledger::entries(
+        &state.db,
+        &owner,
+        kind,
+        query.before.as_deref().filter(|b| !b.is_empty()),
+        query.limit.unwrap_or(LEDGER_PAGE_SIZE),
+    )
+    .await?;
+    Ok(Json(page))
+}
