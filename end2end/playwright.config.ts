@@ -10,6 +10,8 @@ const profile = process.env.E2E_PROFILE ?? "release";
 // A real SMTP server (npm maildev) on loopback; tests read mail through its REST API.
 export const smtpPort = process.env.E2E_SMTP_PORT ?? "1125";
 export const mailApiPort = process.env.E2E_MAIL_API_PORT ?? "1180";
+// The operator's services present this to /api/v1/verify (charges) and refunds.
+export const serviceToken = "e2e-service-token-0123456789abcdef0123";
 
 export default defineConfig({
   testDir: "./tests",
@@ -65,6 +67,7 @@ export default defineConfig({
       // Every test signs up a fresh user from 127.0.0.1.
       KEYWARD_SIGN_UPS_PER_HOUR: "10000",
       KEYWARD_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      KEYWARD_SERVICE_TOKEN: serviceToken,
     },
     },
   ],

@@ -2,7 +2,8 @@
 
 use crate::pages::{
     account::{
-        api_keys::ApiKeysPage, dashboard::DashboardPage, security::SecurityPage, AccountLayout,
+        api_keys::ApiKeysPage, dashboard::DashboardPage, security::SecurityPage,
+        wallet::WalletPage, AccountLayout,
     },
     forgot_password::ForgotPasswordPage,
     not_found::NotFoundPage,
@@ -76,6 +77,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("/account") view={Lazy::<AccountRoute>::new()}>
                     <Route path=path!("") view={Lazy::<DashboardRoute>::new()} />
                     <Route path=path!("api-keys") view={Lazy::<ApiKeysRoute>::new()} />
+                    <Route path=path!("wallet") view={Lazy::<WalletRoute>::new()} />
                     <Route path=path!("security") view={Lazy::<SecurityRoute>::new()} />
                 </ParentRoute>
             </Routes>
@@ -111,3 +113,4 @@ lazy_page!(AccountRoute, AccountLayout);
 lazy_page!(DashboardRoute, DashboardPage);
 lazy_page!(ApiKeysRoute, ApiKeysPage);
 lazy_page!(SecurityRoute, SecurityPage);
+lazy_page!(WalletRoute, WalletPage);

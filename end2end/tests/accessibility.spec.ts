@@ -1,6 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, signUp } from "./helpers";
+import { hydrated, operatorGrant, signUp } from "./helpers";
 
 // Every page and every open dialog, in light and dark, at 1280 and 390 px wide, has no
 // serious or critical axe-core violation. Screenshots of each go to end2end/screenshots/.
@@ -62,6 +62,19 @@ test("the dashboard and the security page", async ({ page }) => {
   await card.getByRole("button", { name: "Set up two-factor authentication" }).click();
   await expect(card.getByRole("img", { name: "QR code for your authenticator app" })).toBeVisible();
   await expectAccessible(page, "two-factor setup");
+});
+
+test("the wallet page, empty and with transactions", async ({ page }) => {
+  const email = await signUp(page);
+  await page.getByRole("link", { name: "Wallet", exact: true }).click();
+  await expect(page.getByText("No transactions yet")).toBeVisible();
+  await expectAccessible(page, "empty wallet");
+  operatorGrant(email, 5000, "Welcome credits");
+  operatorGrant(email, -120, "Correction, =1+1 in a description stays text");
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByRole("cell", { name: "+5,000" })).toBeVisible();
+  await expectAccessible(page, "wallet", "wallet");
 });
 
 test("the API keys page and its dialogs", async ({ page }) => {

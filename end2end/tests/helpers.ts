@@ -1,5 +1,7 @@
 import { expect, type Page } from "@playwright/test";
+import { execFileSync } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
+import * as path from "node:path";
 
 export const PASSWORD = "correct horse battery staple";
 
@@ -67,4 +69,13 @@ export function totpCode(secretBase32: string, stepsAhead = 0): string {
   const offset = hmac[hmac.length - 1] & 0xf;
   const value = (hmac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
   return value.toString().padStart(6, "0");
+}
+
+/** What an operator runs on the server: `keyward credits grant …` on the test server's database. */
+export function operatorGrant(email: string, credits: number, reason: string): void {
+  const root = path.resolve(__dirname, "..", "..");
+  execFileSync(path.join(root, "target/release/keyward"), ["credits", "grant", email, String(credits), "--reason", reason], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: "sqlite://target/e2e.db", RUST_LOG: "warn" },
+  });
 }

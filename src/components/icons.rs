@@ -122,3 +122,17 @@ pub fn SignOutIcon() -> impl IntoView {
 pub fn MenuIcon() -> impl IntoView {
     svg(r#"<path d="M4 6h16"/><path d="M4 12h16"/><path d="M4 18h16"/>"#)
 }
+
+#[component]
+pub fn WalletIcon() -> impl IntoView {
+    svg(
+        r#"<path d="M19 7V4a1 1 0 0 0-1-1H5a2 2 0 0 0 0 4h15a1 1 0 0 1 1 1v4h-3a2 2 0 0 0 0 4h3a1 1 0 0 0 1-1v-2a1 1 0 0 0-1-1"/><path d="M3 5v14a2 2 0 0 0 2 2h15a1 1 0 0 0 1-1v-4"/>"#,
+    )
+}
+
+#[component]
+pub fn DownloadIcon() -> impl IntoView {
+    svg(
+        r#"<path d="M21 15v4a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2v-4"/><path d="m7 10 5 5 5-5"/><path d="M12 15V3"/>"#,
+    )
+}

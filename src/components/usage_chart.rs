@@ -1,4 +1,5 @@
-//! Thirty days of requests as SVG bars; hovering a bar shows the day's count.
+//! Thirty days of a daily count (requests, credits spent) as SVG bars; hovering a bar
+//! shows the day's count.
 
 use crate::time_fmt;
 use crate::usage::DailyCount;
@@ -9,7 +10,14 @@ const GAP: f64 = 2.0;
 const HEIGHT: f64 = 64.0;
 
 #[component]
-pub fn UsageChart(days: Vec<DailyCount>) -> impl IntoView {
+pub fn UsageChart(
+    days: Vec<DailyCount>,
+    /// What is counted, as a title: "Requests", "Credits spent".
+    #[prop(default = "Requests")]
+    title: &'static str,
+    #[prop(default = "request")] singular: &'static str,
+    #[prop(default = "requests")] plural: &'static str,
+) -> impl IntoView {
     let max = days.iter().map(|d| d.requests).max().unwrap_or(0).max(1) as f64;
     let total: i64 = days.iter().map(|d| d.requests).sum();
     let width = days.len() as f64 * (BAR + GAP) - GAP;
@@ -17,26 +25,22 @@ pub fn UsageChart(days: Vec<DailyCount>) -> impl IntoView {
         .first()
         .map(|d| time_fmt::date(d.day_start))
         .unwrap_or_default();
-    let summary = format!("Requests per day over the last 30 days: {total} in total.");
+    let summary = format!("{title} per day over the last 30 days: {total} in total.");
     let bars = days
         .into_iter()
         .enumerate()
         .map(|(i, day)| {
-            let h = if day.requests == 0 {
+            let h = if day.requests <= 0 {
                 2.0
             } else {
                 (day.requests as f64 / max * (HEIGHT - 2.0)).max(3.0)
             };
-            let noun = if day.requests == 1 {
-                "request"
-            } else {
-                "requests"
-            };
+            let noun = if day.requests == 1 { singular } else { plural };
             let tip = format!("{}: {} {noun}", time_fmt::date(day.day_start), day.requests);
             view! {
                 <rect
                     class="bar"
-                    class:zero=day.requests == 0
+                    class:zero=day.requests <= 0
                     x=i as f64 * (BAR + GAP)
                     y=HEIGHT - h
                     width=BAR

@@ -223,6 +223,32 @@ pub async fn entries(
     })
 }
 
+/// Every entry of the owner's (optionally of one kind), newest first, for an export;
+/// at most `limit`.
+pub async fn all_entries(
+    db: &Db,
+    owner: &Owner,
+    kind: Option<EntryKind>,
+    limit: i64,
+) -> Result<Vec<LedgerEntry>, AppError> {
+    let sql = if kind.is_some() {
+        "SELECT id, amount, kind, reference, description, actor, key_id, created_at \
+         FROM ledger_entries WHERE wallet_id = $1 AND kind = $2 \
+         ORDER BY created_at DESC, id DESC LIMIT $3"
+    } else {
+        "SELECT id, amount, kind, reference, description, actor, key_id, created_at \
+         FROM ledger_entries WHERE wallet_id = $1 AND $2 = '' \
+         ORDER BY created_at DESC, id DESC LIMIT $3"
+    };
+    let rows: Vec<EntryRow> = sqlx::query_as(sql)
+        .bind(wallet_id(owner))
+        .bind(kind.map_or("", EntryKind::as_str))
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(rows.into_iter().map(EntryRow::into_entry).collect())
+}
+
 /// Credits spent per day over the last `days` days (charges less refunds), oldest first.
 pub async fn spent_per_day(
     db: &Db,

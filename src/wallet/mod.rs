@@ -4,11 +4,13 @@
 //! Every change of a balance is one append-only entry, written in the same transaction
 //! as the balance, with a unique idempotency key so that a retry never doubles it.
 
+pub mod api;
 #[cfg(feature = "ssr")]
 pub mod charges;
 #[cfg(feature = "ssr")]
 pub mod ledger;
 
+use crate::usage::DailyCount;
 use serde::{Deserialize, Serialize};
 
 /// Who a wallet belongs to. Today a person's own workspace; organizations come next.
@@ -117,3 +119,113 @@ pub struct LedgerPage {
 
 /// How many entries a ledger page holds at most.
 pub const LEDGER_PAGE_SIZE: usize = 50;
+
+/// Days the wallet's chart and burn rate cover.
+pub const BURN_DAYS: i64 = 30;
+
+/// What the Wallet page shows at the top.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WalletSummary {
+    pub balance: i64,
+    /// The balance's worth in the currency's minor unit.
+    pub value_minor: i64,
+    pub currency: String,
+    /// Credits spent per day (charges less refunds), oldest first, `BURN_DAYS` long.
+    pub spent_per_day: Vec<DailyCount>,
+}
+
+impl WalletSummary {
+    pub fn spent(&self) -> i64 {
+        self.spent_per_day
+            .iter()
+            .map(|d| d.requests)
+            .sum::<i64>()
+            .max(0)
+    }
+
+    /// "12.5": credits per day over the period, to one decimal, without floats.
+    pub fn burn_rate_label(&self) -> String {
+        let tenths = self.spent() * 10 / BURN_DAYS;
+        format!("{}.{}", format_credits(tenths / 10), tenths % 10)
+    }
+
+    /// Whole days the balance lasts at the burn rate; None when nothing is spent.
+    pub fn runway_days(&self) -> Option<i64> {
+        let spent = self.spent();
+        (spent > 0 && self.balance > 0).then(|| self.balance.saturating_mul(BURN_DAYS) / spent)
+    }
+}
+
+/// "1,234,567" (and "-1,234").
+pub fn format_credits(credits: i64) -> String {
+    let digits = credits.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if credits < 0 {
+        out.push('-');
+    }
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// "$1,234.50" for an amount in minor units (cents); other currencies by their code.
+pub fn format_money(minor: i64, currency: &str) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    let major = format_credits((abs / 100) as i64);
+    let cents = abs % 100;
+    match currency {
+        "usd" => format!("{sign}${major}.{cents:02}"),
+        "eur" => format!("{sign}€{major}.{cents:02}"),
+        "gbp" => format!("{sign}£{major}.{cents:02}"),
+        other => format!("{sign}{major}.{cents:02} {}", other.to_ascii_uppercase()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_like_money() {
+        assert_eq!(format_credits(0), "0");
+        assert_eq!(format_credits(999), "999");
+        assert_eq!(format_credits(1_000), "1,000");
+        assert_eq!(format_credits(-1_234_567), "-1,234,567");
+        assert_eq!(format_credits(i64::MIN), "-9,223,372,036,854,775,808");
+        assert_eq!(format_money(5, "usd"), "$0.05");
+        assert_eq!(format_money(123_456, "usd"), "$1,234.56");
+        assert_eq!(format_money(-250, "eur"), "-€2.50");
+        assert_eq!(format_money(100, "chf"), "1.00 CHF");
+    }
+
+    #[test]
+    fn burn_rate_and_runway_use_whole_numbers() {
+        let mut overview = WalletSummary {
+            balance: 1_000,
+            value_minor: 1_000,
+            currency: "usd".into(),
+            spent_per_day: (0..BURN_DAYS)
+                .map(|day| DailyCount {
+                    day_start: day,
+                    requests: 0,
+                })
+                .collect(),
+        };
+        assert_eq!(overview.burn_rate_label(), "0.0");
+        assert_eq!(overview.runway_days(), None);
+        overview.spent_per_day[3].requests = 375;
+        assert_eq!(overview.burn_rate_label(), "12.5");
+        assert_eq!(overview.runway_days(), Some(80));
+        overview.spent_per_day[4].requests = -1_000;
+        assert_eq!(
+            overview.runway_days(),
+            None,
+            "refunds beyond spending are not a burn"
+        );
+    }
+}

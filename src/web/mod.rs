@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod cli;
+pub mod exports;
 pub mod headers;
 pub mod middleware;
 pub mod request;
@@ -36,6 +37,10 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let pages = Router::new()
+        .route(
+            "/account/wallet/transactions.csv",
+            axum::routing::get(exports::transactions_csv),
+        )
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -4,9 +4,12 @@ pub mod api_keys;
 pub mod dashboard;
 pub mod security;
 mod two_factor;
+pub mod wallet;
 
 use crate::auth::api::{current_user, SignOut};
-use crate::components::icons::{HomeIcon, KeyIcon, LogoIcon, MenuIcon, ShieldIcon, SignOutIcon};
+use crate::components::icons::{
+    HomeIcon, KeyIcon, LogoIcon, MenuIcon, ShieldIcon, SignOutIcon, WalletIcon,
+};
 use leptos::html;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
@@ -78,6 +81,12 @@ pub fn AccountLayout() -> impl IntoView {
                             <A href="/account/api-keys">
                                 <KeyIcon />
                                 <span>"API Keys"</span>
+                            </A>
+                        </li>
+                        <li>
+                            <A href="/account/wallet">
+                                <WalletIcon />
+                                <span>"Wallet"</span>
                             </A>
                         </li>
                         <li>

@@ -1,0 +1,63 @@
+//! Account > Wallet: the balance, what is being spent, and every transaction.
+
+mod transactions;
+
+use crate::components::usage_chart::UsageChart;
+use crate::wallet::api::wallet_overview;
+use crate::wallet::{format_credits, format_money};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use transactions::Transactions;
+
+#[component]
+pub fn WalletPage() -> impl IntoView {
+    let overview = Resource::new(|| (), |_| wallet_overview());
+    view! {
+        <Title text="Wallet" />
+        <header class="page-header">
+            <div>
+                <h1>"Wallet"</h1>
+                <p class="muted">"Credits pay for the work your API keys ask for. Every change to your balance is listed below."</p>
+            </div>
+        </header>
+        <Suspense fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading your wallet…"</div> }>
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Ok(wallet) => {
+                        let runway = match wallet.runway_days() {
+                            Some(days) if days == 1 => "About 1 day left".to_string(),
+                            Some(days) => format!("About {} days left", format_credits(days)),
+                            None if wallet.balance <= 0 => "No credits left".to_string(),
+                            None => "Nothing spent in 30 days".to_string(),
+                        };
+                        view! {
+                            <section class="stat-grid" aria-label="Credits">
+                                <div class="card stat">
+                                    <p class="stat-label">"Balance"</p>
+                                    <p class="stat-value">{format_credits(wallet.balance)}" credits"</p>
+                                    <p class="muted">{format!("Worth {}", format_money(wallet.value_minor, &wallet.currency))}</p>
+                                </div>
+                                <div class="card stat">
+                                    <p class="stat-label">"Burn rate"</p>
+                                    <p class="stat-value">{wallet.burn_rate_label()}" / day"</p>
+                                    <p class="muted">"Average over the last 30 days"</p>
+                                </div>
+                                <div class="card stat">
+                                    <p class="stat-label">"Runway"</p>
+                                    <p class="stat-value stat-value-text">{runway}</p>
+                                    <p class="muted">"At the current burn rate"</p>
+                                </div>
+                            </section>
+                            <section class="card" aria-labelledby="spending-heading">
+                                <h2 id="spending-heading">"Credits spent, last 30 days"</h2>
+                                <UsageChart days=wallet.spent_per_day.clone() title="Credits spent" singular="credit" plural="credits" />
+                            </section>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <div class="banner banner-danger" role="alert">{e.to_string()}</div> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <Transactions />
+    }
+}

@@ -1,0 +1,126 @@
+//! The ledger, newest first: filter by kind, page through, export as CSV.
+
+use crate::components::icons::DownloadIcon;
+use crate::time_fmt;
+use crate::wallet::api::wallet_transactions;
+use crate::wallet::{format_credits, EntryKind};
+use leptos::prelude::*;
+
+#[component]
+pub fn Transactions() -> impl IntoView {
+    let kind = RwSignal::new(String::new());
+    // The cursors of the pages before this one; the last is this page's.
+    let cursors = RwSignal::new(vec![None::<String>]);
+    let page = Resource::new(
+        move || (kind.get(), cursors.with(|c| c.last().cloned().flatten())),
+        |(kind, before)| wallet_transactions(kind, before),
+    );
+    let export_href = move || {
+        let kind = kind.get();
+        if kind.is_empty() {
+            "/account/wallet/transactions.csv".to_string()
+        } else {
+            format!("/account/wallet/transactions.csv?kind={kind}")
+        }
+    };
+    view! {
+        <section class="transactions" aria-labelledby="transactions-heading">
+            <div class="toolbar">
+                <h2 id="transactions-heading">"Transactions"</h2>
+                <div class="toolbar-actions">
+                    <label class="sort">
+                        <span>"Show"</span>
+                        <select
+                            aria-label="Show transactions of kind"
+                            on:change=move |ev| {
+                                kind.set(event_target_value(&ev));
+                                cursors.set(vec![None]);
+                            }
+                        >
+                            <option value="" selected=move || kind.with(String::is_empty)>"All kinds"</option>
+                            {EntryKind::ALL.into_iter().map(|k| view! {
+                                <option value=k.as_str() selected=move || kind.with(|v| v == k.as_str())>{k.label()}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <a class="button" href=export_href download="">
+                        <DownloadIcon />
+                        <span>"Export CSV"</span>
+                    </a>
+                </div>
+            </div>
+            <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading transactions…"</div> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Ok(page) if page.entries.is_empty() && cursors.with(|c| c.len() == 1) => view! {
+                            <div class="card empty-state">
+                                <p><strong>"No transactions yet"</strong></p>
+                                <p class="muted">"Credits you buy, receive or spend show up here, newest first."</p>
+                            </div>
+                        }.into_any(),
+                        Ok(page) => {
+                            let next = page.next_before.clone();
+                            let has_next = next.is_some();
+                            view! {
+                                <div class="table-wrap">
+                                    <table class="stack-table ledger-table">
+                                        <thead>
+                                            <tr>
+                                                <th scope="col">"Date"</th>
+                                                <th scope="col">"Description"</th>
+                                                <th scope="col">"Kind"</th>
+                                                <th scope="col" class="numeric">"Credits"</th>
+                                            </tr>
+                                        </thead>
+                                        <tbody>
+                                            {page.entries.into_iter().map(|entry| {
+                                                let amount = if entry.amount > 0 {
+                                                    format!("+{}", format_credits(entry.amount))
+                                                } else {
+                                                    format_credits(entry.amount)
+                                                };
+                                                let reference = entry.reference.clone().or(entry.key_id.clone());
+                                                let adds = entry.amount > 0;
+                                                view! {
+                                                    <tr>
+                                                        <td class="nowrap" data-label="Date" title=time_fmt::exact(entry.created_at)>{time_fmt::date(entry.created_at)}</td>
+                                                        <td class="cell-primary">
+                                                            <span>{entry.description.clone()}</span>
+                                                            {reference.map(|r| view! { <span class="muted mono reference">{r}</span> })}
+                                                        </td>
+                                                        <td data-label="Kind">{entry.kind.label()}</td>
+                                                        <td data-label="Credits" class="numeric" class:credit=adds>{amount}</td>
+                                                    </tr>
+                                                }
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
+                                <nav class="pagination" aria-label="Transaction pages">
+                                    <span>{move || format!("Page {}", cursors.with(Vec::len))}</span>
+                                    <div class="buttons">
+                                        <button type="button" class="button button-small"
+                                            disabled=move || cursors.with(|c| c.len() <= 1)
+                                            on:click=move |_| cursors.update(|c| { c.pop(); })>
+                                            "Newer"
+                                        </button>
+                                        <button type="button" class="button button-small"
+                                            disabled=!has_next
+                                            on:click=move |_| {
+                                                if let Some(next) = next.clone() {
+                                                    cursors.update(|c| c.push(Some(next)));
+                                                }
+                                            }>
+                                            "Older"
+                                        </button>
+                                    </div>
+                                </nav>
+                            }.into_any()
+                        }
+                        Err(e) => view! { <div class="banner banner-danger" role="alert">{e.to_string()}</div> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
