@@ -25,7 +25,7 @@ pub fn WalletPage() -> impl IntoView {
                 match overview.await {
                     Ok(wallet) => {
                         let runway = match wallet.runway_days() {
-                            Some(days) if days == 1 => "About 1 day left".to_string(),
+                            Some(1) => "About 1 day left".to_string(),
                             Some(days) => format!("About {} days left", format_credits(days)),
                             None if wallet.balance <= 0 => "No credits left".to_string(),
                             None => "Nothing spent in 30 days".to_string(),
