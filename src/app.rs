@@ -3,7 +3,7 @@
 use crate::pages::{
     account::{
         api_keys::ApiKeysPage, dashboard::DashboardPage, security::SecurityPage,
-        wallet::WalletPage, AccountLayout,
+        wallet::{checkout::CheckoutPage, WalletPage}, AccountLayout,
     },
     forgot_password::ForgotPasswordPage,
     not_found::NotFoundPage,
@@ -78,6 +78,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view={Lazy::<DashboardRoute>::new()} />
                     <Route path=path!("api-keys") view={Lazy::<ApiKeysRoute>::new()} />
                     <Route path=path!("wallet") view={Lazy::<WalletRoute>::new()} />
+                    <Route path=path!("wallet/checkout/:order") view={Lazy::<CheckoutRoute>::new()} />
                     <Route path=path!("security") view={Lazy::<SecurityRoute>::new()} />
                 </ParentRoute>
             </Routes>
@@ -114,3 +115,4 @@ lazy_page!(DashboardRoute, DashboardPage);
 lazy_page!(ApiKeysRoute, ApiKeysPage);
 lazy_page!(SecurityRoute, SecurityPage);
 lazy_page!(WalletRoute, WalletPage);
+lazy_page!(CheckoutRoute, CheckoutPage);

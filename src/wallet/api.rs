@@ -61,3 +61,64 @@ pub async fn wallet_transactions(
     })
     .await
 }
+
+/// Packs, bounds and price for the Buy credits form.
+#[server(endpoint = "purchase_options")]
+pub async fn purchase_options() -> Result<super::PurchaseOptions, AppError> {
+    Caller::signed_in(async |caller: &Caller, _user: User| {
+        Ok(super::orders::purchase_options(&caller.state.config))
+    })
+    .await
+}
+
+/// Starts an order for `credits`; answers its id for the checkout page.
+#[server(endpoint = "create_order")]
+pub async fn create_order(credits: i64) -> Result<String, AppError> {
+    Caller::signed_in(async |caller: &Caller, user: User| {
+        let state = &caller.state;
+        super::orders::create(&state.db, &state.config, &user.id, credits, state.now_ms()).await
+    })
+    .await
+}
+
+#[server(endpoint = "order_details")]
+pub async fn order_details(order_id: String) -> Result<super::OrderView, AppError> {
+    Caller::signed_in(async |caller: &Caller, user: User| {
+        super::orders::view(&caller.state.db.pool, &user.id, &order_id).await
+    })
+    .await
+}
+
+#[server(endpoint = "apply_promo_code")]
+pub async fn apply_promo_code(order_id: String, code: String) -> Result<super::OrderView, AppError> {
+    Caller::signed_in(async |caller: &Caller, user: User| {
+        let state = &caller.state;
+        super::orders::apply_promo(&state.db, &user.id, &order_id, &code, state.now_ms()).await
+    })
+    .await
+}
+
+#[server(endpoint = "remove_promo_code")]
+pub async fn remove_promo_code(order_id: String) -> Result<super::OrderView, AppError> {
+    Caller::signed_in(async |caller: &Caller, user: User| {
+        super::orders::remove_promo(&caller.state.db, &user.id, &order_id).await
+    })
+    .await
+}
+
+/// Completes an order with nothing left to pay.
+#[server(endpoint = "complete_order")]
+pub async fn complete_order(order_id: String) -> Result<super::OrderView, AppError> {
+    Caller::signed_in(async |caller: &Caller, user: User| {
+        let state = &caller.state;
+        let order = super::orders::view(&state.db.pool, &user.id, &order_id).await?;
+        if order.total_minor > 0 && state.config.stripe.is_none() {
+            return Err(AppError::LimitReached(
+                "Card payments are not set up on this server. Only orders a promotion code pays in full can be completed."
+                    .into(),
+            ));
+        }
+        super::orders::complete_free(&state.db, &user.id, &order_id, state.now_ms()).await
+    })
+    .await
+}

@@ -9,6 +9,13 @@ pub mod api;
 pub mod charges;
 #[cfg(feature = "ssr")]
 pub mod ledger;
+mod money;
+#[cfg(feature = "ssr")]
+pub mod orders;
+#[cfg(feature = "ssr")]
+pub mod promos;
+
+pub use money::{format_credits, format_money};
 
 use crate::usage::DailyCount;
 use serde::{Deserialize, Serialize};
@@ -156,52 +163,106 @@ impl WalletSummary {
     }
 }
 
-/// "1,234,567" (and "-1,234").
-pub fn format_credits(credits: i64) -> String {
-    let digits = credits.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if credits < 0 {
-        out.push('-');
-    }
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
+/// How a person may buy credits on this server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurchaseOptions {
+    /// Preset amounts of credits (`KEYWARD_CREDIT_PACKS`).
+    pub packs: Vec<i64>,
+    /// Bounds of a custom amount.
+    pub min_credits: i64,
+    pub max_credits: i64,
+    pub credit_price_cents: i64,
+    pub currency: String,
+    /// Whether card payments are set up (Stripe); without, only orders a code pays in
+    /// full can complete.
+    pub card_payments: bool,
 }
 
-/// "$1,234.50" for an amount in minor units (cents); other currencies by their code.
-pub fn format_money(minor: i64, currency: &str) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let abs = minor.unsigned_abs();
-    let major = format_credits((abs / 100) as i64);
-    let cents = abs % 100;
-    match currency {
-        "usd" => format!("{sign}${major}.{cents:02}"),
-        "eur" => format!("{sign}€{major}.{cents:02}"),
-        "gbp" => format!("{sign}£{major}.{cents:02}"),
-        other => format!("{sign}{major}.{cents:02} {}", other.to_ascii_uppercase()),
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    Open,
+    /// The card payment is under way; the provider has not answered yet.
+    Processing,
+    Paid,
+    /// The payment failed; `failure_reason` says why. The order can be paid again.
+    Failed,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Open => "open",
+            OrderStatus::Processing => "processing",
+            OrderStatus::Paid => "paid",
+            OrderStatus::Failed => "failed",
+        }
     }
+
+    pub fn parse(text: &str) -> Self {
+        match text {
+            "processing" => OrderStatus::Processing,
+            "paid" => OrderStatus::Paid,
+            "failed" => OrderStatus::Failed,
+            _ => OrderStatus::Open,
+        }
+    }
+}
+
+/// An order as its checkout page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderView {
+    pub id: String,
+    pub credits: i64,
+    pub subtotal_minor: i64,
+    pub discount_minor: i64,
+    pub total_minor: i64,
+    pub currency: String,
+    /// The applied code and what it gives ("SPRING20", "20% off").
+    pub promo: Option<(String, String)>,
+    pub status: OrderStatus,
+    pub failure_reason: Option<String>,
+    pub created_at: i64,
+}
+
+/// A promo code as operators see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromoCodeInfo {
+    pub id: String,
+    pub code: String,
+    /// "20% off" or "$5.00 off".
+    pub discount: String,
+    pub expires_at: Option<i64>,
+    pub max_redemptions: Option<i64>,
+    /// Reserved and completed redemptions.
+    pub redeemed: i64,
+    pub once_per_user: bool,
+    pub min_purchase_minor: Option<i64>,
+    pub first_purchase_only: bool,
+    pub active: bool,
+    pub note: Option<String>,
+    pub created_at: i64,
+}
+
+/// What an operator fills in to create a promo code.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPromo {
+    pub code: String,
+    /// 1 to 100, or None for a fixed amount.
+    pub percent_off: Option<i64>,
+    /// Money off in minor units, or None for a percentage.
+    pub amount_off_minor: Option<i64>,
+    pub expires_at: Option<i64>,
+    pub max_redemptions: Option<i64>,
+    pub once_per_user: bool,
+    pub min_purchase_minor: Option<i64>,
+    pub first_purchase_only: bool,
+    pub note: Option<String>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers_read_like_money() {
-        assert_eq!(format_credits(0), "0");
-        assert_eq!(format_credits(999), "999");
-        assert_eq!(format_credits(1_000), "1,000");
-        assert_eq!(format_credits(-1_234_567), "-1,234,567");
-        assert_eq!(format_credits(i64::MIN), "-9,223,372,036,854,775,808");
-        assert_eq!(format_money(5, "usd"), "$0.05");
-        assert_eq!(format_money(123_456, "usd"), "$1,234.56");
-        assert_eq!(format_money(-250, "eur"), "-€2.50");
-        assert_eq!(format_money(100, "chf"), "1.00 CHF");
-    }
 
     #[test]
     fn burn_rate_and_runway_use_whole_numbers() {

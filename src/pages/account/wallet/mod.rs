@@ -1,5 +1,7 @@
 //! Account > Wallet: the balance, what is being spent, and every transaction.
 
+mod buy;
+pub mod checkout;
 mod transactions;
 
 use crate::components::usage_chart::UsageChart;
@@ -7,6 +9,7 @@ use crate::wallet::api::wallet_overview;
 use crate::wallet::{format_credits, format_money};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use buy::BuyCredits;
 use transactions::Transactions;
 
 #[component]
@@ -58,6 +61,7 @@ pub fn WalletPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <BuyCredits />
         <Transactions />
     }
 }

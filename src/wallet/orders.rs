@@ -1,0 +1,253 @@
+//! Orders for credits: created from the Wallet page, priced, discounted by a promo
+//! code, and paid by card or, when a code covers everything, completed at once.
+
+use super::ledger::{self, Posted, Posting};
+use super::promos::{self, RESERVATION_MS};
+use super::{EntryKind, OrderStatus, OrderView, Owner, PurchaseOptions};
+use crate::error::{AppError, FieldError};
+use crate::infra::{config::Config, db::Db, random};
+
+/// How credits may be bought here, from the configuration.
+pub fn purchase_options(config: &Config) -> PurchaseOptions {
+    PurchaseOptions {
+        packs: config.credit_packs.clone(),
+        min_credits: config.min_credit_purchase,
+        max_credits: config.max_credit_purchase,
+        credit_price_cents: config.credit_price_cents,
+        currency: config.currency.clone(),
+        card_payments: config.stripe.is_some(),
+    }
+}
+
+/// Starts an order for `credits`, priced now.
+pub async fn create(db: &Db, config: &Config, user_id: &str, credits: i64, now: i64) -> Result<String, AppError> {
+    if !(config.min_credit_purchase..=config.max_credit_purchase).contains(&credits) {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "credits",
+            format!(
+                "Buy from {} to {} credits.",
+                super::format_credits(config.min_credit_purchase),
+                super::format_credits(config.max_credit_purchase)
+            ),
+        )]));
+    }
+    let subtotal = credits.saturating_mul(config.credit_price_cents);
+    let id = random::id("ord")?;
+    sqlx::query(
+        "INSERT INTO orders (id, user_id, credits, subtotal_minor, discount_minor, total_minor, currency, status, created_at) \
+         VALUES ($1, $2, $3, $4, 0, $4, $5, 'open', $6)",
+    )
+    .bind(&id)
+    .bind(user_id)
+    .bind(credits)
+    .bind(subtotal)
+    .bind(&config.currency)
+    .bind(now)
+    .execute(&db.pool)
+    .await?;
+    Ok(id)
+}
+
+#[derive(sqlx::FromRow)]
+struct OrderRow {
+    id: String,
+    credits: i64,
+    subtotal_minor: i64,
+    discount_minor: i64,
+    total_minor: i64,
+    currency: String,
+    status: String,
+    failure_reason: Option<String>,
+    created_at: i64,
+    code: Option<String>,
+    percent_off: Option<i64>,
+    amount_off_minor: Option<i64>,
+}
+
+/// The person's order; another person's answers exactly like a missing one.
+pub async fn view<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    user_id: &str,
+    order_id: &str,
+) -> Result<OrderView, AppError> {
+    let row: Option<OrderRow> = sqlx::query_as(
+        "SELECT o.id, o.credits, o.subtotal_minor, o.discount_minor, o.total_minor, o.currency, o.status, \
+                o.failure_reason, o.created_at, p.code, p.percent_off, p.amount_off_minor \
+         FROM orders o LEFT JOIN promo_codes p ON p.id = o.promo_code_id \
+         WHERE o.id = $1 AND o.user_id = $2",
+    )
+    .bind(order_id)
+    .bind(user_id)
+    .fetch_optional(executor)
+    .await?;
+    let row = row.ok_or(AppError::NotFound)?;
+    let promo = row.code.map(|code| {
+        let label = promos::discount_label(row.percent_off, row.amount_off_minor, &row.currency);
+        (code, label)
+    });
+    Ok(OrderView {
+        id: row.id,
+        credits: row.credits,
+        subtotal_minor: row.subtotal_minor,
+        discount_minor: row.discount_minor,
+        total_minor: row.total_minor,
+        currency: row.currency,
+        promo,
+        status: OrderStatus::parse(&row.status),
+        failure_reason: row.failure_reason,
+        created_at: row.created_at,
+    })
+}
+
+fn changeable(order: &OrderView) -> Result<(), AppError> {
+    match order.status {
+        OrderStatus::Open | OrderStatus::Failed => Ok(()),
+        OrderStatus::Processing => Err(AppError::LimitReached(
+            "The payment for this order is under way; wait for it to finish.".into(),
+        )),
+        OrderStatus::Paid => Err(AppError::LimitReached("This order is already paid.".into())),
+    }
+}
+
+/// Applies a promo code to an open order (replacing any code it had), or says exactly
+/// why the code does not apply, beside the code field.
+pub async fn apply_promo(db: &Db, user_id: &str, order_id: &str, code: &str, now: i64) -> Result<OrderView, AppError> {
+    if promos::normalize_code(code).is_empty() {
+        return Err(AppError::Validation(vec![FieldError::new("code", "Enter a promotion code.")]));
+    }
+    release_stale(db, now).await?;
+    let mut tx = db.pool.begin().await?;
+    let order = view(&mut *tx, user_id, order_id).await?;
+    changeable(&order)?;
+    promos::release(&mut tx, order_id).await?;
+    let reserved = match promos::reserve(&mut tx, code, user_id, order_id, order.subtotal_minor, &order.currency, now).await? {
+        Ok(reserved) => reserved,
+        Err(refusal) => {
+            // Nothing of this attempt is kept, and the order keeps the code it had.
+            tx.rollback().await?;
+            return Err(AppError::Validation(vec![FieldError::new("code", refusal.message())]));
+        }
+    };
+    let discount = promos::discount_on(order.subtotal_minor, reserved.percent_off, reserved.amount_off_minor);
+    sqlx::query(
+        "UPDATE orders SET promo_code_id = $1, discount_minor = $2, total_minor = subtotal_minor - $2, \
+         status = 'open', failure_reason = NULL WHERE id = $3",
+    )
+    .bind(&reserved.promo_code_id)
+    .bind(discount)
+    .bind(order_id)
+    .execute(&mut *tx)
+    .await?;
+    let updated = view(&mut *tx, user_id, order_id).await?;
+    tx.commit().await?;
+    tracing::info!(order_id, code = %reserved.code, "promotion code applied");
+    Ok(updated)
+}
+
+/// Takes the code off an open order.
+pub async fn remove_promo(db: &Db, user_id: &str, order_id: &str) -> Result<OrderView, AppError> {
+    let mut tx = db.pool.begin().await?;
+    let order = view(&mut *tx, user_id, order_id).await?;
+    changeable(&order)?;
+    promos::release(&mut tx, order_id).await?;
+    clear_promo(&mut tx, order_id).await?;
+    let updated = view(&mut *tx, user_id, order_id).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// Takes the code off an order that is still open; answers whether it did.
+async fn clear_promo(tx: &mut sqlx::Transaction<'_, sqlx::Any>, order_id: &str) -> Result<bool, AppError> {
+    let changed = sqlx::query(
+        "UPDATE orders SET promo_code_id = NULL, discount_minor = 0, total_minor = subtotal_minor \
+         WHERE id = $1 AND status IN ('open', 'failed')",
+    )
+    .bind(order_id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(changed > 0)
+}
+
+/// Completes an order a code pays in full: paid, the code consumed, the credits added,
+/// all in one transaction.
+pub async fn complete_free(db: &Db, user_id: &str, order_id: &str, now: i64) -> Result<OrderView, AppError> {
+    let mut tx = db.pool.begin().await?;
+    let order = view(&mut *tx, user_id, order_id).await?;
+    changeable(&order)?;
+    if order.total_minor != 0 {
+        return Err(AppError::LimitReached(
+            "This order has an amount to pay; pay it by card.".into(),
+        ));
+    }
+    pay_in(&mut tx, user_id, &order, "order_completed", now).await?;
+    let updated = view(&mut *tx, user_id, order_id).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// Marks an order paid and adds its credits, once: a second call finds it paid and
+/// changes nothing.
+async fn pay_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: &str,
+    order: &OrderView,
+    actor: &str,
+    now: i64,
+) -> Result<bool, AppError> {
+    let changed = sqlx::query(
+        "UPDATE orders SET status = 'paid', paid_at = $1, failure_reason = NULL \
+         WHERE id = $2 AND status <> 'paid'",
+    )
+    .bind(now)
+    .bind(&order.id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Ok(false);
+    }
+    promos::consume(tx, &order.id).await?;
+    let free = order.total_minor == 0;
+    let description = match (&order.promo, free) {
+        (Some((code, _)), true) => format!("{} credits with code {code}", super::format_credits(order.credits)),
+        (Some((code, _)), false) => format!("{} credits (code {code})", super::format_credits(order.credits)),
+        (None, _) => format!("{} credits", super::format_credits(order.credits)),
+    };
+    let posting = Posting {
+        owner: Owner::User(user_id.to_string()),
+        amount: order.credits,
+        kind: if free { EntryKind::PromoGrant } else { EntryKind::Purchase },
+        reference: Some(order.id.clone()),
+        description,
+        actor: actor.to_string(),
+        key_id: None,
+        metadata: None,
+        idempotency_key: format!("order:{}", order.id),
+        may_overdraw: false,
+    };
+    match ledger::post_in(tx, &posting, now).await? {
+        Posted::New { .. } | Posted::Duplicate { .. } => Ok(true),
+        Posted::Insufficient { .. } => Err(AppError::internal("paying an order", "a purchase was short")),
+    }
+}
+
+/// Releases codes held by orders abandoned for `RESERVATION_MS`; answers how many.
+pub async fn release_stale(db: &Db, now: i64) -> Result<usize, AppError> {
+    let stale: Vec<(String,)> = sqlx::query_as(
+        "SELECT r.order_id FROM promo_redemptions r JOIN orders o ON o.id = r.order_id \
+         WHERE r.status = 'reserved' AND r.reserved_at < $1 AND o.status IN ('open', 'failed')",
+    )
+    .bind(now - RESERVATION_MS)
+    .fetch_all(&db.pool)
+    .await?;
+    for (order_id,) in &stale {
+        // Only while the order is still open: one paid meanwhile keeps its code.
+        let mut tx = db.pool.begin().await?;
+        if clear_promo(&mut tx, order_id).await? {
+            promos::release(&mut tx, order_id).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(stale.len())
+}
