@@ -2,8 +2,12 @@
 
 use crate::pages::{
     account::{
-        api_keys::ApiKeysPage, dashboard::DashboardPage, security::SecurityPage,
-        wallet::{checkout::CheckoutPage, WalletPage}, AccountLayout,
+        admin::{credits::CreditGrantsPage, promo_codes::PromoCodesPage, AdminLayout},
+        api_keys::ApiKeysPage,
+        dashboard::DashboardPage,
+        security::SecurityPage,
+        wallet::{checkout::CheckoutPage, WalletPage},
+        AccountLayout,
     },
     forgot_password::ForgotPasswordPage,
     not_found::NotFoundPage,
@@ -16,7 +20,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
-    lazy_route, path, Lazy, LazyRoute,
+    lazy_route, path, Lazy, LazyRoute, SsrMode,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -80,6 +84,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("wallet") view={Lazy::<WalletRoute>::new()} />
                     <Route path=path!("wallet/checkout/:order") view={Lazy::<CheckoutRoute>::new()} />
                     <Route path=path!("security") view={Lazy::<SecurityRoute>::new()} />
+                    <ParentRoute path=path!("admin") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::Async>
+                        <Route path=path!("promo-codes") view={Lazy::<PromoCodesRoute>::new()} />
+                        <Route path=path!("credits") view={Lazy::<CreditGrantsRoute>::new()} />
+                    </ParentRoute>
                 </ParentRoute>
             </Routes>
         </Router>
@@ -116,3 +124,6 @@ lazy_page!(ApiKeysRoute, ApiKeysPage);
 lazy_page!(SecurityRoute, SecurityPage);
 lazy_page!(WalletRoute, WalletPage);
 lazy_page!(CheckoutRoute, CheckoutPage);
+lazy_page!(AdminRoute, AdminLayout);
+lazy_page!(PromoCodesRoute, PromoCodesPage);
+lazy_page!(CreditGrantsRoute, CreditGrantsPage);

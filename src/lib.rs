@@ -3,6 +3,7 @@
 // Deeply nested view types need more room when components are not erased (release builds without `--cfg erase_components`).
 #![recursion_limit = "256"]
 
+pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod components;

@@ -48,6 +48,15 @@ pub fn iso_date(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// The Unix milliseconds at which a "2026-11-23" date ends (midnight UTC after it), so
+/// that something expiring "on" that date works through all of it.
+pub fn end_of_iso_date(text: &str) -> Option<i64> {
+    let format = format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(text.trim(), format).ok()?;
+    let start = date.midnight().assume_utc().unix_timestamp();
+    Some((start + 86_400) * 1000)
+}
+
 /// "just now", "5 minutes ago", "3 days ago", "in 2 days".
 pub fn relative(ms: i64, now: i64) -> String {
     let delta = now - ms;

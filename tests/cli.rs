@@ -31,7 +31,7 @@ fn help_lists_every_subcommand_and_usage_errors_exit_2() {
     let help = keyward(&["--help"], &url);
     assert_eq!(help.status.code(), Some(0));
     let (out, _) = text(&help);
-    for subcommand in ["serve", "admin", "credits", "ledger"] {
+    for subcommand in ["serve", "admin", "credits", "promo", "ledger"] {
         assert!(
             out.contains(subcommand),
             "--help lacks {subcommand}:\n{out}"

@@ -73,6 +73,19 @@ impl Db {
     }
 }
 
+impl Db {
+    /// A transaction that will write. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a transaction that reads first and writes later would
+    /// otherwise fail with "database is locked" when another writer got there in between,
+    /// instead of waiting its turn. On Postgres, an ordinary transaction.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+}
+
 /// `($1, $2), ($3, $4)` for `rows` rows of `columns` parameters, bound in order.
 ///
 /// SQLite gets anonymous `(?, ?), (?, ?)` instead: sqlx resolves each numbered

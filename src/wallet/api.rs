@@ -90,7 +90,10 @@ pub async fn order_details(order_id: String) -> Result<super::OrderView, AppErro
 }
 
 #[server(endpoint = "apply_promo_code")]
-pub async fn apply_promo_code(order_id: String, code: String) -> Result<super::OrderView, AppError> {
+pub async fn apply_promo_code(
+    order_id: String,
+    code: String,
+) -> Result<super::OrderView, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         let state = &caller.state;
         super::orders::apply_promo(&state.db, &user.id, &order_id, &code, state.now_ms()).await

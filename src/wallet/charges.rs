@@ -158,7 +158,7 @@ async fn write_charges(db: Db, clock: Clock, mut receiver: mpsc::Receiver<Job>) 
 }
 
 async fn write_batch(db: &Db, batch: &[Job], now: i64) -> Result<Vec<ChargeOutcome>, AppError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for job in batch {
         let posting = posting_for(&job.request)?;

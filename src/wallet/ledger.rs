@@ -53,7 +53,7 @@ pub struct ExistingEntry {
 
 /// Posts one change in its own transaction.
 pub async fn post(db: &Db, posting: &Posting, now: i64) -> Result<Posted, AppError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let posted = post_in(&mut tx, posting, now).await?;
     tx.commit().await?;
     Ok(posted)

@@ -15,7 +15,7 @@ pub mod orders;
 #[cfg(feature = "ssr")]
 pub mod promos;
 
-pub use money::{format_credits, format_money};
+pub use money::{format_credits, format_money, parse_money};
 
 use crate::usage::DailyCount;
 use serde::{Deserialize, Serialize};
@@ -242,6 +242,8 @@ pub struct PromoCodeInfo {
     pub active: bool,
     pub note: Option<String>,
     pub created_at: i64,
+    /// The currency money amounts are in.
+    pub currency: String,
 }
 
 /// What an operator fills in to create a promo code.

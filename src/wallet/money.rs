@@ -30,9 +30,38 @@ pub fn format_money(minor: i64, currency: &str) -> String {
     }
 }
 
+/// "5.00" or "5" → 500 minor units.
+pub fn parse_money(text: &str) -> Option<i64> {
+    let text = text.trim().trim_start_matches('$');
+    let (whole, cents) = match text.split_once('.') {
+        Some((w, c)) if c.len() <= 2 && !c.is_empty() => (w, format!("{c:0<2}")),
+        Some(_) => return None,
+        None => (text, "00".to_string()),
+    };
+    let whole: i64 = whole
+        .replace(',', "")
+        .parse()
+        .ok()
+        .filter(|w: &i64| *w >= 0)?;
+    let cents: i64 = cents.parse().ok()?;
+    whole.checked_mul(100)?.checked_add(cents)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_input_becomes_minor_units() {
+        assert_eq!(parse_money("5"), Some(500));
+        assert_eq!(parse_money("5.5"), Some(550));
+        assert_eq!(parse_money("$1,234.05"), Some(123_405));
+        assert_eq!(parse_money("0.99"), Some(99));
+        assert_eq!(parse_money("5.123"), None);
+        assert_eq!(parse_money("-5"), None);
+        assert_eq!(parse_money("five"), None);
+        assert_eq!(parse_money("5."), None);
+    }
 
     #[test]
     fn numbers_read_like_money() {

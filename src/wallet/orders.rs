@@ -20,7 +20,13 @@ pub fn purchase_options(config: &Config) -> PurchaseOptions {
 }
 
 /// Starts an order for `credits`, priced now.
-pub async fn create(db: &Db, config: &Config, user_id: &str, credits: i64, now: i64) -> Result<String, AppError> {
+pub async fn create(
+    db: &Db,
+    config: &Config,
+    user_id: &str,
+    credits: i64,
+    now: i64,
+) -> Result<String, AppError> {
     if !(config.min_credit_purchase..=config.max_credit_purchase).contains(&credits) {
         return Err(AppError::Validation(vec![FieldError::new(
             "credits",
@@ -111,24 +117,50 @@ fn changeable(order: &OrderView) -> Result<(), AppError> {
 
 /// Applies a promo code to an open order (replacing any code it had), or says exactly
 /// why the code does not apply, beside the code field.
-pub async fn apply_promo(db: &Db, user_id: &str, order_id: &str, code: &str, now: i64) -> Result<OrderView, AppError> {
+pub async fn apply_promo(
+    db: &Db,
+    user_id: &str,
+    order_id: &str,
+    code: &str,
+    now: i64,
+) -> Result<OrderView, AppError> {
     if promos::normalize_code(code).is_empty() {
-        return Err(AppError::Validation(vec![FieldError::new("code", "Enter a promotion code.")]));
+        return Err(AppError::Validation(vec![FieldError::new(
+            "code",
+            "Enter a promotion code.",
+        )]));
     }
     release_stale(db, now).await?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let order = view(&mut *tx, user_id, order_id).await?;
     changeable(&order)?;
     promos::release(&mut tx, order_id).await?;
-    let reserved = match promos::reserve(&mut tx, code, user_id, order_id, order.subtotal_minor, &order.currency, now).await? {
+    let reserved = match promos::reserve(
+        &mut tx,
+        code,
+        user_id,
+        order_id,
+        order.subtotal_minor,
+        &order.currency,
+        now,
+    )
+    .await?
+    {
         Ok(reserved) => reserved,
         Err(refusal) => {
             // Nothing of this attempt is kept, and the order keeps the code it had.
             tx.rollback().await?;
-            return Err(AppError::Validation(vec![FieldError::new("code", refusal.message())]));
+            return Err(AppError::Validation(vec![FieldError::new(
+                "code",
+                refusal.message(),
+            )]));
         }
     };
-    let discount = promos::discount_on(order.subtotal_minor, reserved.percent_off, reserved.amount_off_minor);
+    let discount = promos::discount_on(
+        order.subtotal_minor,
+        reserved.percent_off,
+        reserved.amount_off_minor,
+    );
     sqlx::query(
         "UPDATE orders SET promo_code_id = $1, discount_minor = $2, total_minor = subtotal_minor - $2, \
          status = 'open', failure_reason = NULL WHERE id = $3",
@@ -146,7 +178,7 @@ pub async fn apply_promo(db: &Db, user_id: &str, order_id: &str, code: &str, now
 
 /// Takes the code off an open order.
 pub async fn remove_promo(db: &Db, user_id: &str, order_id: &str) -> Result<OrderView, AppError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let order = view(&mut *tx, user_id, order_id).await?;
     changeable(&order)?;
     promos::release(&mut tx, order_id).await?;
@@ -157,7 +189,10 @@ pub async fn remove_promo(db: &Db, user_id: &str, order_id: &str) -> Result<Orde
 }
 
 /// Takes the code off an order that is still open; answers whether it did.
-async fn clear_promo(tx: &mut sqlx::Transaction<'_, sqlx::Any>, order_id: &str) -> Result<bool, AppError> {
+async fn clear_promo(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    order_id: &str,
+) -> Result<bool, AppError> {
     let changed = sqlx::query(
         "UPDATE orders SET promo_code_id = NULL, discount_minor = 0, total_minor = subtotal_minor \
          WHERE id = $1 AND status IN ('open', 'failed')",
@@ -171,8 +206,13 @@ async fn clear_promo(tx: &mut sqlx::Transaction<'_, sqlx::Any>, order_id: &str) 
 
 /// Completes an order a code pays in full: paid, the code consumed, the credits added,
 /// all in one transaction.
-pub async fn complete_free(db: &Db, user_id: &str, order_id: &str, now: i64) -> Result<OrderView, AppError> {
-    let mut tx = db.pool.begin().await?;
+pub async fn complete_free(
+    db: &Db,
+    user_id: &str,
+    order_id: &str,
+    now: i64,
+) -> Result<OrderView, AppError> {
+    let mut tx = db.begin_write().await?;
     let order = view(&mut *tx, user_id, order_id).await?;
     changeable(&order)?;
     if order.total_minor != 0 {
@@ -210,14 +250,24 @@ async fn pay_in(
     promos::consume(tx, &order.id).await?;
     let free = order.total_minor == 0;
     let description = match (&order.promo, free) {
-        (Some((code, _)), true) => format!("{} credits with code {code}", super::format_credits(order.credits)),
-        (Some((code, _)), false) => format!("{} credits (code {code})", super::format_credits(order.credits)),
+        (Some((code, _)), true) => format!(
+            "{} credits with code {code}",
+            super::format_credits(order.credits)
+        ),
+        (Some((code, _)), false) => format!(
+            "{} credits (code {code})",
+            super::format_credits(order.credits)
+        ),
         (None, _) => format!("{} credits", super::format_credits(order.credits)),
     };
     let posting = Posting {
         owner: Owner::User(user_id.to_string()),
         amount: order.credits,
-        kind: if free { EntryKind::PromoGrant } else { EntryKind::Purchase },
+        kind: if free {
+            EntryKind::PromoGrant
+        } else {
+            EntryKind::Purchase
+        },
         reference: Some(order.id.clone()),
         description,
         actor: actor.to_string(),
@@ -228,7 +278,10 @@ async fn pay_in(
     };
     match ledger::post_in(tx, &posting, now).await? {
         Posted::New { .. } | Posted::Duplicate { .. } => Ok(true),
-        Posted::Insufficient { .. } => Err(AppError::internal("paying an order", "a purchase was short")),
+        Posted::Insufficient { .. } => Err(AppError::internal(
+            "paying an order",
+            "a purchase was short",
+        )),
     }
 }
 
@@ -243,7 +296,7 @@ pub async fn release_stale(db: &Db, now: i64) -> Result<usize, AppError> {
     .await?;
     for (order_id,) in &stale {
         // Only while the order is still open: one paid meanwhile keeps its code.
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.begin_write().await?;
         if clear_promo(&mut tx, order_id).await? {
             promos::release(&mut tx, order_id).await?;
         }

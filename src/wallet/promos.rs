@@ -19,7 +19,11 @@ pub fn normalize_code(code: &str) -> String {
 }
 
 /// "20% off" or "$5.00 off".
-pub fn discount_label(percent_off: Option<i64>, amount_off_minor: Option<i64>, currency: &str) -> String {
+pub fn discount_label(
+    percent_off: Option<i64>,
+    amount_off_minor: Option<i64>,
+    currency: &str,
+) -> String {
     match (percent_off, amount_off_minor) {
         (Some(percent), _) => format!("{percent}% off"),
         (None, Some(amount)) => format!("{} off", format_money(amount, currency)),
@@ -28,7 +32,11 @@ pub fn discount_label(percent_off: Option<i64>, amount_off_minor: Option<i64>, c
 }
 
 /// The discount a code gives on a subtotal: never more than the subtotal.
-pub fn discount_on(subtotal_minor: i64, percent_off: Option<i64>, amount_off_minor: Option<i64>) -> i64 {
+pub fn discount_on(
+    subtotal_minor: i64,
+    percent_off: Option<i64>,
+    amount_off_minor: Option<i64>,
+) -> i64 {
     let discount = match (percent_off, amount_off_minor) {
         (Some(percent), _) => subtotal_minor.saturating_mul(percent.clamp(0, 100)) / 100,
         (None, Some(amount)) => amount.max(0),
@@ -43,7 +51,9 @@ pub fn validate(new: &NewPromo, now: i64) -> Result<NewPromo, AppError> {
     let code = normalize_code(&new.code);
     if code.len() < 3
         || code.len() > MAX_CODE_CHARS
-        || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        || !code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
         errors.push(FieldError::new(
             "code",
@@ -67,7 +77,10 @@ pub fn validate(new: &NewPromo, now: i64) -> Result<NewPromo, AppError> {
         )),
     }
     if new.expires_at.is_some_and(|at| at <= now) {
-        errors.push(FieldError::new("expires_at", "The expiry date must be in the future."));
+        errors.push(FieldError::new(
+            "expires_at",
+            "The expiry date must be in the future.",
+        ));
     }
     if new.max_redemptions.is_some_and(|n| n < 1) {
         errors.push(FieldError::new(
@@ -126,7 +139,8 @@ struct PromoRow {
     created_at: i64,
 }
 
-const PROMO_COLUMNS: &str = "id, code, percent_off, amount_off_minor, expires_at, max_redemptions, \
+const PROMO_COLUMNS: &str =
+    "id, code, percent_off, amount_off_minor, expires_at, max_redemptions, \
      redeemed, once_per_user, min_purchase_minor, first_purchase_only, active, note, created_at";
 
 impl PromoRow {
@@ -144,6 +158,7 @@ impl PromoRow {
             active: self.active != 0,
             note: self.note,
             created_at: self.created_at,
+            currency: currency.to_string(),
         }
     }
 }
@@ -184,10 +199,12 @@ pub async fn create(
             "A code with this name already exists.",
         )]));
     }
-    let row: PromoRow = sqlx::query_as(&format!("SELECT {PROMO_COLUMNS} FROM promo_codes WHERE id = $1"))
-        .bind(&id)
-        .fetch_one(&db.pool)
-        .await?;
+    let row: PromoRow = sqlx::query_as(&format!(
+        "SELECT {PROMO_COLUMNS} FROM promo_codes WHERE id = $1"
+    ))
+    .bind(&id)
+    .fetch_one(&db.pool)
+    .await?;
     Ok(row.into_info(currency))
 }
 
@@ -234,7 +251,9 @@ impl Refusal {
             Refusal::MinimumNotMet(min) => {
                 format!("This promotion code needs a purchase of at least {min}.")
             }
-            Refusal::FirstPurchaseOnly => "This promotion code is for a first purchase only.".into(),
+            Refusal::FirstPurchaseOnly => {
+                "This promotion code is for a first purchase only.".into()
+            }
         }
     }
 }

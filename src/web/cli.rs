@@ -38,6 +38,11 @@ enum Command {
         #[command(subcommand)]
         action: CreditsAction,
     },
+    /// Create, list and deactivate promo codes.
+    Promo {
+        #[command(subcommand)]
+        action: PromoAction,
+    },
     /// Check the ledger.
     Ledger {
         #[command(subcommand)]
@@ -80,6 +85,42 @@ enum CreditsAction {
 }
 
 #[derive(Subcommand)]
+enum PromoAction {
+    /// Create a code: a percentage or a fixed amount off.
+    Create {
+        code: String,
+        /// Percent off, 1 to 100.
+        #[arg(long, conflicts_with = "amount", required_unless_present = "amount")]
+        percent: Option<i64>,
+        /// Money off, e.g. 5.00.
+        #[arg(long)]
+        amount: Option<String>,
+        /// Last day it works (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        expires: Option<String>,
+        /// Total redemptions by everyone.
+        #[arg(long)]
+        max: Option<i64>,
+        /// Minimum purchase, e.g. 10.00.
+        #[arg(long)]
+        min: Option<String>,
+        /// Only for a person's first purchase.
+        #[arg(long)]
+        first_purchase: bool,
+        /// Let one person use it more than once (by default, once per person).
+        #[arg(long)]
+        many_per_person: bool,
+        /// For operators only.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// List every code with its redemptions.
+    List,
+    /// Stop a code applying to new orders.
+    Deactivate { code: String },
+}
+
+#[derive(Subcommand)]
 enum LedgerAction {
     /// Check that every wallet's balance is the sum of its entries.
     Verify,
@@ -117,6 +158,10 @@ pub async fn main() -> ExitCode {
         },
         Command::Credits { action } => match open(&config).await {
             Ok(db) => credits_command(&db, action).await,
+            Err(message) => Err(message),
+        },
+        Command::Promo { action } => match open(&config).await {
+            Ok(db) => promo_command(&db, &config, action).await,
             Err(message) => Err(message),
         },
         Command::Ledger { action } => match open(&config).await {
@@ -228,6 +273,95 @@ async fn credits_command(db: &Db, action: CreditsAction) -> Result<(), String> {
         Posted::Insufficient { balance } => Err(format!(
             "the balance ({balance}) cannot cover this deduction"
         )),
+    }
+}
+
+async fn promo_command(db: &Db, config: &Config, action: PromoAction) -> Result<(), String> {
+    use crate::wallet::{format_money, parse_money, promos, NewPromo};
+    let now = crate::infra::clock::Clock::default().now_ms();
+    match action {
+        PromoAction::Create {
+            code,
+            percent,
+            amount,
+            expires,
+            max,
+            min,
+            first_purchase,
+            many_per_person,
+            note,
+        } => {
+            let money = |text: Option<String>, what: &str| match text {
+                None => Ok(None),
+                Some(text) => parse_money(&text).map(Some).ok_or_else(|| {
+                    format!("{what} is an amount of money such as 5.00, not {text:?}")
+                }),
+            };
+            let expires_at = match expires {
+                None => None,
+                Some(text) => Some(crate::time_fmt::end_of_iso_date(&text).ok_or_else(|| {
+                    format!("--expires is a date such as 2027-01-31, not {text:?}")
+                })?),
+            };
+            let new = NewPromo {
+                code,
+                percent_off: percent,
+                amount_off_minor: money(amount, "--amount")?,
+                expires_at,
+                max_redemptions: max,
+                once_per_user: !many_per_person,
+                min_purchase_minor: money(min, "--min")?,
+                first_purchase_only: first_purchase,
+                note,
+            };
+            let created =
+                promos::create(db, &new, "operator (command line)", &config.currency, now)
+                    .await
+                    .map_err(explain)?;
+            println!("{}: {}", created.code, created.discount);
+            Ok(())
+        }
+        PromoAction::List => {
+            let codes = promos::list(db, &config.currency).await.map_err(explain)?;
+            if codes.is_empty() {
+                println!("no promo codes");
+            }
+            for c in codes {
+                let limit = c
+                    .max_redemptions
+                    .map_or("no limit".to_string(), |m| format!("of {m}"));
+                let state = if c.active { "active" } else { "inactive" };
+                let mut rules = Vec::new();
+                if c.once_per_user {
+                    rules.push("once per person".to_string());
+                }
+                if c.first_purchase_only {
+                    rules.push("first purchase".to_string());
+                }
+                if let Some(min) = c.min_purchase_minor {
+                    rules.push(format!("min {}", format_money(min, &c.currency)));
+                }
+                if let Some(at) = c.expires_at {
+                    rules.push(format!("until {}", crate::time_fmt::iso_date(at - 1)));
+                }
+                println!(
+                    "{}\t{}\t{} redeemed {limit}\t{state}\t{}",
+                    c.code,
+                    c.discount,
+                    c.redeemed,
+                    rules.join(", ")
+                );
+            }
+            Ok(())
+        }
+        PromoAction::Deactivate { code } => {
+            if promos::deactivate(db, &code).await.map_err(explain)? {
+                println!("{} deactivated", promos::normalize_code(&code));
+                Ok(())
+            } else {
+                Err(format!("no promo code is named {code}"))
+            }
+        }
     }
 }
 

@@ -159,6 +159,19 @@ impl AppState {
                 state.key_rate_limit.retain_recent();
             }
         });
+        let state = self.clone();
+        tokio::spawn(async move {
+            // Promo codes held by orders abandoned for 30 minutes go back to the pool.
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                match crate::wallet::orders::release_stale(&state.db, state.now_ms()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(orders = n, "released promo codes of abandoned orders"),
+                    Err(error) => tracing::error!(%error, "releasing abandoned promo codes failed"),
+                }
+            }
+        });
         if self.db.backend == Backend::Postgres {
             tokio::spawn(listen_for_key_changes(
                 self.config.database_url.clone(),

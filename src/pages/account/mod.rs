@@ -1,14 +1,16 @@
 //! The signed-in area: a sidebar layout and its pages.
 
+pub mod admin;
 pub mod api_keys;
 pub mod dashboard;
 pub mod security;
 mod two_factor;
 pub mod wallet;
 
+use crate::admin::api::admin_status;
 use crate::auth::api::{current_user, SignOut};
 use crate::components::icons::{
-    HomeIcon, KeyIcon, LogoIcon, MenuIcon, ShieldIcon, SignOutIcon, WalletIcon,
+    CoinsIcon, HomeIcon, KeyIcon, LogoIcon, MenuIcon, ShieldIcon, SignOutIcon, TagIcon, WalletIcon,
 };
 use leptos::html;
 use leptos::prelude::*;
@@ -18,6 +20,7 @@ use leptos_router::hooks::use_location;
 #[component]
 pub fn AccountLayout() -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
+    let admin = Resource::new(|| (), |_| admin_status());
     let sign_out = ServerAction::<SignOut>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = sign_out.value().get() {
@@ -97,6 +100,29 @@ pub fn AccountLayout() -> impl IntoView {
                         </li>
                     </ul>
                 </nav>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        matches!(admin.await, Ok(true)).then(|| view! {
+                            <nav aria-label="Admin" on:click=move |_| menu_open.set(false)>
+                                <p class="nav-heading" id="nav-admin">"Admin"</p>
+                                <ul aria-labelledby="nav-admin">
+                                    <li>
+                                        <A href="/account/admin/promo-codes">
+                                            <TagIcon />
+                                            <span>"Promo codes"</span>
+                                        </A>
+                                    </li>
+                                    <li>
+                                        <A href="/account/admin/credits">
+                                            <CoinsIcon />
+                                            <span>"Credit grants"</span>
+                                        </A>
+                                    </li>
+                                </ul>
+                            </nav>
+                        })
+                    })}
+                </Suspense>
                 <div class="sidebar-footer">
                     <Suspense fallback=|| view! { <p class="signed-in-as muted">"Loading…"</p> }>
                         {move || Suspend::new(async move {

@@ -36,7 +36,10 @@ fn BuyForm(options: PurchaseOptions) -> impl IntoView {
     let purchase = ServerAction::<CreateOrder>::new();
     let navigate = use_navigate();
     Effect::new(move |_| match purchase.value().get() {
-        Some(Ok(order_id)) => navigate(&format!("/account/wallet/checkout/{order_id}"), Default::default()),
+        Some(Ok(order_id)) => navigate(
+            &format!("/account/wallet/checkout/{order_id}"),
+            Default::default(),
+        ),
         Some(Err(AppError::Validation(fields))) => {
             error.set(fields.into_iter().next().map(|f| f.message));
         }
@@ -48,10 +51,19 @@ fn BuyForm(options: PurchaseOptions) -> impl IntoView {
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let credits = if choice.get_untracked() == CUSTOM {
-            match custom.get_untracked().trim().replace(',', "").parse::<i64>() {
+            match custom
+                .get_untracked()
+                .trim()
+                .replace(',', "")
+                .parse::<i64>()
+            {
                 Ok(n) => n,
                 Err(_) => {
-                    error.set(Some(format!("Enter a whole number of credits from {} to {}.", format_credits(min), format_credits(max))));
+                    error.set(Some(format!(
+                        "Enter a whole number of credits from {} to {}.",
+                        format_credits(min),
+                        format_credits(max)
+                    )));
                     return;
                 }
             }
@@ -64,9 +76,16 @@ fn BuyForm(options: PurchaseOptions) -> impl IntoView {
     let custom_price = {
         let currency = currency.clone();
         move || {
-            custom.with(|c| c.trim().replace(',', "").parse::<i64>().ok())
+            custom
+                .with(|c| c.trim().replace(',', "").parse::<i64>().ok())
                 .filter(|n| *n > 0)
-                .map(|n| format!("{} for {} credits", format_money(n.saturating_mul(price), &currency), format_credits(n)))
+                .map(|n| {
+                    format!(
+                        "{} for {} credits",
+                        format_money(n.saturating_mul(price), &currency),
+                        format_credits(n)
+                    )
+                })
                 .unwrap_or_default()
         }
     };

@@ -60,7 +60,9 @@ fn Checkout(order: OrderView, card_payments: bool) -> impl IntoView {
             code.set(String::new());
             code_error.set(None);
         }
-        Some(Err(e)) => code_error.set(Some(e.field_message("code").unwrap_or_else(|| e.to_string()))),
+        Some(Err(e)) => code_error.set(Some(
+            e.field_message("code").unwrap_or_else(|| e.to_string()),
+        )),
         None => {}
     });
     Effect::new(move |_| match remove.value().get() {
@@ -77,7 +79,10 @@ fn Checkout(order: OrderView, card_payments: bool) -> impl IntoView {
     let on_apply = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if !apply.pending().get_untracked() {
-            apply.dispatch(ApplyPromoCode { order_id: id(), code: code.get_untracked() });
+            apply.dispatch(ApplyPromoCode {
+                order_id: id(),
+                code: code.get_untracked(),
+            });
         }
     };
     let money = move |minor: i64| order.with(|o| format_money(minor, &o.currency));

@@ -7,9 +7,9 @@ mod transactions;
 use crate::components::usage_chart::UsageChart;
 use crate::wallet::api::wallet_overview;
 use crate::wallet::{format_credits, format_money};
+use buy::BuyCredits;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use buy::BuyCredits;
 use transactions::Transactions;
 
 #[component]

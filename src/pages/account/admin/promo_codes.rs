@@ -1,0 +1,276 @@
+//! Admin > Promo codes: create codes, see how often they were redeemed, deactivate them.
+
+use crate::admin::api::{list_promo_codes, CreatePromoCode, DeactivatePromoCode};
+use crate::components::field::TextField;
+use crate::components::toast::{ToastRegion, Toasts};
+use crate::error::{AppError, FieldError};
+use crate::time_fmt;
+use crate::wallet::{format_money, parse_money, NewPromo, PromoCodeInfo};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn PromoCodesPage() -> impl IntoView {
+    let toasts = Toasts::new();
+    let refresh = RwSignal::new(0u32);
+    let codes = Resource::new(move || refresh.get(), |_| list_promo_codes());
+    view! {
+        <Title text="Promo codes" />
+        <header class="page-header">
+            <div>
+                <h1>"Promo codes"</h1>
+                <p class="muted">"Codes people enter at checkout for a percentage or a fixed amount off."</p>
+            </div>
+        </header>
+        <CreateForm toasts refresh />
+        <section aria-labelledby="codes-heading" class="transactions">
+            <h2 id="codes-heading">"Codes"</h2>
+            <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading codes…"</div> }>
+                {move || Suspend::new(async move {
+                    match codes.await {
+                        Ok(list) if list.is_empty() => view! {
+                            <div class="card empty-state">
+                                <p><strong>"No promo codes yet"</strong></p>
+                                <p class="muted">"Create one above; people enter it at checkout."</p>
+                            </div>
+                        }.into_any(),
+                        Ok(list) => view! { <CodeTable list toasts refresh /> }.into_any(),
+                        Err(e) => view! { <div class="banner banner-danger" role="alert">{e.to_string()}</div> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+        <ToastRegion toasts />
+    }
+}
+
+#[component]
+fn CreateForm(toasts: Toasts, refresh: RwSignal<u32>) -> impl IntoView {
+    let create = ServerAction::<CreatePromoCode>::new();
+    let code = RwSignal::new(String::new());
+    let percent = RwSignal::new(true);
+    let value = RwSignal::new(String::new());
+    let expires = RwSignal::new(String::new());
+    let max = RwSignal::new(String::new());
+    let min = RwSignal::new(String::new());
+    let once = RwSignal::new(true);
+    let first_only = RwSignal::new(false);
+    let note = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<AppError>);
+    Effect::new(move |_| match create.value().get() {
+        Some(Ok(created)) => {
+            toasts.success(format!("Created {} ({})", created.code, created.discount));
+            error.set(None);
+            for field in [code, value, expires, max, min, note] {
+                field.set(String::new());
+            }
+            refresh.update(|n| *n += 1);
+        }
+        Some(Err(e)) => error.set(Some(e)),
+        None => {}
+    });
+    let field = move |name: &'static str| {
+        Signal::derive(move || error.with(|e| e.as_ref().and_then(|e| e.field_message(name))))
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let mut problems = Vec::new();
+        let number = |text: String, name: &str, message: &str, problems: &mut Vec<FieldError>| {
+            let text = text.trim().to_string();
+            if text.is_empty() {
+                return None;
+            }
+            let parsed = if name == "min_purchase" || name == "amount_off" {
+                parse_money(&text)
+            } else {
+                text.parse::<i64>().ok()
+            };
+            if parsed.is_none() {
+                problems.push(FieldError::new(name, message));
+            }
+            parsed
+        };
+        let amount = if percent.get_untracked() {
+            number(
+                value.get_untracked(),
+                "percent_off",
+                "Enter a whole number from 1 to 100.",
+                &mut problems,
+            )
+        } else {
+            number(
+                value.get_untracked(),
+                "amount_off",
+                "Enter an amount such as 5.00.",
+                &mut problems,
+            )
+        };
+        let expires_at = match expires.get_untracked().trim() {
+            "" => None,
+            text => {
+                let at = time_fmt::end_of_iso_date(text);
+                if at.is_none() {
+                    problems.push(FieldError::new("expires_at", "Pick a date."));
+                }
+                at
+            }
+        };
+        let max_redemptions = number(
+            max.get_untracked(),
+            "max_redemptions",
+            "Enter a whole number, or leave it empty.",
+            &mut problems,
+        );
+        let min_purchase_minor = number(
+            min.get_untracked(),
+            "min_purchase",
+            "Enter an amount such as 10.00, or leave it empty.",
+            &mut problems,
+        );
+        if !problems.is_empty() {
+            error.set(Some(AppError::Validation(problems)));
+            return;
+        }
+        let promo = NewPromo {
+            code: code.get_untracked(),
+            percent_off: if percent.get_untracked() {
+                amount.or(Some(0))
+            } else {
+                None
+            },
+            amount_off_minor: if percent.get_untracked() {
+                None
+            } else {
+                amount.or(Some(0))
+            },
+            expires_at,
+            max_redemptions,
+            once_per_user: once.get_untracked(),
+            min_purchase_minor,
+            first_purchase_only: first_only.get_untracked(),
+            note: Some(note.get_untracked()),
+        };
+        create.dispatch(CreatePromoCode { promo });
+    };
+    let discount_error = Signal::derive(move || {
+        error.with(|e| {
+            e.as_ref().and_then(|e| {
+                e.field_message("percent_off")
+                    .or_else(|| e.field_message("amount_off"))
+                    .or_else(|| e.field_message("discount"))
+            })
+        })
+    });
+    view! {
+        <section class="card" aria-labelledby="new-code-heading">
+            <h2 id="new-code-heading">"New promo code"</h2>
+            <form class="promo-create" on:submit=on_submit novalidate>
+                <div class="form-grid">
+                    <TextField label="Code" name="code" value=code error=field("code")
+                        hint="Letters, digits, '-' or '_'; people may type it in any case." max_chars=32 autocomplete="off" />
+                    <fieldset class="discount-kind">
+                        <legend>"Discount"</legend>
+                        <label class="radio-row">
+                            <input type="radio" name="discount-kind" prop:checked=move || percent.get() on:change=move |_| percent.set(true) />
+                            "Percentage"
+                        </label>
+                        <label class="radio-row">
+                            <input type="radio" name="discount-kind" prop:checked=move || !percent.get() on:change=move |_| percent.set(false) />
+                            "Fixed amount"
+                        </label>
+                    </fieldset>
+                    <TextField label="Amount off" name="discount-value" value=value error=discount_error
+                        hint="A percentage (1-100), or money such as 5.00." max_chars=12 />
+                    <TextField label="Expires on" name="expires" kind="date" value=expires error=field("expires_at")
+                        hint="Optional. The code works through this day (UTC)." />
+                    <TextField label="Redemption limit" name="max" value=max error=field("max_redemptions")
+                        hint="Optional. Total uses by everyone." max_chars=9 />
+                    <TextField label="Minimum purchase" name="min" value=min error=field("min_purchase")
+                        hint="Optional, in money, such as 10.00." max_chars=12 />
+                </div>
+                <label class="check-row">
+                    <input type="checkbox" prop:checked=move || once.get() on:change=move |ev| once.set(event_target_checked(&ev)) />
+                    "Once per person"
+                </label>
+                <label class="check-row">
+                    <input type="checkbox" prop:checked=move || first_only.get() on:change=move |ev| first_only.set(event_target_checked(&ev)) />
+                    "First purchase only"
+                </label>
+                <TextField label="Note" name="note" value=note error=field("note")
+                    hint="Optional. Only operators see it." max_chars=200 />
+                <button type="submit" class="button button-primary" disabled=move || create.pending().get()>"Create code"</button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn CodeTable(list: Vec<PromoCodeInfo>, toasts: Toasts, refresh: RwSignal<u32>) -> impl IntoView {
+    let deactivate = ServerAction::<DeactivatePromoCode>::new();
+    Effect::new(move |_| match deactivate.value().get() {
+        Some(Ok(())) => {
+            toasts.success("Code deactivated");
+            refresh.update(|n| *n += 1);
+        }
+        Some(Err(e)) => toasts.error(e.to_string()),
+        None => {}
+    });
+    let now = time_fmt::now_ms();
+    view! {
+        <div class="table-wrap">
+            <table class="stack-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Code"</th>
+                        <th scope="col">"Discount"</th>
+                        <th scope="col">"Redeemed"</th>
+                        <th scope="col">"Rules"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {list.into_iter().map(|promo| {
+                        let redeemed = match promo.max_redemptions {
+                            Some(max) => format!("{} of {max}", promo.redeemed),
+                            None => format!("{}, no limit", promo.redeemed),
+                        };
+                        let mut rules = Vec::new();
+                        if promo.once_per_user { rules.push("once per person".to_string()); }
+                        if promo.first_purchase_only { rules.push("first purchase only".to_string()); }
+                        if let Some(min) = promo.min_purchase_minor { rules.push(format!("minimum {}", format_money(min, &promo.currency))); }
+                        if let Some(at) = promo.expires_at { rules.push(format!("until {}", time_fmt::date(at - 1))); }
+                        let expired = promo.expires_at.is_some_and(|at| at <= now);
+                        let (status, badge) = match (promo.active, expired) {
+                            (false, _) => ("Inactive", "badge"),
+                            (true, true) => ("Expired", "badge badge-expired"),
+                            (true, false) => ("Active", "badge badge-active"),
+                        };
+                        let code = promo.code.clone();
+                        view! {
+                            <tr>
+                                <td class="cell-primary"><code>{promo.code.clone()}</code>
+                                    {promo.note.clone().map(|n| view! { <span class="muted reference">{n}</span> })}
+                                </td>
+                                <td data-label="Discount">{promo.discount.clone()}</td>
+                                <td data-label="Redeemed">{redeemed}</td>
+                                <td data-label="Rules">{if rules.is_empty() { "none".to_string() } else { rules.join(", ") }}</td>
+                                <td><span class=badge>{status}</span></td>
+                                <td>
+                                    {promo.active.then(|| view! {
+                                        <button type="button" class="button button-small"
+                                            aria-label=format!("Deactivate {code}")
+                                            disabled=move || deactivate.pending().get()
+                                            on:click=move |_| { deactivate.dispatch(DeactivatePromoCode { code: code.clone() }); }>
+                                            "Deactivate"
+                                        </button>
+                                    })}
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
