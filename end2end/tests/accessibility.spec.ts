@@ -1,6 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, operatorGrant, signUp } from "./helpers";
+import { hydrated, keywardCli, operatorGrant, randomCode, signUp } from "./helpers";
 
 // Every page and every open dialog, in light and dark, at 1280 and 390 px wide, has no
 // serious or critical axe-core violation. Screenshots of each go to end2end/screenshots/.
@@ -75,6 +75,39 @@ test("the wallet page, empty and with transactions", async ({ page }) => {
   await hydrated(page);
   await expect(page.getByRole("cell", { name: "+5,000" })).toBeVisible();
   await expectAccessible(page, "wallet", "wallet");
+});
+
+test("checkout and the Admin section", async ({ page }) => {
+  const email = await signUp(page);
+  keywardCli("admin", "grant", email);
+  const code = randomCode("HALF");
+  keywardCli("promo", "create", code, "--percent", "50", "--max", "100", "--note", "Launch week");
+  await page.goto("/account/wallet");
+  await hydrated(page);
+  const buy = page.getByRole("region", { name: "Buy credits" });
+  await buy.getByRole("radio", { name: "Custom amount" }).check();
+  await buy.getByRole("textbox", { name: "Credits" }).fill("2500");
+  await expectAccessible(page, "buy credits, custom amount", "buy-credits");
+  await buy.getByRole("button", { name: "Purchase" }).click();
+  await expect(page.getByRole("heading", { name: "Checkout", level: 1 })).toBeVisible();
+  await hydrated(page);
+  await page.getByRole("button", { name: "Add promotion code" }).click();
+  await page.getByLabel("Promotion code").fill("WRONG");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page.getByLabel("Promotion code")).toHaveAttribute("aria-invalid", "true");
+  await expectAccessible(page, "checkout with a refused code");
+  await page.getByLabel("Promotion code").fill(code);
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page.getByText(`Promotion code ${code} (50% off)`)).toBeVisible();
+  await expectAccessible(page, "checkout", "checkout");
+
+  await page.goto("/account/admin/promo-codes");
+  await hydrated(page);
+  await expect(page.getByRole("row").filter({ hasText: code })).toBeVisible();
+  await expectAccessible(page, "admin promo codes", "admin-promo-codes");
+  await page.getByRole("link", { name: "Credit grants" }).click();
+  await expect(page.getByRole("heading", { name: "Credit grants", level: 1 })).toBeVisible();
+  await expectAccessible(page, "admin credit grants", "admin-credit-grants");
 });
 
 test("the API keys page and its dialogs", async ({ page }) => {

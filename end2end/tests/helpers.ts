@@ -71,11 +71,21 @@ export function totpCode(secretBase32: string, stepsAhead = 0): string {
   return value.toString().padStart(6, "0");
 }
 
-/** What an operator runs on the server: `keyward credits grant …` on the test server's database. */
-export function operatorGrant(email: string, credits: number, reason: string): void {
+/** Runs the `keyward` command line on the test server's database, as an operator would. */
+export function keywardCli(...args: string[]): string {
   const root = path.resolve(__dirname, "..", "..");
-  execFileSync(path.join(root, "target/release/keyward"), ["credits", "grant", email, String(credits), "--reason", reason], {
+  return execFileSync(path.join(root, "target/release/keyward"), args, {
     cwd: root,
     env: { ...process.env, DATABASE_URL: "sqlite://target/e2e.db", RUST_LOG: "warn" },
-  });
+  }).toString();
+}
+
+/** `keyward credits grant EMAIL N --reason TEXT`. */
+export function operatorGrant(email: string, credits: number, reason: string): void {
+  keywardCli("credits", "grant", email, String(credits), "--reason", reason);
+}
+
+/** A promo code name nobody else's test uses. */
+export function randomCode(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString("hex").toUpperCase()}`;
 }

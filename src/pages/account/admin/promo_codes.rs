@@ -170,14 +170,16 @@ fn CreateForm(toasts: Toasts, refresh: RwSignal<u32>) -> impl IntoView {
                         hint="Letters, digits, '-' or '_'; people may type it in any case." max_chars=32 autocomplete="off" />
                     <fieldset class="discount-kind">
                         <legend>"Discount"</legend>
-                        <label class="radio-row">
-                            <input type="radio" name="discount-kind" prop:checked=move || percent.get() on:change=move |_| percent.set(true) />
-                            "Percentage"
-                        </label>
-                        <label class="radio-row">
-                            <input type="radio" name="discount-kind" prop:checked=move || !percent.get() on:change=move |_| percent.set(false) />
-                            "Fixed amount"
-                        </label>
+                        <div class="radio-row">
+                            <label class="choice">
+                                <input type="radio" name="discount-kind" prop:checked=move || percent.get() on:change=move |_| percent.set(true) />
+                                "Percentage"
+                            </label>
+                            <label class="choice">
+                                <input type="radio" name="discount-kind" prop:checked=move || !percent.get() on:change=move |_| percent.set(false) />
+                                "Fixed amount"
+                            </label>
+                        </div>
                     </fieldset>
                     <TextField label="Amount off" name="discount-value" value=value error=discount_error
                         hint="A percentage (1-100), or money such as 5.00." max_chars=12 />
