@@ -1,5 +1,6 @@
 //! The HTML shell and the route table; nothing else.
 
+use crate::components::HydrationMark;
 use crate::pages::{
     account::{
         admin::{credits::CreditGrantsPage, promo_codes::PromoCodesPage, AdminLayout},
@@ -59,21 +60,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Tests (and people debugging) can tell when the WebAssembly has taken over.
-    Effect::new(|_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(root) = document().document_element() {
-            let _ = root.set_attribute("data-hydrated", "true");
-        }
-    });
-
     view! {
         <Title formatter=|title: String| {
             if title.is_empty() { "Keyward".to_string() } else { format!("{title} · Keyward") }
         } />
         <Router>
-            <Routes fallback=NotFoundPage>
-                <Route path=path!("/sign-in") view=SignInPage />
+            <Routes fallback=|| view! { <NotFoundPage /> <HydrationMark /> }>
+                <Route path=path!("/sign-in") view=|| view! { <SignInPage /> <HydrationMark /> } />
                 <Route path=path!("/sign-up") view={Lazy::<SignUpRoute>::new()} />
                 <Route path=path!("/forgot-password") view={Lazy::<ForgotPasswordRoute>::new()} />
                 <Route path=path!("/reset-password") view={Lazy::<ResetPasswordRoute>::new()} />
@@ -97,6 +90,8 @@ pub fn App() -> impl IntoView {
 /// A route whose page is loaded lazily: with `cargo leptos build --split` the page's code
 /// is its own WebAssembly chunk, fetched when the route is first shown (or, on a full
 /// page load, before that page hydrates), so the sign-in page never downloads it.
+/// A page (a leaf route) ends with a `HydrationMark`; a layout does not, as its page
+/// hydrates after it.
 macro_rules! lazy_page {
     ($route:ident, $page:ident) => {
         struct $route;
@@ -108,7 +103,21 @@ macro_rules! lazy_page {
             }
 
             fn view(_this: Self) -> AnyView {
-                view! { <$page /> }.into_any()
+                view! { <$page /> <HydrationMark /> }.into_any()
+            }
+        }
+    };
+    ($route:ident, $layout:ident, layout) => {
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <$layout /> }.into_any()
             }
         }
     };
@@ -118,12 +127,12 @@ lazy_page!(SignUpRoute, SignUpPage);
 lazy_page!(ForgotPasswordRoute, ForgotPasswordPage);
 lazy_page!(ResetPasswordRoute, ResetPasswordPage);
 lazy_page!(VerifyEmailRoute, VerifyEmailPage);
-lazy_page!(AccountRoute, AccountLayout);
+lazy_page!(AccountRoute, AccountLayout, layout);
 lazy_page!(DashboardRoute, DashboardPage);
 lazy_page!(ApiKeysRoute, ApiKeysPage);
 lazy_page!(SecurityRoute, SecurityPage);
 lazy_page!(WalletRoute, WalletPage);
 lazy_page!(CheckoutRoute, CheckoutPage);
-lazy_page!(AdminRoute, AdminLayout);
+lazy_page!(AdminRoute, AdminLayout, layout);
 lazy_page!(PromoCodesRoute, PromoCodesPage);
 lazy_page!(CreditGrantsRoute, CreditGrantsPage);

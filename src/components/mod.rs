@@ -8,6 +8,19 @@ pub mod modal;
 pub mod toast;
 pub mod usage_chart;
 
+/// Marks `<html data-hydrated>` once the page it ends has hydrated, so tests (and people
+/// debugging) can tell when the WebAssembly has taken over. Every page ends with one;
+/// layouts do not, since their page hydrates after them.
+#[leptos::component]
+pub fn HydrationMark() -> impl leptos::IntoView {
+    leptos::prelude::Effect::new(|_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(root) = leptos::prelude::document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
+}
+
 /// A full page load, so the server renders the next page with the new session cookie.
 pub fn load_page(path: &str) {
     #[cfg(feature = "hydrate")]

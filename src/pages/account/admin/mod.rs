@@ -31,6 +31,7 @@ fn NotAdmin() -> impl IntoView {
         response.set_status(axum::http::StatusCode::NOT_FOUND);
     }
     view! {
+        <crate::components::HydrationMark />
         <leptos_meta::Title text="Page not found" />
         <div class="card empty-state">
             <h1>"Page not found"</h1>
