@@ -3,6 +3,9 @@
 #   (a) GET /api/v1/healthz            no auth: the router's floor
 #   (b) GET /api/v1/me, one valid key  the verified-key cache's hot path
 #   (c) GET /api/v1/me, 10,000 keys    each key's first use misses the cache
+#   (d) POST /api/v1/verify, cost 1     a charge, across 1,000 funded wallets
+# then two checks: 20,000 charges racing for one wallet's 10,000 credits, and kill -9
+# under (d)'s load, after which every charge answered valid must be in the ledger.
 # On a fresh SQLite file (and on Postgres when TEST_POSTGRES_URL is set),
 # seeded with 100,000 keys across 10,000 users. 64 connections, 10 s each, wrk.
 set -euo pipefail
@@ -11,6 +14,7 @@ cd "$(dirname "$0")/.."
 export RUSTFLAGS="${RUSTFLAGS:---cfg erase_components}" LEPTOS_OUTPUT_NAME=keyward
 
 PORT=${BENCH_PORT:-3200}
+SERVICE_TOKEN=bench-service-token-0123456789abcdef0123
 DURATION=${BENCH_DURATION:-10s}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
@@ -43,6 +47,40 @@ function request()
 end
 LUA
 
+cat > "$OUT/charge.lua" <<LUA
+-- Each request charges 1 credit to one of the 1,000 funded keys, in turn.
+local keys = {}
+for line in io.lines("$OUT/funded-keys.txt") do keys[#keys + 1] = line end
+local counter = 0
+thread_offset = 0
+local threads = 0
+function setup(thread)
+  thread:set("thread_offset", threads * 500)
+  threads = threads + 1
+end
+function request()
+  counter = counter + 1
+  local key = keys[((thread_offset + counter) % #keys) + 1]
+  return wrk.format("POST", "/api/v1/verify", {
+    ["Authorization"] = "Bearer $SERVICE_TOKEN", ["Content-Type"] = "application/json" },
+    '{"key":"' .. key .. '","cost":1}')
+end
+LUA
+
+start_server() {
+  local label=$1 url=$2
+  DATABASE_URL=$url KEYWARD_ADDR=127.0.0.1:$PORT RUST_LOG=warn,keyward::usage=debug \
+    KEYWARD_RATE_LIMIT_PER_SEC=100000000 KEYWARD_RATE_LIMIT_BURST=100000000 \
+    KEYWARD_SERVICE_TOKEN=$SERVICE_TOKEN \
+    LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=keyward LEPTOS_ENV=PROD \
+    "$BIN" >> "$OUT/server-$label.log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 50); do
+    curl -fsS "http://127.0.0.1:$PORT/api/v1/healthz" >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+}
+
 # wrk's "Requests/sec" and the 50%/99% latency lines.
 summarise() {
   local file=$1
@@ -67,23 +105,17 @@ median_run() {
 
 run_suite() {
   local label=$1 url=$2
-  echo "== $label: seeding 10,000 users and 100,000 keys"
-  DATABASE_URL=$url "$BIN" seed-bench 10000 100000 "$OUT/keys.txt"
+  echo "== $label: seeding 10,000 users and 100,000 keys; 1,000 users with 1,000,000 credits each"
+  DATABASE_URL=$url "$BIN" seed-bench 10000 100000 "$OUT/keys.txt" \
+    --fund-users 1000 --credits 1000000 --funded-out "$OUT/funded-keys.txt"
   head -n 1 "$OUT/keys.txt" > "$OUT/hot-key.txt"
   # A different 10,000 keys for each round of (c), so every round starts cold.
   for round in $(seq 1 "$ROUNDS"); do
     sed -n "$((2 + (round - 1) * 10000)),$((1 + round * 10000))p" "$OUT/keys.txt" > "$OUT/cycle-keys-$round.txt"
   done
 
-  DATABASE_URL=$url KEYWARD_ADDR=127.0.0.1:$PORT RUST_LOG=warn,keyward::usage=debug \
-    KEYWARD_RATE_LIMIT_PER_SEC=100000000 KEYWARD_RATE_LIMIT_BURST=100000000 \
-    LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=keyward LEPTOS_ENV=PROD \
-    "$BIN" > "$OUT/server-$label.log" 2>&1 &
-  local server=$!
-  for _ in $(seq 1 50); do
-    curl -fsS "http://127.0.0.1:$PORT/api/v1/healthz" >/dev/null 2>&1 && break
-    sleep 0.2
-  done
+  : > "$OUT/server-$label.log"
+  start_server "$label" "$url"
   local base="http://127.0.0.1:$PORT/api/v1"
   wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$base/healthz" >/dev/null # warm-up
   # (a), (b) and (c) take turns for $ROUNDS rounds and the median round of each is
@@ -92,17 +124,36 @@ run_suite() {
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$base/healthz" > "$OUT/$label-a-$round.txt"
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "Authorization: Bearer $(cat "$OUT/hot-key.txt")" "$base/me" > "$OUT/$label-b-$round.txt"
     BENCH_KEYS="$OUT/cycle-keys-$round.txt" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$OUT/cycle.lua" "$base/me" > "$OUT/$label-c-$round.txt"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$OUT/charge.lua" "$base/verify" > "$OUT/$label-d-$round.txt"
   done
   median_run "$label-a"
   median_run "$label-b"
   median_run "$label-c"
-  sleep 1.5 # let the last usage flush land
-  kill -TERM "$server"
-  wait "$server" || true
+  median_run "$label-d"
+
+  # Check 1: 64 connections race 20,000 charges of 1 credit for one wallet of 10,000.
+  local race_email=bench-5000@example.com race_key
+  race_key=$(sed -n '50001p' "$OUT/keys.txt") # user 5000's first key (10 keys per user)
+  DATABASE_URL=$url "$BIN" credits grant "$race_email" 10000 --reason "race check" > /dev/null
+  local race balance
+  race=$(node end2end/bench/charges.mjs race "http://127.0.0.1:$PORT" "$SERVICE_TOKEN" "$race_key" 20000 "$CONNECTIONS")
+  balance=$(curl -fsS -H "Authorization: Bearer $race_key" "$base/credits" | sed -E 's/.*"balance":(-?[0-9]+).*/\1/')
+
+  # Check 2: kill -9 under charge load; every charge answered valid must be in the ledger.
+  node end2end/bench/charges.mjs record "http://127.0.0.1:$PORT" "$SERVICE_TOKEN" "$OUT/funded-keys.txt" "$CONNECTIONS" "$OUT/acked-$label.txt" > "$OUT/record-$label.txt" &
+  local recorder=$!
+  sleep 3
+  kill -9 "$server"
+  wait "$recorder" || true
+  wait "$server" 2>/dev/null || true
+  local acked verify_out verify_status=0
+  acked=$(wc -l < "$OUT/acked-$label.txt")
+  verify_out=$(DATABASE_URL=$url "$BIN" ledger verify --charges "$OUT/acked-$label.txt" 2>&1) || verify_status=$?
 
   read -r a_rps a_p50 a_p99 a_bad < <(summarise "$OUT/$label-a.txt")
   read -r b_rps b_p50 b_p99 b_bad < <(summarise "$OUT/$label-b.txt")
   read -r c_rps c_p50 c_p99 c_bad < <(summarise "$OUT/$label-c.txt")
+  read -r d_rps d_p50 d_p99 d_bad < <(summarise "$OUT/$label-d.txt")
   {
     echo
     echo "### $label"
@@ -112,8 +163,11 @@ run_suite() {
     echo "| (a) GET /healthz, median of $ROUNDS | $a_rps | $a_p50 | $a_p99 | $a_bad |"
     echo "| (b) GET /me, one key, median of $ROUNDS | $b_rps | $b_p50 | $b_p99 | $b_bad |"
     echo "| (c) GET /me, 10,000 cold keys, median of $ROUNDS | $c_rps | $c_p50 | $c_p99 | $c_bad |"
+    echo "| (d) POST /verify cost 1, 1,000 wallets, median of $ROUNDS | $d_rps | $d_p50 | $d_p99 | $d_bad |"
     echo
-    awk -v a="$a_rps" -v b="$b_rps" -v c="$c_rps" 'BEGIN { printf "b/a = %.2f, c/a = %.2f\n", b / a, c / a }'
+    awk -v a="$a_rps" -v b="$b_rps" -v c="$c_rps" -v d="$d_rps" 'BEGIN { printf "b/a = %.2f, c/a = %.2f, d/a = %.2f\n", b / a, c / a, d / a }'
+    echo "race: 20,000 charges for one wallet of 10,000 credits over $CONNECTIONS connections: $race; balance after: $balance"
+    echo "kill -9 under charge load: $acked charges answered valid before the kill; ledger verify (exit $verify_status): $(echo "$verify_out" | tr '\n' ' ')"
     # What the background usage flusher cost, from its debug lines.
     grep 'usage flushed' "$OUT/server-$label.log" | sed -E 's/.*requests=([0-9]+).*millis=([0-9]+).*/\1 \2/' |
       awk '{ rows += $1; ms += $2; n++ } END { if (n) printf "usage flushes: %d, %d requests written in %.1f s of flush time (%.1f us per request)\n", n, rows, ms / 1000, rows ? ms * 1000 / rows : 0 }'

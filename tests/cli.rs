@@ -124,6 +124,31 @@ async fn operators_grant_admin_and_credits_and_verify_the_ledger() {
         380
     );
 
+    // Acknowledged ids that are all in the ledger pass; one that is not is named.
+    let page = keyward::wallet::ledger::entries(&app.state.db, &owner, None, None, 50)
+        .await
+        .unwrap();
+    let ids_file = app
+        .sqlite_path
+        .as_ref()
+        .unwrap()
+        .with_file_name("acked.txt");
+    let ids: Vec<String> = page.entries.iter().map(|e| e.id.clone()).collect();
+    std::fs::write(&ids_file, ids.join("\n")).unwrap();
+    let acked = keyward(
+        &["ledger", "verify", "--charges", ids_file.to_str().unwrap()],
+        &url,
+    );
+    assert!(acked.status.success(), "{:?}", text(&acked));
+    assert!(text(&acked).0.contains("all 2 charges"));
+    std::fs::write(&ids_file, format!("{}\nled_neverwritten", ids.join("\n"))).unwrap();
+    let lost = keyward(
+        &["ledger", "verify", "--charges", ids_file.to_str().unwrap()],
+        &url,
+    );
+    assert_eq!(lost.status.code(), Some(1));
+    assert!(text(&lost).0.contains("MISSING led_neverwritten"));
+
     let verified = keyward(&["ledger", "verify"], &url);
     assert!(verified.status.success(), "{:?}", text(&verified));
     assert!(text(&verified).0.contains("1 wallets"));

@@ -57,32 +57,6 @@ pub struct Config {
     /// Bounds of a custom purchase, in credits.
     pub min_credit_purchase: i64,
     pub max_credit_purchase: i64,
-    /// Card payments through Stripe (or a Stripe-compatible server); None turns them off.
-    pub stripe: Option<StripeConfig>,
-}
-
-/// Stripe's keys and where to reach it.
-#[derive(Clone)]
-pub struct StripeConfig {
-    pub secret_key: String,
-    pub publishable_key: String,
-    pub webhook_secret: String,
-    /// `https://api.stripe.com`, or a local Stripe-compatible server in tests.
-    pub api_base: String,
-    /// `https://js.stripe.com/v3/`, or the local server's copy.
-    pub js_url: String,
-}
-
-impl std::fmt::Debug for StripeConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StripeConfig")
-            .field("secret_key", &"***")
-            .field("publishable_key", &self.publishable_key)
-            .field("webhook_secret", &"***")
-            .field("api_base", &self.api_base)
-            .field("js_url", &self.js_url)
-            .finish()
-    }
 }
 
 impl Default for Config {
@@ -100,7 +74,6 @@ impl Default for Config {
             credit_packs: vec![1_000, 5_000, 10_000, 50_000],
             min_credit_purchase: 100,
             max_credit_purchase: 1_000_000,
-            stripe: None,
             session_ttl_secs: 14 * 24 * 3600,
             session_idle_secs: 7 * 24 * 3600,
             sign_in_max_failures: 5,
@@ -153,7 +126,6 @@ impl std::fmt::Debug for Config {
             .field("credit_packs", &self.credit_packs)
             .field("min_credit_purchase", &self.min_credit_purchase)
             .field("max_credit_purchase", &self.max_credit_purchase)
-            .field("stripe", &self.stripe)
             .finish()
     }
 }
@@ -165,30 +137,6 @@ fn parse_packs(list: &str) -> Result<Vec<i64>, String> {
     match packs {
         Ok(packs) if !packs.is_empty() && packs.len() <= 8 && packs.iter().all(|p| (1..=1_000_000_000).contains(p)) => Ok(packs),
         _ => Err("KEYWARD_CREDIT_PACKS is up to 8 whole numbers of credits separated by commas, e.g. 1000,5000,10000".into()),
-    }
-}
-
-/// Stripe is on when its three keys are set; half a configuration is an error.
-fn parse_stripe(var: &dyn Fn(&str) -> Option<String>) -> Result<Option<StripeConfig>, String> {
-    let keys = (
-        var("KEYWARD_STRIPE_SECRET_KEY"),
-        var("KEYWARD_STRIPE_PUBLISHABLE_KEY"),
-        var("KEYWARD_STRIPE_WEBHOOK_SECRET"),
-    );
-    match keys {
-        (None, None, None) => Ok(None),
-        (Some(secret_key), Some(publishable_key), Some(webhook_secret)) => Ok(Some(StripeConfig {
-            secret_key: secret_key.trim().to_string(),
-            publishable_key: publishable_key.trim().to_string(),
-            webhook_secret: webhook_secret.trim().to_string(),
-            api_base: var("KEYWARD_STRIPE_API_BASE")
-                .map(|b| b.trim().trim_end_matches('/').to_string())
-                .unwrap_or_else(|| "https://api.stripe.com".into()),
-            js_url: var("KEYWARD_STRIPE_JS_URL")
-                .map(|u| u.trim().to_string())
-                .unwrap_or_else(|| "https://js.stripe.com/v3/".into()),
-        })),
-        _ => Err("Card payments need all of KEYWARD_STRIPE_SECRET_KEY, KEYWARD_STRIPE_PUBLISHABLE_KEY and KEYWARD_STRIPE_WEBHOOK_SECRET (or none of them)".into()),
     }
 }
 
@@ -272,7 +220,6 @@ impl Config {
                 defaults.max_credit_purchase,
             )?
             .clamp(1, 1_000_000_000),
-            stripe: parse_stripe(&var)?,
             currency: match var("KEYWARD_CURRENCY") {
                 None => defaults.currency,
                 Some(code) if code.trim().len() == 3 && code.trim().chars().all(|c| c.is_ascii_alphabetic()) => {

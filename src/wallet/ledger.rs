@@ -278,6 +278,32 @@ pub async fn spent_per_day(
     Ok(per_day)
 }
 
+/// Which of these entry ids are not in the ledger.
+pub async fn missing_entries(db: &Db, ids: &[String]) -> Result<Vec<String>, AppError> {
+    let mut missing = Vec::new();
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT id FROM ledger_entries WHERE id IN ({})",
+            (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut query = sqlx::query_as::<_, (String,)>(&sql);
+        for id in chunk {
+            query = query.bind(id);
+        }
+        let found: std::collections::HashSet<String> = query
+            .fetch_all(&db.pool)
+            .await?
+            .into_iter()
+            .map(|(id,)| id)
+            .collect();
+        missing.extend(chunk.iter().filter(|id| !found.contains(*id)).cloned());
+    }
+    Ok(missing)
+}
+
 /// A wallet whose balance is not the sum of its entries.
 #[derive(Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct Mismatch {

@@ -15,7 +15,9 @@ pub fn purchase_options(config: &Config) -> PurchaseOptions {
         max_credits: config.max_credit_purchase,
         credit_price_cents: config.credit_price_cents,
         currency: config.currency.clone(),
-        card_payments: config.stripe.is_some(),
+        // Card payments (a Stripe provider) are not built yet: until they are, an order
+        // completes only when a promotion code pays all of it, and the page says so.
+        card_payments: false,
     }
 }
 

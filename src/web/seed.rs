@@ -5,13 +5,24 @@ use super::{leptos_options, state::AppState};
 use crate::auth::{store::insert_user, User};
 use crate::infra::{config::Config, db::Db, random};
 use crate::keys::{rules::ValidKey, BUILTIN_SCOPES};
+use crate::wallet::ledger::{self, Posting};
+use crate::wallet::{EntryKind, Owner};
 use std::io::Write;
+
+/// Credits for the charge benchmark: the first `users` accounts get `credits` each, and
+/// the first key of each is written to `out`.
+pub struct Funding {
+    pub users: usize,
+    pub credits: i64,
+    pub out: String,
+}
 
 pub async fn seed_bench(
     config: &Config,
     users: usize,
     keys: usize,
     out: &str,
+    funding: Option<Funding>,
 ) -> Result<(), String> {
     let db = Db::connect(&config.database_url)
         .await
@@ -27,6 +38,12 @@ pub async fn seed_bench(
     let all_scopes = BUILTIN_SCOPES.map(|(name, _)| name).join(" ");
     let mut file =
         std::io::BufWriter::new(std::fs::File::create(out).map_err(|e| format!("{out}: {e}"))?);
+    let mut funded_file = match &funding {
+        Some(f) => Some(std::io::BufWriter::new(
+            std::fs::File::create(&f.out).map_err(|e| format!("{}: {e}", f.out))?,
+        )),
+        None => None,
+    };
     let mut written = 0;
     for batch_start in (0..users).step_by(500) {
         let batch_end = (batch_start + 500).min(users);
@@ -58,11 +75,34 @@ pub async fn seed_bench(
                     .map_err(|e| e.to_string())?;
                 writeln!(file, "{value}").map_err(|e| e.to_string())?;
                 written += 1;
+                if let (Some(f), Some(funded)) = (&funding, funded_file.as_mut()) {
+                    if k == 0 && u < f.users {
+                        writeln!(funded, "{value}").map_err(|e| e.to_string())?;
+                        let posting = Posting {
+                            owner: Owner::User(user.id.clone()),
+                            amount: f.credits,
+                            kind: EntryKind::OperatorGrant,
+                            reference: None,
+                            description: "Benchmark credits".into(),
+                            actor: "seed-bench".into(),
+                            key_id: None,
+                            metadata: None,
+                            idempotency_key: format!("seed:{}", user.id),
+                            may_overdraw: false,
+                        };
+                        ledger::post_in(&mut tx, &posting, now)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                    }
+                }
             }
         }
         tx.commit().await.map_err(|e| e.to_string())?;
     }
     file.flush().map_err(|e| e.to_string())?;
+    if let Some(funded) = funded_file.as_mut() {
+        funded.flush().map_err(|e| e.to_string())?;
+    }
     db.pool.close().await;
     println!("seeded {users} users and {written} keys; key values in {out}");
     Ok(())
