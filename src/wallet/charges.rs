@@ -7,7 +7,7 @@
 use super::ledger::{self, Posted, Posting};
 use super::{EntryKind, Owner};
 use crate::error::{AppError, FieldError};
-use crate::infra::{clock::Clock, db::Db, random};
+use crate::infra::{clock::Clock, db::Db};
 use tokio::sync::{mpsc, oneshot};
 
 /// Most charges written in one transaction.
@@ -139,8 +139,6 @@ async fn write_charges(db: Db, clock: Clock, mut receiver: mpsc::Receiver<Job>) 
                 Err(_) => break,
             }
         }
-        // One lock order for every batch, so two processes on Postgres cannot deadlock.
-        batch.sort_by(|a, b| a.request.owner.id().cmp(b.request.owner.id()));
         let now = clock.now_ms();
         match write_batch(&db, &batch, now).await {
             Ok(outcomes) => {
@@ -158,53 +156,8 @@ async fn write_charges(db: Db, clock: Clock, mut receiver: mpsc::Receiver<Job>) 
 }
 
 async fn write_batch(db: &Db, batch: &[Job], now: i64) -> Result<Vec<ChargeOutcome>, AppError> {
-    let mut tx = db.begin_write().await?;
-    let mut outcomes = Vec::with_capacity(batch.len());
-    for job in batch {
-        let posting = posting_for(&job.request)?;
-        let outcome = match ledger::post_in(&mut tx, &posting, now).await? {
-            Posted::New { entry_id, balance } => ChargeOutcome::Charged {
-                charge_id: entry_id,
-                balance,
-            },
-            Posted::Duplicate { entry, balance } => {
-                let same = entry.kind == EntryKind::Charge.as_str()
-                    && entry.amount == -job.request.cost
-                    && entry.wallet_id == ledger::wallet_id(&job.request.owner);
-                if same {
-                    ChargeOutcome::Replayed {
-                        charge_id: entry.id,
-                        balance,
-                    }
-                } else {
-                    ChargeOutcome::KeyReused
-                }
-            }
-            Posted::Insufficient { balance } => ChargeOutcome::Insufficient { balance },
-        };
-        outcomes.push(outcome);
-    }
-    tx.commit().await?;
-    Ok(outcomes)
-}
-
-fn posting_for(request: &ChargeRequest) -> Result<Posting, AppError> {
-    let idempotency_key = match &request.idempotency_key {
-        Some(key) => format!("charge:{key}"),
-        None => format!("charge:{}", random::base62(24)?),
-    };
-    Ok(Posting {
-        owner: request.owner.clone(),
-        amount: -request.cost,
-        kind: EntryKind::Charge,
-        reference: None,
-        description: request.description.clone(),
-        actor: format!("API key {}", request.key_id),
-        key_id: Some(request.key_id.clone()),
-        metadata: request.metadata.clone(),
-        idempotency_key,
-        may_overdraw: false,
-    })
+    let requests: Vec<&ChargeRequest> = batch.iter().map(|job| &job.request).collect();
+    super::charge_batch::write(db, &requests, now).await
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

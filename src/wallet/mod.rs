@@ -6,6 +6,8 @@
 
 pub mod api;
 #[cfg(feature = "ssr")]
+mod charge_batch;
+#[cfg(feature = "ssr")]
 pub mod charges;
 #[cfg(feature = "ssr")]
 pub mod ledger;
