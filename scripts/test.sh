@@ -17,7 +17,7 @@ echo "==> Rust tests"
 # Postgres variants are #[ignore]d so that, without a server, they count as skipped.
 include_postgres=()
 if [ -n "${TEST_POSTGRES_URL:-}" ]; then include_postgres=(--include-ignored); fi
-cargo test --no-default-features --features ssr -- "${include_postgres[@]}" 2>&1 | tee "$LOGS/rust.log"
+cargo test --no-fail-fast --no-default-features --features ssr -- "${include_postgres[@]}" 2>&1 | tee "$LOGS/rust.log"
 rust_status=${PIPESTATUS[0]}
 
 echo "==> Playwright tests"

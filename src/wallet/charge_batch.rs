@@ -4,9 +4,8 @@
 //! UPDATE of the balances. Everything is in one transaction: each charge is answered
 //! only after it commits.
 
-use super::charges::{ChargeOutcome, ChargeRequest};
 use super::ledger::wallet_id;
-use super::EntryKind;
+use super::{ChargeOutcome, ChargeRequest, EntryKind};
 use crate::error::AppError;
 use crate::infra::db::{placeholders, Backend, Db};
 use crate::infra::random;

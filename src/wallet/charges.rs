@@ -5,7 +5,7 @@
 //! can be lost, and a thousand charges cost one commit instead of a thousand.
 
 use super::ledger::{self, Posted, Posting};
-use super::{EntryKind, Owner};
+use super::{ChargeOutcome, ChargeRequest, EntryKind, Owner};
 use crate::error::{AppError, FieldError};
 use crate::infra::{clock::Clock, db::Db};
 use tokio::sync::{mpsc, oneshot};
@@ -62,38 +62,6 @@ pub fn validate(
     } else {
         Err(AppError::Validation(errors))
     }
-}
-
-/// A request to spend credits.
-#[derive(Clone, Debug)]
-pub struct ChargeRequest {
-    pub owner: Owner,
-    pub key_id: String,
-    pub cost: i64,
-    /// The caller's key for this charge: sent again, it never charges twice.
-    pub idempotency_key: Option<String>,
-    pub description: String,
-    /// Small JSON the service attaches (job id, ...), stored with the entry.
-    pub metadata: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ChargeOutcome {
-    Charged {
-        charge_id: String,
-        balance: i64,
-    },
-    /// The same idempotency key, owner and cost as an earlier charge: that one.
-    Replayed {
-        charge_id: String,
-        balance: i64,
-    },
-    /// The idempotency key belongs to a different charge.
-    KeyReused,
-    /// The balance cannot cover the cost; nothing was charged.
-    Insufficient {
-        balance: i64,
-    },
 }
 
 struct Job {

@@ -165,6 +165,38 @@ impl WalletSummary {
     }
 }
 
+/// A request to spend credits.
+#[derive(Clone, Debug)]
+pub struct ChargeRequest {
+    pub owner: Owner,
+    pub key_id: String,
+    pub cost: i64,
+    /// The caller's key for this charge: sent again, it never charges twice.
+    pub idempotency_key: Option<String>,
+    pub description: String,
+    /// Small JSON the service attaches (job id, ...), stored with the entry.
+    pub metadata: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChargeOutcome {
+    Charged {
+        charge_id: String,
+        balance: i64,
+    },
+    /// The same idempotency key, owner and cost as an earlier charge: that one.
+    Replayed {
+        charge_id: String,
+        balance: i64,
+    },
+    /// The idempotency key belongs to a different charge.
+    KeyReused,
+    /// The balance cannot cover the cost; nothing was charged.
+    Insufficient {
+        balance: i64,
+    },
+}
+
 /// How a person may buy credits on this server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PurchaseOptions {

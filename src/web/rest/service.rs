@@ -2,8 +2,8 @@
 
 use super::error::{parse_body, ApiError, ApiResult, ErrorBody};
 use crate::keys::verify::Refusal;
-use crate::wallet::charges::{self, ChargeOutcome, ChargeRequest, RefundOutcome};
-use crate::wallet::Owner;
+use crate::wallet::charges::{self, RefundOutcome};
+use crate::wallet::{ChargeOutcome, ChargeRequest, Owner};
 use crate::web::request::{bearer_token, client_addr};
 use crate::web::state::AppState;
 use axum::{
