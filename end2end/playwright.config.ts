@@ -12,6 +12,11 @@ export const smtpPort = process.env.E2E_SMTP_PORT ?? "1125";
 export const mailApiPort = process.env.E2E_MAIL_API_PORT ?? "1180";
 // The operator's services present this to /api/v1/verify (charges) and refunds.
 export const serviceToken = "e2e-service-token-0123456789abcdef0123";
+// Card payments go to localstripe (PyPI), a Stripe-compatible server on loopback that
+// also serves the stand-in for Stripe.js; `make test` starts it (scripts/test.sh).
+export const localstripeURL = process.env.TEST_LOCALSTRIPE_URL ?? "http://127.0.0.1:8420";
+export const stripeWebhookSecret = "whsec_e2e_0123456789abcdef";
+export const keywardURL = baseURL;
 
 export default defineConfig({
   testDir: "./tests",
@@ -44,6 +49,14 @@ export default defineConfig({
   projects: [{ name: "chromium", use: { ...devices["Desktop Chrome"], viewport: { width: 1280, height: 800 } } }],
   webServer: [
     {
+      // Already running under `make test`; started here when Playwright runs alone.
+      command: `.venv/bin/localstripe --port ${new URL(localstripeURL).port} --from-scratch`,
+      cwd: root,
+      url: `${localstripeURL}/js.stripe.com/v3/`,
+      timeout: 30_000,
+      reuseExistingServer: true,
+    },
+    {
       command: `npx maildev --smtp ${smtpPort} --ip 127.0.0.1 --web ${mailApiPort} --web-ip 127.0.0.1 --silent`,
       url: `http://127.0.0.1:${mailApiPort}/api/healthz`,
       timeout: 30_000,
@@ -68,6 +81,11 @@ export default defineConfig({
       KEYWARD_SIGN_UPS_PER_HOUR: "10000",
       KEYWARD_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
       KEYWARD_SERVICE_TOKEN: serviceToken,
+      KEYWARD_STRIPE_SECRET_KEY: "sk_test_e2e",
+      KEYWARD_STRIPE_PUBLISHABLE_KEY: "pk_test_e2e",
+      KEYWARD_STRIPE_WEBHOOK_SECRET: stripeWebhookSecret,
+      KEYWARD_STRIPE_API_BASE: localstripeURL,
+      KEYWARD_STRIPE_JS_URL: `${localstripeURL}/js.stripe.com/v3/`,
     },
     },
   ],

@@ -13,6 +13,19 @@ echo "==> release build (split wasm, precompressed, hashed names)"
 # The browser tests run against exactly what `make run` serves.
 ./scripts/release-build.sh || exit 1
 
+echo "==> localstripe (the Stripe-compatible server card payments are tested against)"
+./scripts/python-env.sh || exit 1
+LOCALSTRIPE_PORT="${LOCALSTRIPE_PORT:-8420}"
+export TEST_LOCALSTRIPE_URL="http://127.0.0.1:$LOCALSTRIPE_PORT"
+.venv/bin/localstripe --port "$LOCALSTRIPE_PORT" --from-scratch >"$LOGS/localstripe.log" 2>&1 &
+localstripe_pid=$!
+trap 'kill $localstripe_pid 2>/dev/null' EXIT
+for _ in $(seq 1 50); do
+  curl -fs "$TEST_LOCALSTRIPE_URL/js.stripe.com/v3/" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -fs "$TEST_LOCALSTRIPE_URL/js.stripe.com/v3/" >/dev/null || { echo "localstripe did not start; see $LOGS/localstripe.log"; exit 1; }
+
 echo "==> Rust tests"
 # Postgres variants are #[ignore]d so that, without a server, they count as skipped.
 include_postgres=()

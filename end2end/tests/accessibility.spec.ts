@@ -13,11 +13,14 @@ const SCHEMES = ["light", "dark"] as const;
 
 /** Runs axe in all four layouts and schemes; `shot` also saves a screenshot of each. */
 async function expectAccessible(page: Page, state: string, shot?: string) {
+  // The card element is the payment provider's (Stripe's own lives in its iframe; the
+  // tests' stand-in, localstripe, draws bare inputs): its markup is not ours to fix.
+  const cardElement = "#card-element";
   for (const { width, height } of LAYOUTS) {
     await page.setViewportSize({ width, height });
     for (const scheme of SCHEMES) {
       await page.emulateMedia({ colorScheme: scheme, reducedMotion: "reduce" });
-      const { violations } = await new AxeBuilder({ page }).analyze();
+      const { violations } = await new AxeBuilder({ page }).exclude(cardElement).analyze();
       const serious = violations
         .filter((v) => v.impact === "serious" || v.impact === "critical")
         .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);

@@ -1,6 +1,7 @@
 //! Presentational pieces shared by pages. No data access here.
 
 pub mod action_result;
+pub mod card_form;
 pub mod copy_button;
 pub mod field;
 pub mod icons;

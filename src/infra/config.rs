@@ -57,6 +57,8 @@ pub struct Config {
     /// Bounds of a custom purchase, in credits.
     pub min_credit_purchase: i64,
     pub max_credit_purchase: i64,
+    /// Card payments through Stripe; None turns them off.
+    pub stripe: Option<super::stripe::StripeConfig>,
 }
 
 impl Default for Config {
@@ -74,6 +76,7 @@ impl Default for Config {
             credit_packs: vec![1_000, 5_000, 10_000, 50_000],
             min_credit_purchase: 100,
             max_credit_purchase: 1_000_000,
+            stripe: None,
             session_ttl_secs: 14 * 24 * 3600,
             session_idle_secs: 7 * 24 * 3600,
             sign_in_max_failures: 5,
@@ -126,6 +129,7 @@ impl std::fmt::Debug for Config {
             .field("credit_packs", &self.credit_packs)
             .field("min_credit_purchase", &self.min_credit_purchase)
             .field("max_credit_purchase", &self.max_credit_purchase)
+            .field("stripe", &self.stripe)
             .finish()
     }
 }
@@ -287,6 +291,7 @@ impl Config {
             .max(1),
             smtp_url: var("KEYWARD_SMTP_URL"),
             mail_from: var("KEYWARD_MAIL_FROM").unwrap_or(defaults.mail_from),
+            stripe: super::stripe::StripeConfig::from_vars(var)?,
         })
     }
 

@@ -10,7 +10,11 @@ pub mod db;
 #[cfg(feature = "ssr")]
 pub mod mail;
 #[cfg(feature = "ssr")]
+pub mod payments;
+#[cfg(feature = "ssr")]
 pub mod random;
+#[cfg(feature = "ssr")]
+pub mod stripe;
 #[cfg(feature = "ssr")]
 pub mod throttle;
 pub mod url;

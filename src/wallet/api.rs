@@ -66,7 +66,11 @@ pub async fn wallet_transactions(
 #[server(endpoint = "purchase_options")]
 pub async fn purchase_options() -> Result<super::PurchaseOptions, AppError> {
     Caller::signed_in(async |caller: &Caller, _user: User| {
-        Ok(super::orders::purchase_options(&caller.state.config))
+        let state = &caller.state;
+        Ok(super::orders::purchase_options(
+            &state.config,
+            state.payments.as_deref(),
+        ))
     })
     .await
 }
@@ -116,12 +120,53 @@ pub async fn complete_order(order_id: String) -> Result<super::OrderView, AppErr
         let state = &caller.state;
         let order = super::orders::view(&state.db.pool, &user.id, &order_id).await?;
         if order.total_minor > 0 {
-            return Err(AppError::LimitReached(
-                "Card payments are not set up on this server. Only orders a promotion code pays in full can be completed."
-                    .into(),
-            ));
+            return Err(AppError::LimitReached(match state.payments {
+                Some(_) => "This order has an amount to pay; pay it by card.".into(),
+                None => "Card payments are not set up on this server. Only orders a promotion code pays in full can be completed.".into(),
+            }));
         }
         super::orders::complete_free(&state.db, &user.id, &order_id, state.now_ms()).await
     })
     .await
+}
+
+/// Pays the order's total by card; `payment_method` is what the card form gave.
+#[server(endpoint = "pay_order")]
+pub async fn pay_order(
+    order_id: String,
+    payment_method: String,
+) -> Result<super::CardPaymentStep, AppError> {
+    Caller::signed_in(async |caller: &Caller, user: User| {
+        let state = &caller.state;
+        let provider = state.payments.as_deref().ok_or_else(card_payments_off)?;
+        let now = state.now_ms();
+        super::card_payments::pay(
+            &state.db,
+            provider,
+            &user.id,
+            &order_id,
+            &payment_method,
+            now,
+        )
+        .await
+    })
+    .await
+}
+
+/// Asks the provider how the order's payment stands (after the bank's confirmation
+/// step, or while it is processing).
+#[server(endpoint = "refresh_order_payment")]
+pub async fn refresh_order_payment(order_id: String) -> Result<super::OrderView, AppError> {
+    Caller::signed_in(async |caller: &Caller, user: User| {
+        let state = &caller.state;
+        let provider = state.payments.as_deref().ok_or_else(card_payments_off)?;
+        super::card_payments::refresh(&state.db, provider, &user.id, &order_id, state.now_ms())
+            .await
+    })
+    .await
+}
+
+#[cfg(feature = "ssr")]
+fn card_payments_off() -> AppError {
+    AppError::LimitReached("Card payments are not set up on this server.".into())
 }

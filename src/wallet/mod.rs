@@ -6,6 +6,8 @@
 
 pub mod api;
 #[cfg(feature = "ssr")]
+pub mod card_payments;
+#[cfg(feature = "ssr")]
 mod charge_batch;
 #[cfg(feature = "ssr")]
 pub mod charges;
@@ -207,9 +209,25 @@ pub struct PurchaseOptions {
     pub max_credits: i64,
     pub credit_price_cents: i64,
     pub currency: String,
-    /// Whether card payments are set up (Stripe); without, only orders a code pays in
-    /// full can complete.
-    pub card_payments: bool,
+    /// How to show the card form, when card payments are set up (Stripe); without,
+    /// only orders a code pays in full can complete.
+    pub card: Option<CardSetup>,
+}
+
+/// What the checkout page needs to load the provider's card form.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardSetup {
+    pub publishable_key: String,
+    pub script_url: String,
+}
+
+/// Where paying by card left the order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardPaymentStep {
+    pub order: OrderView,
+    /// Set when the bank asks the person to confirm (3-D Secure): the provider's script
+    /// takes it to show that step; then the page asks the server again.
+    pub confirm_secret: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

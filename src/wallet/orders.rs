@@ -3,21 +3,29 @@
 
 use super::ledger::{self, Posted, Posting};
 use super::promos::{self, RESERVATION_MS};
-use super::{EntryKind, OrderStatus, OrderView, Owner, PurchaseOptions};
+use super::{CardSetup, EntryKind, OrderStatus, OrderView, Owner, PurchaseOptions};
 use crate::error::{AppError, FieldError};
+use crate::infra::payments::PaymentProvider;
 use crate::infra::{config::Config, db::Db, random};
 
 /// How credits may be bought here, from the configuration.
-pub fn purchase_options(config: &Config) -> PurchaseOptions {
+pub fn purchase_options(
+    config: &Config,
+    provider: Option<&dyn PaymentProvider>,
+) -> PurchaseOptions {
     PurchaseOptions {
         packs: config.credit_packs.clone(),
         min_credits: config.min_credit_purchase,
         max_credits: config.max_credit_purchase,
         credit_price_cents: config.credit_price_cents,
         currency: config.currency.clone(),
-        // Card payments (a Stripe provider) are not built yet: until they are, an order
-        // completes only when a promotion code pays all of it, and the page says so.
-        card_payments: false,
+        card: provider.map(|provider| {
+            let setup = provider.browser_setup();
+            CardSetup {
+                publishable_key: setup.publishable_key,
+                script_url: setup.script_url,
+            }
+        }),
     }
 }
 
@@ -72,6 +80,18 @@ struct OrderRow {
     amount_off_minor: Option<i64>,
 }
 
+/// Whose order this is; for provider notifications, which name no person.
+pub(super) async fn owner_of<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    order_id: &str,
+) -> Result<Option<String>, AppError> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT user_id FROM orders WHERE id = $1")
+        .bind(order_id)
+        .fetch_optional(executor)
+        .await?;
+    Ok(row.map(|(user_id,)| user_id))
+}
+
 /// The person's order; another person's answers exactly like a missing one.
 pub async fn view<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
@@ -107,7 +127,7 @@ pub async fn view<'e>(
     })
 }
 
-fn changeable(order: &OrderView) -> Result<(), AppError> {
+pub(super) fn changeable(order: &OrderView) -> Result<(), AppError> {
     match order.status {
         OrderStatus::Open | OrderStatus::Failed => Ok(()),
         OrderStatus::Processing => Err(AppError::LimitReached(
@@ -230,7 +250,7 @@ pub async fn complete_free(
 
 /// Marks an order paid and adds its credits, once: a second call finds it paid and
 /// changes nothing.
-async fn pay_in(
+pub(super) async fn pay_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     user_id: &str,
     order: &OrderView,

@@ -12,6 +12,7 @@ pub mod rest;
 pub mod run;
 pub mod seed;
 pub mod state;
+pub mod webhooks;
 
 use crate::app::{shell, App};
 use crate::infra::config::Config;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
     let pkg = assets::pkg_router(&options.site_root, &options.site_pkg_dir);
     let app = Router::new()
         .nest("/api/v1", rest::router(state.clone()))
+        .merge(webhooks::router())
         .nest(&format!("/{}", options.site_pkg_dir), pkg)
         .merge(pages)
         .with_state(state)

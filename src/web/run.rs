@@ -21,8 +21,13 @@ pub async fn serve(config: Config) -> ExitCode {
         );
     }
     if config.service_token.is_none() {
-        tracing::info!("KEYWARD_SERVICE_TOKEN is not set: POST /api/v1/verify is off");
+        tracing::info!(
+            "KEYWARD_SERVICE_TOKEN is not set: POST /api/v1/verify (key checks and charges) is off"
+        );
     }
+    tracing::info!(
+        "card payments are off (no payment provider in this version): an order for credits completes when a promotion code pays all of it"
+    );
     let db = match Db::connect(&config.database_url).await {
         Ok(db) => db,
         Err(error) => {

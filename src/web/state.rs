@@ -8,6 +8,7 @@ use crate::infra::{
     mail::Mailer,
     throttle::FailureThrottle,
 };
+use crate::infra::{payments::PaymentProvider, stripe::Stripe};
 use crate::keys::{
     cache::{listen_for_key_changes, KeyCache, KeyChanges},
     rules,
@@ -56,8 +57,19 @@ pub struct SharedState {
     pub usage: UsageRecorder,
     /// Writes charges in groups, one transaction per group.
     pub charger: Charger,
+    /// Card payments (Stripe), when configured.
+    pub payments: Option<Arc<dyn PaymentProvider>>,
     /// When the database last answered a health probe (Unix ms).
     last_healthy_ms: AtomicI64,
+}
+
+/// Stripe when it is configured; a client that cannot be built is logged and leaves
+/// card payments off.
+fn payment_provider(config: &Config) -> Option<Arc<dyn PaymentProvider>> {
+    let stripe = Stripe::new(config.stripe.clone()?)
+        .map_err(|error| tracing::error!(%error, "card payments are off"))
+        .ok()?;
+    Some(Arc::new(stripe))
 }
 
 impl AppState {
@@ -100,6 +112,7 @@ impl AppState {
             key_rate_limit: RateLimiter::keyed(Quota::per_second(per_sec).allow_burst(burst)),
             usage: UsageRecorder::new(config.request_log_per_key_per_sec),
             charger: Charger::start(db.clone(), clock.clone()),
+            payments: payment_provider(&config),
             last_healthy_ms: AtomicI64::new(i64::MIN),
             config: Arc::new(config),
             clock,

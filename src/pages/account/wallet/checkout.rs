@@ -1,11 +1,13 @@
 //! Checkout: the order, a promotion code, and completing it.
 
+use crate::components::card_form::{CardForm, CardFormState};
 use crate::components::field::TextField;
 use crate::error::AppError;
 use crate::wallet::api::{
-    order_details, purchase_options, ApplyPromoCode, CompleteOrder, RemovePromoCode,
+    order_details, purchase_options, ApplyPromoCode, CompleteOrder, PayOrder, RefreshOrderPayment,
+    RemovePromoCode,
 };
-use crate::wallet::{format_credits, format_money, OrderStatus, OrderView};
+use crate::wallet::{format_credits, format_money, CardSetup, OrderStatus, OrderView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -28,7 +30,7 @@ pub fn CheckoutPage() -> impl IntoView {
         <Suspense fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading your order…"</div> }>
             {move || Suspend::new(async move {
                 match (order.await, options.await) {
-                    (Ok(order), Ok(options)) => view! { <Checkout order card_payments=options.card_payments /> }.into_any(),
+                    (Ok(order), Ok(options)) => view! { <Checkout order card=options.card /> }.into_any(),
                     (Err(AppError::NotFound), _) => view! {
                         <div class="card empty-state">
                             <p><strong>"No such order"</strong></p>
@@ -43,16 +45,29 @@ pub fn CheckoutPage() -> impl IntoView {
     }
 }
 
+/// How many times the page asks about a payment the provider is still processing.
+const MAX_REFRESHES: u32 = 20;
+
 #[component]
-fn Checkout(order: OrderView, card_payments: bool) -> impl IntoView {
+fn Checkout(order: OrderView, card: Option<CardSetup>) -> impl IntoView {
     let order = RwSignal::new(order);
     let apply = ServerAction::<ApplyPromoCode>::new();
     let remove = ServerAction::<RemovePromoCode>::new();
     let complete = ServerAction::<CompleteOrder>::new();
+    let pay = ServerAction::<PayOrder>::new();
+    let refresh = ServerAction::<RefreshOrderPayment>::new();
     let show_code = RwSignal::new(false);
     let code = RwSignal::new(String::new());
     let code_error = RwSignal::new(None::<String>);
     let order_error = RwSignal::new(None::<String>);
+    let card_error = RwSignal::new(None::<String>);
+    // True from the click until the provider has answered (card form, then server).
+    let paying = RwSignal::new(false);
+    let refreshes = RwSignal::new(0u32);
+    let card_payments = card.is_some();
+    let card_form =
+        card.map(|setup| CardForm::mount(setup.publishable_key, setup.script_url, "card-element"));
+    let id = move || order.with(|o| o.id.clone());
     Effect::new(move |_| match apply.value().get() {
         Some(Ok(updated)) => {
             order.set(updated);
@@ -75,7 +90,57 @@ fn Checkout(order: OrderView, card_payments: bool) -> impl IntoView {
         Some(Err(e)) => order_error.set(Some(e.to_string())),
         None => {}
     });
-    let id = move || order.with(|o| o.id.clone());
+    Effect::new(move |_| match pay.value().get() {
+        Some(Ok(step)) => {
+            order.set(step.order);
+            match (step.confirm_secret, card_form) {
+                // The bank asks the person to confirm; then the server asks the provider.
+                (Some(secret), Some(form)) => leptos::task::spawn_local(async move {
+                    if let Err(message) = form.confirm(secret).await {
+                        card_error.set(Some(message));
+                    }
+                    refresh.dispatch(RefreshOrderPayment { order_id: id() });
+                }),
+                _ => paying.set(false),
+            }
+        }
+        Some(Err(e)) => {
+            paying.set(false);
+            match e.field_message("card") {
+                Some(message) => card_error.set(Some(message)),
+                None => order_error.set(Some(e.to_string())),
+            }
+        }
+        None => {}
+    });
+    Effect::new(move |_| match refresh.value().get() {
+        Some(Ok(updated)) => {
+            paying.set(false);
+            order.set(updated);
+        }
+        Some(Err(e)) => {
+            paying.set(false);
+            order_error.set(Some(e.to_string()));
+        }
+        None => {}
+    });
+    // While the provider is still processing, ask again every two seconds, a while.
+    Effect::new(move |_| {
+        let processing = order.with(|o| o.status == OrderStatus::Processing);
+        if processing
+            && card_payments
+            && !refresh.pending().get()
+            && refreshes.get_untracked() < MAX_REFRESHES
+        {
+            set_timeout(
+                move || {
+                    refreshes.update(|n| *n += 1);
+                    refresh.dispatch(RefreshOrderPayment { order_id: id() });
+                },
+                std::time::Duration::from_secs(2),
+            );
+        }
+    });
     let on_apply = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if !apply.pending().get_untracked() {
@@ -85,7 +150,44 @@ fn Checkout(order: OrderView, card_payments: bool) -> impl IntoView {
             });
         }
     };
+    let on_complete = move |_| {
+        order_error.set(None);
+        card_error.set(None);
+        if order.with_untracked(|o| o.total_minor) == 0 {
+            complete.dispatch(CompleteOrder { order_id: id() });
+            return;
+        }
+        let Some(form) = card_form else { return };
+        if paying.get_untracked() {
+            return;
+        }
+        paying.set(true);
+        leptos::task::spawn_local(async move {
+            match form.payment_method().await {
+                Ok(payment_method) => {
+                    pay.dispatch(PayOrder {
+                        order_id: id(),
+                        payment_method,
+                    });
+                }
+                Err(message) => {
+                    card_error.set(Some(message));
+                    paying.set(false);
+                }
+            }
+        });
+    };
     let money = move |minor: i64| order.with(|o| format_money(minor, &o.currency));
+    let to_pay = move || order.with(|o| o.total_minor > 0);
+    let busy = move || {
+        complete.pending().get()
+            || paying.get()
+            || order.with(|o| o.status == OrderStatus::Processing)
+    };
+    let card_unusable = move || match card_form {
+        None => true,
+        Some(form) => form.state.with(|s| *s != CardFormState::Ready),
+    };
     view! {
         {move || (order.with(|o| o.status) == OrderStatus::Paid).then(|| view! {
             <div class="banner banner-success" role="status">
@@ -104,10 +206,10 @@ fn Checkout(order: OrderView, card_payments: bool) -> impl IntoView {
                         <dt>{format!("Promotion code {code} ({label})")}</dt>
                         <dd>
                             {money(-order.with(|o| o.discount_minor))}
-                            {(order.with(|o| o.status) != OrderStatus::Paid).then(|| view! {
+                            {(!matches!(order.with(|o| o.status), OrderStatus::Paid | OrderStatus::Processing)).then(|| view! {
                                 <button type="button" class="button button-small button-ghost"
                                     aria-label=format!("Remove promotion code {code}")
-                                    disabled=move || remove.pending().get()
+                                    disabled=move || remove.pending().get() || busy()
                                     on:click=move |_| { remove.dispatch(RemovePromoCode { order_id: id() }); }>
                                     "Remove"
                                 </button>
@@ -121,7 +223,7 @@ fn Checkout(order: OrderView, card_payments: bool) -> impl IntoView {
                 <Show
                     when=move || show_code.get()
                     fallback=move || view! {
-                        <button type="button" class="button button-ghost add-code" on:click=move |_| show_code.set(true)>
+                        <button type="button" class="button button-ghost add-code" disabled=busy on:click=move |_| show_code.set(true)>
                             "Add promotion code"
                         </button>
                     }
@@ -130,24 +232,52 @@ fn Checkout(order: OrderView, card_payments: bool) -> impl IntoView {
                         <TextField label="Promotion code" name="code" value=code
                             error=Signal::derive(move || code_error.get()) max_chars=32 autofocus=true
                             autocomplete="off" />
-                        <button type="submit" class="button" disabled=move || apply.pending().get()>"Apply"</button>
+                        <button type="submit" class="button" disabled=move || apply.pending().get() || busy()>"Apply"</button>
                     </form>
                 </Show>
-                {move || order.with(|o| o.failure_reason.clone()).map(|reason| view! {
-                    <div class="banner banner-danger" role="alert">{format!("The payment failed: {reason}")}</div>
+                {move || (to_pay() && card_form.is_some()).then(|| view! {
+                    <CardDetails form=card_form error=card_error />
                 })}
-                {move || (order.with(|o| o.total_minor > 0) && !card_payments).then(|| view! {
+                {move || order.with(|o| o.failure_reason.clone()).map(|reason| view! {
+                    <div class="banner banner-danger" role="alert">{format!("The payment failed: {reason} Nothing was charged for this attempt; you can try again.")}</div>
+                })}
+                {move || order.with(|o| o.status == OrderStatus::Processing).then(|| view! {
+                    <div class="banner" role="status">"Confirming your payment with the bank…"</div>
+                })}
+                {move || (to_pay() && !card_payments).then(|| view! {
                     <div class="banner banner-warning" role="status">
                         "Card payments are not set up on this server. An order can be completed when a promotion code pays for all of it."
                     </div>
                 })}
                 {move || order_error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
                 <button type="button" class="button button-primary complete"
-                    disabled=move || complete.pending().get() || (order.with(|o| o.total_minor > 0) && !card_payments)
-                    on:click=move |_| { order_error.set(None); complete.dispatch(CompleteOrder { order_id: id() }); }>
-                    {move || if complete.pending().get() { "Completing…" } else { "Complete Order" }}
+                    disabled=move || busy() || (to_pay() && card_unusable())
+                    on:click=on_complete>
+                    {move || if busy() { "Completing…" } else { "Complete Order" }}
                 </button>
             </Show>
         </section>
+    }
+}
+
+/// The provider's card element with its label and message.
+#[component]
+fn CardDetails(form: Option<CardForm>, error: RwSignal<Option<String>>) -> impl IntoView {
+    let state = move || form.map(|f| f.state.get());
+    view! {
+        <div class="field card-field">
+            <span class="label" id="card-label">"Card details"</span>
+            <div id="card-element" class="card-element" role="group" aria-labelledby="card-label"
+                aria-describedby=move || if error.get().is_some() { "card-message" } else { "" }></div>
+            {move || match state() {
+                Some(CardFormState::Loading) => Some(view! { <p class="hint">"Loading the card form…"</p> }.into_any()),
+                Some(CardFormState::Broken(message)) => Some(view! { <p class="field-error" role="alert">{message}</p> }.into_any()),
+                _ => None,
+            }}
+            {move || error.get().map(|message| view! {
+                <p class="field-error" id="card-message" role="alert">{message}</p>
+            })}
+            <p class="hint">"Your card details go straight to the payment provider; Keyward never sees them."</p>
+        </div>
     }
 }

@@ -1,0 +1,69 @@
+//! `POST /webhooks/stripe`: the payment provider's notifications. No cookies, no keys:
+//! the signature (`Stripe-Signature`, checked by the provider) is the only credential,
+//! so the cross-site guard of the pages does not apply here.
+
+use super::rest::error::ApiError;
+use super::state::AppState;
+use crate::infra::payments::WebhookRefusal;
+use crate::wallet::card_payments;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+
+/// Notifications are small; anything bigger is not one.
+const MAX_BODY_BYTES: usize = 256 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/webhooks/stripe", post(stripe_webhook))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+async fn stripe_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(provider) = state.payments.as_deref() else {
+        return ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Card payments are not set up on this server.",
+        )
+        .into_response();
+    };
+    let signature = headers
+        .get("stripe-signature")
+        .and_then(|value| value.to_str().ok());
+    let now = state.now_ms();
+    let event = match provider.read_webhook(&body, signature, now.div_euclid(1000)) {
+        Ok(event) => event,
+        Err(refusal) => {
+            tracing::warn!(?refusal, "webhook refused");
+            let (code, message) = match refusal {
+                WebhookRefusal::MissingSignature => {
+                    ("missing_signature", "No Stripe-Signature header.")
+                }
+                WebhookRefusal::BadSignature => ("bad_signature", "The signature does not match."),
+                WebhookRefusal::Stale => (
+                    "stale_signature",
+                    "The signature is too old or from the future.",
+                ),
+                WebhookRefusal::Malformed => ("malformed_event", "The event could not be read."),
+            };
+            return ApiError::new(StatusCode::BAD_REQUEST, code, message).into_response();
+        }
+    };
+    match card_payments::apply_event(&state.db, &event, now).await {
+        Ok(()) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({ "received": true })),
+        )
+            .into_response(),
+        // The provider delivers again later.
+        Err(error) => ApiError::from(error).into_response(),
+    }
+}
