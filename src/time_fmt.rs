@@ -24,6 +24,24 @@ fn datetime(ms: i64) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
 }
 
+/// The calendar month (UTC) of `ms` as YYYYMM, e.g. 202612, and when it began.
+pub fn month_of(ms: i64) -> (i64, i64) {
+    match datetime(ms) {
+        Some(d) => {
+            let start = d
+                .replace_day(1)
+                .map(|d| d.replace_time(time::Time::MIDNIGHT))
+                .map(|d| d.unix_timestamp() * 1000)
+                .unwrap_or(ms);
+            (
+                i64::from(d.year()) * 100 + i64::from(u8::from(d.month())),
+                start,
+            )
+        }
+        None => (0, ms),
+    }
+}
+
 /// "Nov 23, 2026"
 pub fn date(ms: i64) -> String {
     let format = format_description!("[month repr:short] [day padding:none], [year]");

@@ -17,4 +17,7 @@ pub struct Overview {
     pub total_keys: i64,
     pub requests_30d: i64,
     pub last_used_at: Option<i64>,
+    /// Credits in the person's wallet, and their low-balance alert's threshold.
+    pub balance: i64,
+    pub low_balance_threshold: Option<i64>,
 }

@@ -6,6 +6,7 @@ use crate::error::AppError;
 use crate::infra::db::Db;
 use crate::keys::store::KeyStore;
 use crate::usage::queries;
+use crate::wallet::{low_balance, Owner};
 
 pub async fn overview(
     keys: &KeyStore,
@@ -14,6 +15,7 @@ pub async fn overview(
     user: &User,
 ) -> Result<Overview, AppError> {
     let totals = keys.totals(&user.id).await?;
+    let alert = low_balance::state(db, &Owner::User(user.id.clone())).await?;
     Ok(Overview {
         email: user.email.clone(),
         email_verified: user.email_verified_at.is_some(),
@@ -22,5 +24,7 @@ pub async fn overview(
         active_keys: totals.active,
         last_used_at: totals.last_used_at,
         requests_30d: queries::owner_requests_30d(db, &user.id, now).await?,
+        balance: alert.balance,
+        low_balance_threshold: alert.threshold,
     })
 }

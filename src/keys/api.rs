@@ -86,3 +86,15 @@ pub async fn set_key_active(id: String, active: bool) -> Result<KeySummary, AppE
     })
     .await
 }
+
+/// Sets the key's monthly spending limit in credits; `limit` empty removes it.
+#[server(endpoint = "set_key_spend_limit")]
+pub async fn set_key_spend_limit(id: String, limit: String) -> Result<KeySummary, AppError> {
+    Caller::signed_in(async |caller: &Caller, user: User| {
+        let limit = super::parse_spend_limit(&limit)?;
+        let keys = &caller.state.keys;
+        keys.set_spend_limit(&actor(caller, &user), &id, limit)
+            .await
+    })
+    .await
+}

@@ -33,6 +33,8 @@ pub struct VerifiedKey {
     pub expires_at: Option<i64>,
     /// Set on a regenerated key's previous value: it works until then.
     pub retires_at: Option<i64>,
+    /// Credits the key may charge per calendar month.
+    pub monthly_spend_limit: Option<i64>,
     pub digest: [u8; 32],
     pub cached_at: i64,
 }
@@ -226,6 +228,7 @@ mod tests {
             active: true,
             expires_at: None,
             retires_at: None,
+            monthly_spend_limit: None,
             digest: [digest_byte; 32],
             cached_at,
         })

@@ -12,6 +12,8 @@ pub mod rules;
 #[cfg(feature = "ssr")]
 pub mod secret;
 #[cfg(feature = "ssr")]
+pub mod spend_limit;
+#[cfg(feature = "ssr")]
 pub mod store;
 #[cfg(feature = "ssr")]
 pub mod verify;
@@ -88,6 +90,27 @@ pub struct KeySummary {
     pub last_used_at: Option<i64>,
     pub expires_at: Option<i64>,
     pub regenerated_at: Option<i64>,
+    /// Credits this key may charge per calendar month (UTC); None for no limit.
+    pub monthly_spend_limit: Option<i64>,
+}
+
+/// "1,000" or "1000" credits, or empty for no limit; anything else says what to type.
+pub fn parse_spend_limit(text: &str) -> Result<Option<i64>, crate::error::AppError> {
+    let digits: String = text
+        .trim()
+        .chars()
+        .filter(|c| *c != ',' && *c != '_')
+        .collect();
+    if digits.is_empty() {
+        return Ok(None);
+    }
+    match digits.parse::<i64>() {
+        Ok(limit) if limit >= 1 => Ok(Some(limit)),
+        _ => Err(crate::error::AppError::invalid(
+            "monthly_spend_limit",
+            "A monthly limit is a whole number of credits, at least 1. Leave it empty for no limit.",
+        )),
+    }
 }
 
 impl KeySummary {
@@ -119,6 +142,8 @@ pub struct KeyDetails {
     /// The 20 most recent requests, newest first.
     pub recent: Vec<RequestLogEntry>,
     pub events: Vec<KeyEvent>,
+    /// Credits charged with this key this calendar month (UTC).
+    pub spent_this_month: i64,
 }
 
 /// The only response that ever carries a key's value: right after create or regenerate.

@@ -17,7 +17,7 @@ use std::sync::Arc;
 /// Keys one owner may hold unless the operator says otherwise.
 pub const DEFAULT_MAX_KEYS_PER_OWNER: i64 = 200;
 const KEY_COLUMNS: &str =
-    "id, name, preview, scopes, active, created_at, last_used_at, expires_at, regenerated_at";
+    "id, name, preview, scopes, active, created_at, last_used_at, expires_at, regenerated_at, monthly_spend_limit";
 
 /// The `api_keys` columns a summary is built from.
 #[derive(sqlx::FromRow)]
@@ -31,6 +31,7 @@ struct KeyRow {
     last_used_at: Option<i64>,
     expires_at: Option<i64>,
     regenerated_at: Option<i64>,
+    monthly_spend_limit: Option<i64>,
 }
 
 impl KeyRow {
@@ -47,6 +48,7 @@ impl KeyRow {
             last_used_at: self.last_used_at,
             expires_at: self.expires_at,
             regenerated_at: self.regenerated_at,
+            monthly_spend_limit: self.monthly_spend_limit,
         }
     }
 }
@@ -62,12 +64,12 @@ pub struct KeyTotals {
 /// Key storage and lifecycle, built from what it needs.
 #[derive(Clone)]
 pub struct KeyStore {
-    db: Db,
-    clock: Clock,
+    pub(super) db: Db,
+    pub(super) clock: Clock,
     max_keys_per_owner: i64,
     prefix: Arc<str>,
     catalog: Arc<[ScopeInfo]>,
-    changes: KeyChanges,
+    pub(super) changes: KeyChanges,
 }
 
 impl KeyStore {
@@ -347,6 +349,13 @@ impl KeyStore {
             daily: usage.daily,
             recent: usage.recent,
             events,
+            spent_this_month: super::spend_limit::spent_this_month(
+                &self.db,
+                owner_id,
+                key_id,
+                self.clock.now_ms(),
+            )
+            .await?,
         })
     }
 }

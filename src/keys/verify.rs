@@ -78,6 +78,7 @@ struct KeyRow {
     expires_at: Option<i64>,
     email: String,
     owner_created_at: i64,
+    monthly_spend_limit: Option<i64>,
 }
 
 impl Verifier {
@@ -127,7 +128,7 @@ impl Verifier {
     async fn load(&self, digest: &[u8; 32], now: i64) -> Result<Option<VerifiedKey>, Refusal> {
         let row: Option<KeyRow> = sqlx::query_as(
             "SELECT s.digest, s.retires_at, k.id, k.user_id, k.scopes, k.active, k.expires_at, \
-             u.email, u.created_at AS owner_created_at \
+             u.email, u.created_at AS owner_created_at, k.monthly_spend_limit \
              FROM key_secrets s JOIN api_keys k ON k.id = s.key_id JOIN users u ON u.id = k.user_id \
              WHERE s.digest = $1",
         )
@@ -153,6 +154,7 @@ impl Verifier {
             active: row.active != 0,
             expires_at: row.expires_at,
             retires_at: row.retires_at,
+            monthly_spend_limit: row.monthly_spend_limit,
             digest: stored,
             cached_at: now,
         }))

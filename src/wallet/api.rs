@@ -18,7 +18,8 @@ pub async fn wallet_overview() -> Result<WalletSummary, AppError> {
         let state = &caller.state;
         let owner = Owner::User(user.id);
         let now = state.now_ms();
-        let balance = ledger::balance(&state.db, &owner).await?;
+        let alert = super::low_balance::state(&state.db, &owner).await?;
+        let balance = alert.balance;
         let per_day = ledger::spent_per_day(&state.db, &owner, BURN_DAYS, now).await?;
         let today = now.div_euclid(crate::time_fmt::DAY_MS);
         let first = today - BURN_DAYS + 1;
@@ -26,6 +27,7 @@ pub async fn wallet_overview() -> Result<WalletSummary, AppError> {
             balance,
             value_minor: balance.saturating_mul(state.config.credit_price_cents),
             currency: state.config.currency.clone(),
+            low_balance_threshold: alert.threshold,
             spent_per_day: per_day
                 .into_iter()
                 .enumerate()
@@ -169,4 +171,19 @@ pub async fn refresh_order_payment(order_id: String) -> Result<super::OrderView,
 #[cfg(feature = "ssr")]
 fn card_payments_off() -> AppError {
     AppError::LimitReached("Card payments are not set up on this server.".into())
+}
+
+/// Sets the low-balance alert in credits; `threshold` empty turns it off. Answers the
+/// threshold now in force.
+#[server(endpoint = "set_low_balance_alert")]
+pub async fn set_low_balance_alert(threshold: String) -> Result<Option<i64>, AppError> {
+    Caller::signed_in(async |caller: &Caller, user: User| {
+        let threshold = super::low_balance::parse_threshold(&threshold)?;
+        let state = &caller.state;
+        let owner = Owner::User(user.id);
+        let alert =
+            super::low_balance::set_threshold(&state.db, &owner, threshold, state.now_ms()).await?;
+        Ok(alert.threshold)
+    })
+    .await
 }

@@ -83,6 +83,8 @@ pub(super) async fn write(
         query = query.bind(wallet);
     }
     let mut balances: HashMap<String, i64> = query.fetch_all(&mut *tx).await?.into_iter().collect();
+    let month = crate::time_fmt::month_of(now).0;
+    let mut key_spent = key_spending(&mut tx, backend, requests, month).await?;
 
     // Decide each charge in arrival order.
     let mut outcomes = Vec::with_capacity(requests.len());
@@ -104,9 +106,23 @@ pub(super) async fn write(
             });
             continue;
         }
+        if let Some(limit) = request.key_spend_limit {
+            let spent = key_spent.get(&request.key_id).copied().unwrap_or(0);
+            if spent.saturating_add(request.cost) > limit {
+                outcomes.push(ChargeOutcome::KeyLimitReached {
+                    spent,
+                    limit,
+                    balance,
+                });
+                continue;
+            }
+        }
         if balance < request.cost {
             outcomes.push(ChargeOutcome::Insufficient { balance });
             continue;
+        }
+        if request.key_spend_limit.is_some() {
+            *key_spent.entry(request.key_id.clone()).or_default() += request.cost;
         }
         let id = random::id("led")?;
         balances.insert(wallet.clone(), balance - request.cost);
@@ -166,9 +182,14 @@ pub(super) async fn write(
         .map(|(id,)| id)
         .collect();
     let mut spent: HashMap<&str, i64> = HashMap::new();
+    let mut by_limited_key: HashMap<&str, i64> = HashMap::new();
     for p in &planned {
         if inserted.contains(&p.id) {
-            *spent.entry(p.wallet.as_str()).or_default() += requests[p.job].cost;
+            let request = requests[p.job];
+            *spent.entry(p.wallet.as_str()).or_default() += request.cost;
+            if request.key_spend_limit.is_some() {
+                *by_limited_key.entry(request.key_id.as_str()).or_default() += request.cost;
+            }
         } else {
             // Another process charged under this key first: that charge stands, this
             // one gives its credits back.
@@ -214,6 +235,89 @@ pub(super) async fn write(
         query = query.bind(*wallet);
     }
     query.execute(&mut *tx).await?;
+    let spenders: Vec<&str> = spent.keys().copied().collect();
+    // Charges only lower balances: nothing to re-arm, only crossings to record.
+    super::low_balance::track_in(&mut tx, &spenders, false, now).await?;
+    if !by_limited_key.is_empty() {
+        // One UPDATE for every limited key that charged (its row exists: see key_spending).
+        let mut sql = String::from("UPDATE key_spending SET spent = spent + CASE key_id");
+        let mut n = 0;
+        for _ in &by_limited_key {
+            sql.push_str(&format!(
+                " WHEN {} THEN {}",
+                param(backend, n + 1),
+                param(backend, n + 2)
+            ));
+            n += 2;
+        }
+        sql.push_str(&format!(
+            " ELSE 0 END WHERE month = {} AND key_id IN (",
+            param(backend, n + 1)
+        ));
+        n += 1;
+        for i in 0..by_limited_key.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&param(backend, n + 1));
+            n += 1;
+        }
+        sql.push(')');
+        let mut query = sqlx::query(&sql);
+        for (key, amount) in &by_limited_key {
+            query = query.bind(*key).bind(*amount);
+        }
+        query = query.bind(month);
+        for key in by_limited_key.keys() {
+            query = query.bind(*key);
+        }
+        query.execute(&mut *tx).await?;
+    }
     tx.commit().await?;
     Ok(outcomes)
+}
+
+/// What each limited key in the group has charged this month, its row locked (created
+/// first if the month is new, so two processes cannot both miss it).
+async fn key_spending(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
+    requests: &[&ChargeRequest],
+    month: i64,
+) -> Result<HashMap<String, i64>, AppError> {
+    let mut keys: Vec<&str> = requests
+        .iter()
+        .filter(|r| r.key_spend_limit.is_some())
+        .map(|r| r.key_id.as_str())
+        .collect();
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    let sql = format!(
+        "INSERT INTO key_spending (key_id, month) VALUES {} ON CONFLICT (key_id, month) DO NOTHING",
+        placeholders(backend, keys.len(), 2)
+    );
+    let mut query = sqlx::query(&sql);
+    for key in &keys {
+        query = query.bind(*key).bind(month);
+    }
+    query.execute(&mut **tx).await?;
+    let lock = if backend == Backend::Postgres {
+        " ORDER BY key_id FOR UPDATE"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT key_id, spent FROM key_spending WHERE key_id IN {} AND month = {}{lock}",
+        placeholders(backend, 1, keys.len()),
+        param(backend, keys.len() + 1)
+    );
+    let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
+    for key in &keys {
+        query = query.bind(*key);
+    }
+    let query = query.bind(month);
+    Ok(query.fetch_all(&mut **tx).await?.into_iter().collect())
 }

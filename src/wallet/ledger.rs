@@ -116,7 +116,10 @@ pub async fn post_in(tx: &mut Tx<'_>, posting: &Posting, now: i64) -> Result<Pos
         .fetch_optional(&mut **tx)
         .await?;
     match updated {
-        Some((balance,)) => Ok(Posted::New { entry_id, balance }),
+        Some((balance,)) => {
+            super::low_balance::track_in(tx, &[&wallet], posting.amount > 0, now).await?;
+            Ok(Posted::New { entry_id, balance })
+        }
         None => {
             sqlx::query("DELETE FROM ledger_entries WHERE id = $1")
                 .bind(&entry_id)

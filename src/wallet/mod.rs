@@ -13,6 +13,8 @@ mod charge_batch;
 pub mod charges;
 #[cfg(feature = "ssr")]
 pub mod ledger;
+#[cfg(feature = "ssr")]
+pub mod low_balance;
 mod money;
 #[cfg(feature = "ssr")]
 pub mod orders;
@@ -143,9 +145,16 @@ pub struct WalletSummary {
     pub currency: String,
     /// Credits spent per day (charges less refunds), oldest first, `BURN_DAYS` long.
     pub spent_per_day: Vec<DailyCount>,
+    /// The low-balance alert's threshold, if the person set one.
+    pub low_balance_threshold: Option<i64>,
 }
 
 impl WalletSummary {
+    /// Whether the balance is below the person's alert threshold.
+    pub fn below_alert(&self) -> bool {
+        self.low_balance_threshold.is_some_and(|t| self.balance < t)
+    }
+
     pub fn spent(&self) -> i64 {
         self.spent_per_day
             .iter()
@@ -178,6 +187,8 @@ pub struct ChargeRequest {
     pub description: String,
     /// Small JSON the service attaches (job id, ...), stored with the entry.
     pub metadata: Option<String>,
+    /// The key's monthly spending limit, if it has one.
+    pub key_spend_limit: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -195,6 +206,12 @@ pub enum ChargeOutcome {
     KeyReused,
     /// The balance cannot cover the cost; nothing was charged.
     Insufficient {
+        balance: i64,
+    },
+    /// The key's monthly spending limit cannot cover the cost (whatever the balance).
+    KeyLimitReached {
+        spent: i64,
+        limit: i64,
         balance: i64,
     },
 }
@@ -324,6 +341,7 @@ mod tests {
             balance: 1_000,
             value_minor: 1_000,
             currency: "usd".into(),
+            low_balance_threshold: None,
             spent_per_day: (0..BURN_DAYS)
                 .map(|day| DailyCount {
                     day_start: day,

@@ -88,6 +88,12 @@ impl AppState {
         }));
         let per_sec = NonZeroU32::new(config.rate_limit_per_sec).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(config.rate_limit_burst).unwrap_or(NonZeroU32::MIN);
+        crate::wallet::low_balance::start_sender(
+            db.clone(),
+            mailer.clone(),
+            clock.clone(),
+            config.base_url(),
+        );
         Self(Arc::new(SharedState {
             leptos_options,
             accounts: Accounts::new(db.clone(), clock.clone(), &config, mailer.clone()),

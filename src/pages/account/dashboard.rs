@@ -1,6 +1,7 @@
 use crate::auth::api::ResendVerification;
 use crate::dashboard::api::account_overview;
 use crate::time_fmt;
+use crate::wallet::format_credits;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -24,8 +25,16 @@ pub fn DashboardPage() -> impl IntoView {
                             .map(|t| time_fmt::relative(t, now))
                             .unwrap_or_else(|| "Never".to_string());
                         let unverified = (!o.email_verified).then(|| view! { <VerifyBanner email=o.email.clone() /> });
+                        let low = o.low_balance_threshold.filter(|t| o.balance < *t).map(|t| view! {
+                            <div class="banner banner-warning" role="status">
+                                <strong>"Your balance is low. "</strong>
+                                {format!("{} credits left, below your alert at {} credits. ", format_credits(o.balance), format_credits(t))}
+                                <a href="/account/wallet">"Buy credits"</a>
+                            </div>
+                        });
                         view! {
                             {unverified}
+                            {low}
                             <section class="stat-grid" aria-label="Account summary">
                                 <div class="card stat">
                                     <p class="stat-label">"Active API keys"</p>

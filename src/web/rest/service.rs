@@ -137,6 +137,7 @@ pub(super) async fn verify_key(
             idempotency_key: request.idempotency_key,
             description: request.description.unwrap_or_else(|| "Charge".to_string()),
             metadata,
+            key_spend_limit: key.monthly_spend_limit,
         })
         .await?;
     match outcome {
@@ -148,6 +149,11 @@ pub(super) async fn verify_key(
         ChargeOutcome::Insufficient { balance } => {
             answer.valid = false;
             answer.reason = Some("insufficient_credits".to_string());
+            answer.balance = Some(balance);
+        }
+        ChargeOutcome::KeyLimitReached { balance, .. } => {
+            answer.valid = false;
+            answer.reason = Some("key_spending_limit".to_string());
             answer.balance = Some(balance);
         }
         ChargeOutcome::KeyReused => return Err(ApiError::new(

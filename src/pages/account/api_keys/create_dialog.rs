@@ -5,7 +5,10 @@ use crate::components::action_result::{form_level_message, on_action_result};
 use crate::components::field::TextField;
 use crate::components::modal::Modal;
 use crate::error::AppError;
-use crate::keys::{api::CreateKey, Expiry, MAX_NAME_CHARS};
+use crate::keys::{
+    api::{CreateKey, SetKeySpendLimit},
+    parse_spend_limit, Expiry, MAX_NAME_CHARS,
+};
 use crate::time_fmt;
 use leptos::prelude::*;
 use leptos::web_sys::SubmitEvent;
@@ -17,8 +20,24 @@ pub fn CreateKeyDialog() -> impl IntoView {
     // The action lives outside the form: if the dialog is closed while the request is in
     // flight, the answer still arrives and its value is still shown once.
     let action = ServerAction::<CreateKey>::new();
+    let set_limit = ServerAction::<SetKeySpendLimit>::new();
     let error = RwSignal::new(None::<AppError>);
+    // Checked before the key is created; set on it right after.
+    let limit = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if let Some(Err(e)) = set_limit.value().get() {
+            ui.toasts.error(format!(
+                "The key was created, but its spending limit was not set: {e}"
+            ));
+        }
+    });
     on_action_result(action, error, move |revealed| {
+        if !limit.get_untracked().trim().is_empty() {
+            set_limit.dispatch(SetKeySpendLimit {
+                id: revealed.key.id.clone(),
+                limit: limit.get_untracked(),
+            });
+        }
         ui.close_dialog();
         ui.revealed.set(Some(Revealed {
             key: revealed,
@@ -35,7 +54,7 @@ pub fn CreateKeyDialog() -> impl IntoView {
     });
     view! {
         <Modal open on_close=Callback::new(move |_| ui.close_dialog()) labelled_by="create-key-title">
-            <CreateKeyForm action error />
+            <CreateKeyForm action error limit />
         </Modal>
     }
 }
@@ -44,6 +63,7 @@ pub fn CreateKeyDialog() -> impl IntoView {
 fn CreateKeyForm(
     action: ServerAction<CreateKey>,
     error: RwSignal<Option<AppError>>,
+    limit: RwSignal<String>,
 ) -> impl IntoView {
     let ui = use_keys_ui();
     let name = RwSignal::new(String::new());
@@ -64,6 +84,10 @@ fn CreateKeyForm(
             "custom" => Expiry::Date(custom_date.get_untracked()),
             days => Expiry::Days(days.parse().unwrap_or(90)),
         };
+        if let Err(refused) = parse_spend_limit(&limit.get_untracked()) {
+            error.set(Some(refused));
+            return;
+        }
         error.set(None);
         action.dispatch(CreateKey {
             name: name.get_untracked(),
@@ -172,6 +196,9 @@ fn CreateKeyForm(
                 </Show>
                 {move || field_error("expiry").get().map(|m| view! { <p class="field-error" id="field-expiry-message">{m}</p> })}
             </div>
+            <TextField label="Monthly spending limit (credits)" name="monthly_spend_limit" value=limit
+                error=field_error("monthly_spend_limit") max_chars=16 autocomplete="off" placeholder="No limit"
+                hint="Optional. Charges made with this key stop at this many credits per calendar month." />
             <div class="dialog-footer">
                 <button type="button" class="button" on:click=move |_| ui.close_dialog()>"Cancel"</button>
                 <button type="submit" class="button button-primary" disabled=move || action.pending().get()>

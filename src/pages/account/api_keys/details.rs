@@ -1,5 +1,6 @@
 //! The expanded row: dates, status, permissions, usage, recent requests and lifecycle.
 
+use super::spend_limit::SpendingLimit;
 use super::ui::use_keys_ui;
 use crate::components::usage_chart::UsageChart;
 use crate::keys::{
@@ -112,6 +113,7 @@ fn DetailsBody(details: KeyDetails) -> impl IntoView {
                         }}
                     </span>
                 </div>
+                <SpendingLimit id=key.id.clone() name=key.name.clone() limit=key.monthly_spend_limit spent=details.spent_this_month />
             </section>
             <section class="detail-section" aria-label=format!("Usage of \"{}\"", key.name)>
                 <h3>"Usage"</h3>

@@ -5,6 +5,7 @@ mod confirm_dialogs;
 mod create_dialog;
 mod details;
 mod reveal_dialog;
+mod spend_limit;
 mod table;
 mod ui;
 

@@ -1,5 +1,6 @@
 //! Account > Wallet: the balance, what is being spent, and every transaction.
 
+mod alert;
 mod buy;
 pub mod checkout;
 mod transactions;
@@ -7,6 +8,7 @@ mod transactions;
 use crate::components::usage_chart::UsageChart;
 use crate::wallet::api::wallet_overview;
 use crate::wallet::{format_credits, format_money};
+use alert::LowBalanceAlert;
 use buy::BuyCredits;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -55,6 +57,7 @@ pub fn WalletPage() -> impl IntoView {
                                 <h2 id="spending-heading">"Credits spent, last 30 days"</h2>
                                 <UsageChart days=wallet.spent_per_day.clone() title="Credits spent" singular="credit" plural="credits" />
                             </section>
+                            <LowBalanceAlert threshold=wallet.low_balance_threshold balance=wallet.balance />
                         }.into_any()
                     }
                     Err(e) => view! { <div class="banner banner-danger" role="alert">{e.to_string()}</div> }.into_any(),

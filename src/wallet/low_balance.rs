@@ -1,0 +1,216 @@
+//! Low-balance alerts: the owner chooses a threshold; while the balance is below it
+//! the dashboard shows a banner, and each time the balance crosses it downward one
+//! email goes out. The crossing is found in the same transaction as the balance change
+//! and written to an outbox (`low_balance_alerts`), so a crash loses no alert, and the
+//! flag on the wallet row makes a crossing count once however many processes run.
+
+use super::ledger::wallet_id;
+use super::Owner;
+use crate::error::AppError;
+use crate::infra::db::{placeholders, Backend, Db};
+use crate::infra::mail::{html_escape, Email, Mailer};
+use crate::infra::{clock::Clock, random};
+use std::time::Duration;
+
+type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
+
+/// The largest threshold a person may choose.
+pub const MAX_THRESHOLD: i64 = 1_000_000_000_000;
+/// How often the sender looks for alerts to email.
+const SEND_EVERY: Duration = Duration::from_secs(2);
+
+/// Where a wallet stands against its alert.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AlertState {
+    pub threshold: Option<i64>,
+    pub balance: i64,
+}
+
+impl AlertState {
+    pub fn below(&self) -> bool {
+        self.threshold.is_some_and(|t| self.balance < t)
+    }
+}
+
+/// "500" or "1,000" credits, or empty to turn the alert off.
+pub fn parse_threshold(text: &str) -> Result<Option<i64>, AppError> {
+    let digits: String = text
+        .trim()
+        .chars()
+        .filter(|c| *c != ',' && *c != '_')
+        .collect();
+    if digits.is_empty() {
+        return Ok(None);
+    }
+    match digits.parse::<i64>() {
+        Ok(t) if (1..=MAX_THRESHOLD).contains(&t) => Ok(Some(t)),
+        _ => Err(AppError::invalid(
+            "threshold",
+            "The alert is a whole number of credits, at least 1. Leave it empty to turn it off.",
+        )),
+    }
+}
+
+/// Sets (or with None removes) the owner's threshold. Setting one the balance is
+/// already below shows the banner but sends no email: nothing crossed it.
+pub async fn set_threshold(
+    db: &Db,
+    owner: &Owner,
+    threshold: Option<i64>,
+    now: i64,
+) -> Result<AlertState, AppError> {
+    let wallet = wallet_id(owner);
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO wallets (id, owner_kind, owner_id, balance, created_at, low_balance_threshold) \
+         VALUES ($1, $2, $3, 0, $4, $5) \
+         ON CONFLICT (owner_kind, owner_id) DO UPDATE SET low_balance_threshold = excluded.low_balance_threshold",
+    )
+    .bind(&wallet)
+    .bind(owner.kind())
+    .bind(owner.id())
+    .bind(now)
+    .bind(threshold)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE wallets SET low_balance_alerted = CASE \
+         WHEN low_balance_threshold IS NOT NULL AND balance < low_balance_threshold THEN 1 ELSE 0 END \
+         WHERE id = $1",
+    )
+    .bind(&wallet)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    state(db, owner).await
+}
+
+pub async fn state(db: &Db, owner: &Owner) -> Result<AlertState, AppError> {
+    let row: Option<(Option<i64>, i64)> =
+        sqlx::query_as("SELECT low_balance_threshold, balance FROM wallets WHERE id = $1")
+            .bind(wallet_id(owner))
+            .fetch_optional(&db.pool)
+            .await?;
+    let (threshold, balance) = row.unwrap_or((None, 0));
+    Ok(AlertState { threshold, balance })
+}
+
+/// Inside a transaction that changed the balances of `wallets`: re-arms the alerts of
+/// those back at or above their threshold (`may_have_risen`), and writes one outbox
+/// row for each that has just gone below.
+pub async fn track_in(
+    tx: &mut Tx<'_>,
+    wallets: &[&str],
+    may_have_risen: bool,
+    now: i64,
+) -> Result<(), AppError> {
+    if wallets.is_empty() {
+        return Ok(());
+    }
+    // `$n` placeholders, which SQLite takes as well as Postgres.
+    let list = placeholders(Backend::Postgres, 1, wallets.len());
+    if may_have_risen {
+        let sql = format!(
+            "UPDATE wallets SET low_balance_alerted = 0 WHERE id IN {list} AND low_balance_alerted = 1 \
+             AND (low_balance_threshold IS NULL OR balance >= low_balance_threshold)"
+        );
+        let mut query = sqlx::query(&sql);
+        for wallet in wallets {
+            query = query.bind(*wallet);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    let sql = format!(
+        "UPDATE wallets SET low_balance_alerted = 1 WHERE id IN {list} AND low_balance_alerted = 0 \
+         AND low_balance_threshold IS NOT NULL AND balance < low_balance_threshold \
+         RETURNING id, balance, low_balance_threshold"
+    );
+    let mut query = sqlx::query_as::<_, (String, i64, i64)>(&sql);
+    for wallet in wallets {
+        query = query.bind(*wallet);
+    }
+    for (wallet, balance, threshold) in query.fetch_all(&mut **tx).await? {
+        sqlx::query(
+            "INSERT INTO low_balance_alerts (id, wallet_id, balance, threshold, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(random::id("lba")?)
+        .bind(&wallet)
+        .bind(balance)
+        .bind(threshold)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Emails the alerts not sent yet; answers how many went out. Each is claimed by one
+/// conditional UPDATE first, so two processes never send the same one.
+pub async fn send_pending(
+    db: &Db,
+    mailer: &Mailer,
+    base_url: &str,
+    now: i64,
+) -> Result<usize, AppError> {
+    let pending: Vec<(String, String, i64, i64)> = sqlx::query_as(
+        "SELECT a.id, u.email, a.balance, a.threshold FROM low_balance_alerts a \
+         JOIN wallets w ON w.id = a.wallet_id JOIN users u ON w.owner_kind = 'user' AND u.id = w.owner_id \
+         WHERE a.sent_at IS NULL ORDER BY a.created_at LIMIT 100",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    let mut sent = 0;
+    for (id, email, balance, threshold) in pending {
+        let claimed = sqlx::query(
+            "UPDATE low_balance_alerts SET sent_at = $1 WHERE id = $2 AND sent_at IS NULL",
+        )
+        .bind(now)
+        .bind(&id)
+        .execute(&db.pool)
+        .await?
+        .rows_affected();
+        if claimed == 1 {
+            mailer.send(alert_email(&email, balance, threshold, base_url));
+            sent += 1;
+        }
+    }
+    Ok(sent)
+}
+
+/// Sends alerts every couple of seconds, for as long as the process runs.
+pub fn start_sender(db: Db, mailer: Mailer, clock: Clock, base_url: String) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(SEND_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(error) = send_pending(&db, &mailer, &base_url, clock.now_ms()).await {
+                tracing::warn!(?error, "low-balance alerts not sent this time");
+            }
+        }
+    });
+}
+
+fn alert_email(to: &str, balance: i64, threshold: i64, base_url: &str) -> Email {
+    let first = format!(
+        "Your Keyward balance is {} credits, below the {} credits you asked to be told about.",
+        super::format_credits(balance),
+        super::format_credits(threshold)
+    );
+    let second =
+        "Charges are refused once the balance cannot cover them. Buy credits on your Wallet page:";
+    let link = format!("{base_url}/account/wallet");
+    Email {
+        to: to.into(),
+        subject: "Your Keyward balance is low".into(),
+        text: format!("{first}\n\n{second}\n{link}\n"),
+        html: format!(
+            "<div style=\"font-family:system-ui,sans-serif;font-size:15px;line-height:1.5\"><p>{}</p><p>{} <a href=\"{}\">{}</a></p><p style=\"color:#59636e;font-size:13px\">Keyward</p></div>",
+            html_escape(&first),
+            html_escape(second),
+            html_escape(&link),
+            html_escape(&link)
+        ),
+    }
+}
