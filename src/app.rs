@@ -32,7 +32,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         use_context::<leptos_axum::ResponseOptions>(),
     ) {
         if let Ok(policy) =
-            axum::http::HeaderValue::from_str(&crate::web::headers::policy_for_this_page(&nonce))
+            axum::http::HeaderValue::from_str(&crate::web::headers::page_csp(&nonce))
         {
             response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, policy);
         }

@@ -23,10 +23,14 @@ mod without_card_payments {
         let app = super::TestApp::sqlite().await;
         let reply = super::send_webhook(&app, b"{}", Some("t=1,v1=00")).await;
         assert_eq!(reply.status, super::StatusCode::NOT_FOUND);
+        let (_, cookie) = app.sign_up().await;
+        let frame = app.get("/account/wallet/card-form", Some(&cookie)).await;
+        assert_eq!(frame.status, super::StatusCode::NOT_FOUND);
     }
 }
 
 on_both_databases_with!(stripe_config;
+    only_the_card_form_frame_may_run_the_providers_script,
     webhook_signatures_are_checked_before_anything_happens,
     redelivered_and_out_of_order_webhooks_credit_once,
     a_card_payment_through_localstripe_adds_credits_once,
@@ -148,6 +152,50 @@ async fn processing_order(app: &TestApp, cookie: &str, payment_id: &str) -> Stri
 
 async fn webhook_events(app: &TestApp) -> i64 {
     app.count("SELECT COUNT(*) FROM webhook_events").await
+}
+
+async fn only_the_card_form_frame_may_run_the_providers_script(app: TestApp) {
+    let (_, cookie) = app.sign_up().await;
+    let stripe = app.state.config.stripe.clone().unwrap();
+    let origin = keyward::infra::stripe::origin_of(&stripe.js_url).unwrap();
+    let frame = app.get("/account/wallet/card-form", Some(&cookie)).await;
+    assert_eq!(frame.status, StatusCode::OK);
+    let policy = frame.header("content-security-policy").unwrap();
+    assert!(policy.contains(&format!("script-src 'nonce-")), "{policy}");
+    assert!(policy.contains(&origin), "{policy}");
+    assert!(policy.contains("frame-ancestors 'self'"), "{policy}");
+    assert_eq!(
+        frame.header("x-frame-options").as_deref(),
+        Some("SAMEORIGIN")
+    );
+    assert!(
+        frame
+            .body
+            .contains(&format!("<script src=\"{}\"", stripe.js_url)),
+        "{}",
+        frame.body
+    );
+    assert!(frame.body.contains("\"pk_test_rust\""));
+    assert!(!frame.body.contains("sk_test_rust") && !frame.body.contains(WEBHOOK_SECRET));
+    // Signed out, it is not served.
+    let signed_out = app.get("/account/wallet/card-form", None).await;
+    assert_ne!(signed_out.status, StatusCode::OK);
+
+    // The pages themselves, checkout included, allow no third-party script and no framing.
+    let order = new_order(&app, &cookie, 1_000).await;
+    for page in [
+        format!("/account/wallet/checkout/{order}"),
+        "/account/wallet".to_string(),
+    ] {
+        let reply = app.get(&page, Some(&cookie)).await;
+        let policy = reply.header("content-security-policy").unwrap();
+        assert!(!policy.contains(&origin), "{page}: {policy}");
+        assert!(
+            policy.contains("frame-ancestors 'none'"),
+            "{page}: {policy}"
+        );
+        assert!(!reply.body.contains("sk_test_rust"), "{page}");
+    }
 }
 
 async fn webhook_signatures_are_checked_before_anything_happens(app: TestApp) {

@@ -13,9 +13,9 @@ const SCHEMES = ["light", "dark"] as const;
 
 /** Runs axe in all four layouts and schemes; `shot` also saves a screenshot of each. */
 async function expectAccessible(page: Page, state: string, shot?: string) {
-  // The card element is the payment provider's (Stripe's own lives in its iframe; the
-  // tests' stand-in, localstripe, draws bare inputs): its markup is not ours to fix.
-  const cardElement = "#card-element";
+  // The card form is the payment provider's, in its own frame (localstripe, the tests' Stripe,
+  // draws bare inputs there): its markup is not ours to fix.
+  const cardElement = "#card-frame";
   for (const { width, height } of LAYOUTS) {
     await page.setViewportSize({ width, height });
     for (const scheme of SCHEMES) {

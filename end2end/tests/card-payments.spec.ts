@@ -21,9 +21,9 @@ async function startOrder(page: Page, pack: string) {
   await hydrated(page);
 }
 
-/** Types a card into the card form (localstripe's inputs carry placeholders only). */
+/** Types a card into the card form, in its frame (localstripe's inputs carry placeholders only). */
 async function enterCard(page: Page, number: string) {
-  const card = page.getByRole("group", { name: "Card details" });
+  const card = page.frameLocator('iframe[title="Card details"]').locator("body");
   await card.getByPlaceholder("number").fill(number);
   await card.getByPlaceholder("exp_month").fill("12");
   await card.getByPlaceholder("exp_year").fill("30");

@@ -1,6 +1,7 @@
-//! The payment provider's card form: Stripe.js's card element, loaded from the
-//! provider's script (the checkout page's policy allows it there only). Card numbers go
-//! from the element straight to the provider; Keyward sees only the id it answers.
+//! The payment provider's card form: Stripe.js's card element, in a frame of its own
+//! (`web::card_frame`), so the provider's script never runs in the app's document.
+//! Card numbers go from the element straight to the provider; Keyward sees only the id
+//! it answers.
 
 use leptos::prelude::*;
 
@@ -13,35 +14,32 @@ pub enum CardFormState {
     Broken(String),
 }
 
-/// A handle to the mounted card element; cheap to copy into event handlers.
+/// Where the checkout page frames the card form (`web::card_frame`).
+pub const CARD_FRAME_SRC: &str = "/account/wallet/card-form";
+
+/// A handle to the framed card form; cheap to copy into event handlers.
 #[derive(Clone, Copy)]
 pub struct CardForm {
     pub state: RwSignal<CardFormState>,
-    #[cfg(feature = "hydrate")]
-    handles: StoredValue<Option<(wasm_bindgen::JsValue, wasm_bindgen::JsValue)>, LocalStorage>,
+    /// The id of the `<iframe>` that holds it.
+    pub frame_id: &'static str,
 }
 
 impl CardForm {
-    /// Loads the script and mounts the card element into `#{element_id}` once the
-    /// page has hydrated.
-    pub fn mount(publishable_key: String, script_url: String, element_id: &'static str) -> Self {
-        let form = Self {
+    /// A handle for the card form in the `<iframe id={frame_id}>`.
+    pub fn new(frame_id: &'static str) -> Self {
+        Self {
             state: RwSignal::new(CardFormState::Loading),
-            #[cfg(feature = "hydrate")]
-            handles: StoredValue::new_local(None),
-        };
+            frame_id,
+        }
+    }
+
+    /// Follows the frame from when the component rendering it runs (a new frame loads
+    /// afresh): ready when its card element is, broken when its script failed.
+    pub fn follow(self) {
+        self.state.set(CardFormState::Loading);
         #[cfg(feature = "hydrate")]
-        Effect::new(move |_| {
-            browser::load(
-                form,
-                publishable_key.clone(),
-                script_url.clone(),
-                element_id,
-            )
-        });
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (publishable_key, script_url, element_id);
-        form
+        Effect::new(move |_| browser::watch(self, self.frame_id));
     }
 
     /// Sends the card details to the provider; answers the payment method id, or the
@@ -73,7 +71,7 @@ impl CardForm {
 #[cfg(feature = "hydrate")]
 mod browser {
     use super::{CardForm, CardFormState};
-    use js_sys::{Function, Object, Promise, Reflect};
+    use js_sys::{Function, Promise, Reflect};
     use leptos::prelude::*;
     use wasm_bindgen::{closure::Closure, JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
@@ -85,117 +83,79 @@ mod browser {
         Reflect::get(target, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
     }
 
-    /// Calls `target.name(args…)`.
-    fn call(target: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
-        let function: Function = get(target, name)
-            .dyn_into()
-            .map_err(|_| JsValue::from_str(name))?;
-        let args: js_sys::Array = args.iter().collect();
-        function.apply(target, &args)
+    /// The frame's `keywardCard` (see `web::card_frame`), once its document has run.
+    fn frame_api(frame_id: &str) -> Option<JsValue> {
+        let frame = document().get_element_by_id(frame_id)?;
+        let window = get(&frame, "contentWindow");
+        let api = get(&window, "keywardCard");
+        (!api.is_undefined() && !api.is_null()).then_some(api)
     }
 
-    fn message(result: &JsValue) -> Option<String> {
-        let error = get(result, "error");
-        if error.is_undefined() || error.is_null() {
-            return None;
-        }
-        Some(
-            get(&error, "message")
+    fn check(form: CardForm, frame_id: &str) -> bool {
+        let Some(api) = frame_api(frame_id) else {
+            return false;
+        };
+        if get(&api, "ready").as_bool() == Some(true) {
+            form.state.set(CardFormState::Ready);
+        } else {
+            let message = get(&api, "error")
                 .as_string()
-                .unwrap_or_else(|| "The card could not be used.".to_string()),
-        )
+                .unwrap_or_else(|| LOAD_FAILED.into());
+            form.state.set(CardFormState::Broken(message));
+        }
+        true
     }
 
-    pub fn load(form: CardForm, key: String, url: String, element_id: &'static str) {
-        let window = window();
-        if !get(&window, "Stripe").is_undefined() {
-            init(form, &key, element_id);
+    /// Watches the frame: it may have loaded before the page hydrated, or load later.
+    pub fn watch(form: CardForm, frame_id: &'static str) {
+        if check(form, frame_id) {
             return;
         }
-        let document = document();
-        let Ok(script) = document.create_element("script") else {
-            form.state.set(CardFormState::Broken(LOAD_FAILED.into()));
+        let Some(frame) = document().get_element_by_id(frame_id) else {
             return;
         };
-        // Under the page's policy a script runs only with the nonce the page's own carry.
-        let nonce = document
-            .query_selector("script[nonce]")
-            .ok()
-            .flatten()
-            .map(|s| get(&s, "nonce"))
-            .and_then(|n| n.as_string())
-            .unwrap_or_default();
-        let _ = script.set_attribute("src", &url);
-        let _ = script.set_attribute("nonce", &nonce);
-        let onload = Closure::once_into_js(move || init(form, &key, element_id));
-        let onerror = Closure::once_into_js(move || {
-            form.state.set(CardFormState::Broken(LOAD_FAILED.into()))
-        });
-        let _ = Reflect::set(&script, &"onload".into(), &onload);
-        let _ = Reflect::set(&script, &"onerror".into(), &onerror);
-        if let Some(body) = document.body() {
-            let _ = body.append_child(&script);
-        }
-    }
-
-    fn init(form: CardForm, key: &str, element_id: &'static str) {
-        let mounted = (|| -> Result<(JsValue, JsValue), JsValue> {
-            let constructor: Function = get(&window(), "Stripe").dyn_into()?;
-            let stripe = constructor.call1(&JsValue::NULL, &JsValue::from_str(key))?;
-            let elements = call(&stripe, "elements", &[])?;
-            let card = call(
-                &elements,
-                "create",
-                &[JsValue::from_str("card"), Object::new().into()],
-            )?;
-            call(
-                &card,
-                "mount",
-                &[JsValue::from_str(&format!("#{element_id}"))],
-            )?;
-            Ok((stripe, card))
-        })();
-        match mounted {
-            Ok(handles) => {
-                form.handles.set_value(Some(handles));
-                form.state.set(CardFormState::Ready);
+        let onload = Closure::once_into_js(move || {
+            if !check(form, frame_id) {
+                form.state.set(CardFormState::Broken(LOAD_FAILED.into()));
             }
-            Err(_) => form.state.set(CardFormState::Broken(LOAD_FAILED.into())),
-        }
+        });
+        let _ = Reflect::set(&frame, &"onload".into(), &onload);
     }
 
-    async fn settle(promise: Result<JsValue, JsValue>) -> Result<JsValue, String> {
-        let promise: Promise = promise
+    /// Calls `keywardCard.name(args…)` in the frame and awaits its answer.
+    async fn ask(frame_id: &str, name: &str, args: &[JsValue]) -> Result<JsValue, String> {
+        let api = frame_api(frame_id).ok_or_else(|| LOAD_FAILED.to_string())?;
+        let function: Function = get(&api, name)
+            .dyn_into()
+            .map_err(|_| LOAD_FAILED.to_string())?;
+        let args: js_sys::Array = args.iter().collect();
+        let promise: Promise = function
+            .apply(&api, &args)
             .and_then(|p| p.dyn_into().map_err(|_| JsValue::NULL))
             .map_err(|_| LOAD_FAILED.to_string())?;
-        let result = JsFuture::from(promise)
+        let answer = JsFuture::from(promise)
             .await
             .map_err(|_| "The card could not be checked. Try again.".to_string())?;
-        match message(&result) {
+        match get(&answer, "error").as_string() {
             Some(message) => Err(message),
-            None => Ok(result),
+            None => Ok(answer),
         }
     }
 
     pub async fn create_token(form: CardForm) -> Result<String, String> {
-        let Some((stripe, card)) = form.handles.get_value() else {
-            return Err(LOAD_FAILED.into());
-        };
-        let result = settle(call(&stripe, "createToken", &[card])).await?;
-        get(&get(&get(&result, "token"), "card"), "id")
+        let answer = ask(form.frame_id, "token", &[]).await?;
+        get(&answer, "id")
             .as_string()
             .ok_or_else(|| "Enter your card details.".to_string())
     }
 
     pub async fn confirm(form: CardForm, client_secret: String) -> Result<(), String> {
-        let Some((stripe, _)) = form.handles.get_value() else {
-            return Err(LOAD_FAILED.into());
-        };
-        let promise = call(
-            &stripe,
-            "confirmCardPayment",
+        ask(
+            form.frame_id,
+            "confirm",
             &[JsValue::from_str(&client_secret)],
-        );
-        settle(promise).await.map(|_| ())
+        )
+        .await
+        .map(|_| ())
     }
 }

@@ -237,7 +237,7 @@ pub(super) async fn write(
     query.execute(&mut *tx).await?;
     let spenders: Vec<&str> = spent.keys().copied().collect();
     // Charges only lower balances: nothing to re-arm, only crossings to record.
-    super::low_balance::track_in(&mut tx, &spenders, false, now).await?;
+    super::low_balance::track_in(&mut tx, backend, &spenders, false, now).await?;
     if !by_limited_key.is_empty() {
         // One UPDATE for every limited key that charged (its row exists: see key_spending).
         let mut sql = String::from("UPDATE key_spending SET spent = spent + CASE key_id");

@@ -117,7 +117,9 @@ pub async fn post_in(tx: &mut Tx<'_>, posting: &Posting, now: i64) -> Result<Pos
         .await?;
     match updated {
         Some((balance,)) => {
-            super::low_balance::track_in(tx, &[&wallet], posting.amount > 0, now).await?;
+            // One wallet: a numbered placeholder, which SQLite takes as well as Postgres.
+            let numbered = crate::infra::db::Backend::Postgres;
+            super::low_balance::track_in(tx, numbered, &[&wallet], posting.amount > 0, now).await?;
             Ok(Posted::New { entry_id, balance })
         }
         None => {

@@ -100,6 +100,7 @@ pub async fn state(db: &Db, owner: &Owner) -> Result<AlertState, AppError> {
 /// row for each that has just gone below.
 pub async fn track_in(
     tx: &mut Tx<'_>,
+    backend: Backend,
     wallets: &[&str],
     may_have_risen: bool,
     now: i64,
@@ -107,8 +108,7 @@ pub async fn track_in(
     if wallets.is_empty() {
         return Ok(());
     }
-    // `$n` placeholders, which SQLite takes as well as Postgres.
-    let list = placeholders(Backend::Postgres, 1, wallets.len());
+    let list = placeholders(backend, 1, wallets.len());
     if may_have_risen {
         let sql = format!(
             "UPDATE wallets SET low_balance_alerted = 0 WHERE id IN {list} AND low_balance_alerted = 1 \

@@ -18,39 +18,24 @@ const HSTS: &str = "max-age=63072000; includeSubDomains";
 /// The policy for a page whose inline scripts carry `nonce`: only the app's own scripts
 /// (and WebAssembly), styles and images.
 pub fn page_csp(nonce: &str) -> String {
-    page_csp_with(nonce, &[])
-}
-
-/// The same, also allowing `origins` to serve scripts, frames and answers (the payment
-/// provider's, on the checkout page only).
-pub fn page_csp_with(nonce: &str, origins: &[String]) -> String {
-    let extra: String = origins.iter().map(|origin| format!(" {origin}")).collect();
     format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'{extra}; \
-         style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'{extra}; \
-         frame-src 'self'{extra}; object-src 'none'; base-uri 'none'; form-action 'self'; \
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
+         frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
          frame-ancestors 'none'"
     )
 }
 
-/// The policy for the page being rendered: the checkout page may load the payment
-/// provider's script and talk to its API; no other page may.
-pub fn policy_for_this_page(nonce: &str) -> String {
-    use leptos::prelude::use_context;
-    let path =
-        use_context::<axum::http::request::Parts>().map(|parts| parts.uri.path().to_string());
-    let provider = use_context::<super::state::AppState>().and_then(|state| state.payments.clone());
-    match (path, provider) {
-        (Some(path), Some(provider)) if is_checkout_page(&path) => {
-            page_csp_with(nonce, &provider.page_origins())
-        }
-        _ => page_csp(nonce),
-    }
-}
-
-fn is_checkout_page(path: &str) -> bool {
-    path.strip_prefix("/account/wallet/checkout/")
-        .is_some_and(|order| !order.is_empty() && !order.contains('/'))
+/// The policy of the card form's frame (`web::card_frame`): its own nonce'd script and
+/// style, the payment provider's script, frames and API (`origins`), framed by our own
+/// pages only.
+pub fn card_frame_csp(nonce: &str, origins: &[String]) -> String {
+    let extra: String = origins.iter().map(|origin| format!(" {origin}")).collect();
+    format!(
+        "default-src 'none'; script-src 'nonce-{nonce}'{extra}; style-src 'nonce-{nonce}'; \
+         connect-src{extra}; frame-src{extra}; img-src data:{extra}; base-uri 'none'; \
+         form-action 'none'; frame-ancestors 'self'"
+    )
 }
 
 /// Adds the headers to every response of `router`; `https` adds HSTS.

@@ -3,6 +3,7 @@
 //! domains' `api.rs` files (their server functions), which use `request::Caller`.
 
 pub mod assets;
+pub mod card_frame;
 pub mod cli;
 pub mod exports;
 pub mod headers;
@@ -41,6 +42,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/account/wallet/transactions.csv",
             axum::routing::get(exports::transactions_csv),
+        )
+        .route(
+            "/account/wallet/card-form",
+            axum::routing::get(card_frame::card_form),
         )
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();

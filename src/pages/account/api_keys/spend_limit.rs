@@ -60,7 +60,7 @@ pub fn SpendingLimit(id: String, name: String, limit: Option<i64>, spent: i64) -
         <p class="spend-summary">{summary.clone()}</p>
         {limit.map(|limit| view! {
             <progress class="spend-meter" max=limit value=spent.min(limit)
-                aria-label=format!("Credits charged with \"{name}\" this month")>{summary}</progress>
+                aria-label=format!("Credits charged with \"{name}\" this month")></progress>
         })}
         <form class="spend-form" on:submit=on_submit novalidate>
             <div class="field" class:field-invalid=move || error.get().is_some()>

@@ -35,13 +35,7 @@ fn BuyForm(options: PurchaseOptions) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let purchase = ServerAction::<CreateOrder>::new();
     let navigate = use_navigate();
-    let card_payments = options.card.is_some();
     Effect::new(move |_| match purchase.value().get() {
-        // A full page load when the card form is needed: only the checkout page's own
-        // response allows the payment provider's script.
-        Some(Ok(order_id)) if card_payments => {
-            crate::components::load_page(&format!("/account/wallet/checkout/{order_id}"))
-        }
         Some(Ok(order_id)) => navigate(
             &format!("/account/wallet/checkout/{order_id}"),
             Default::default(),

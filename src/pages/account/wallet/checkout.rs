@@ -1,6 +1,6 @@
 //! Checkout: the order, a promotion code, and completing it.
 
-use crate::components::card_form::{CardForm, CardFormState};
+use crate::components::card_form::{CardForm, CardFormState, CARD_FRAME_SRC};
 use crate::components::field::TextField;
 use crate::error::AppError;
 use crate::wallet::api::{
@@ -65,8 +65,7 @@ fn Checkout(order: OrderView, card: Option<CardSetup>) -> impl IntoView {
     let paying = RwSignal::new(false);
     let refreshes = RwSignal::new(0u32);
     let card_payments = card.is_some();
-    let card_form =
-        card.map(|setup| CardForm::mount(setup.publishable_key, setup.script_url, "card-element"));
+    let card_form = card.map(|_| CardForm::new("card-frame"));
     let id = move || order.with(|o| o.id.clone());
     Effect::new(move |_| match apply.value().get() {
         Some(Ok(updated)) => {
@@ -235,9 +234,9 @@ fn Checkout(order: OrderView, card: Option<CardSetup>) -> impl IntoView {
                         <button type="submit" class="button" disabled=move || apply.pending().get() || busy()>"Apply"</button>
                     </form>
                 </Show>
-                {move || (to_pay() && card_form.is_some()).then(|| view! {
+                <Show when=move || to_pay() && card_payments>
                     <CardDetails form=card_form error=card_error />
-                })}
+                </Show>
                 {move || order.with(|o| o.failure_reason.clone()).map(|reason| view! {
                     <div class="banner banner-danger" role="alert">{format!("The payment failed: {reason} Nothing was charged for this attempt; you can try again.")}</div>
                 })}
@@ -263,12 +262,15 @@ fn Checkout(order: OrderView, card: Option<CardSetup>) -> impl IntoView {
 /// The provider's card element with its label and message.
 #[component]
 fn CardDetails(form: Option<CardForm>, error: RwSignal<Option<String>>) -> impl IntoView {
+    if let Some(form) = form {
+        form.follow();
+    }
     let state = move || form.map(|f| f.state.get());
     view! {
         <div class="field card-field">
             <span class="label" id="card-label">"Card details"</span>
-            <div id="card-element" class="card-element" role="group" aria-labelledby="card-label"
-                aria-describedby=move || if error.get().is_some() { "card-message" } else { "" }></div>
+            <iframe id="card-frame" class="card-frame" src=CARD_FRAME_SRC title="Card details"
+                aria-describedby=move || if error.get().is_some() { "card-message" } else { "" }></iframe>
             {move || match state() {
                 Some(CardFormState::Loading) => Some(view! { <p class="hint">"Loading the card form…"</p> }.into_any()),
                 Some(CardFormState::Broken(message)) => Some(view! { <p class="field-error" role="alert">{message}</p> }.into_any()),
