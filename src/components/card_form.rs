@@ -122,18 +122,21 @@ mod browser {
         let _ = Reflect::set(&frame, &"onload".into(), &onload);
     }
 
-    /// Calls `keywardCard.name(args…)` in the frame and awaits its answer.
+    /// Calls `keywardCard.name(args…)` in the frame and awaits its answer. The frame is
+    /// another realm: its functions and promises are not `instanceof` this page's, so
+    /// they are checked with `typeof` and adopted with `Promise.resolve`.
     async fn ask(frame_id: &str, name: &str, args: &[JsValue]) -> Result<JsValue, String> {
         let api = frame_api(frame_id).ok_or_else(|| LOAD_FAILED.to_string())?;
-        let function: Function = get(&api, name)
-            .dyn_into()
-            .map_err(|_| LOAD_FAILED.to_string())?;
+        let function = get(&api, name);
+        if !function.is_function() {
+            return Err(LOAD_FAILED.to_string());
+        }
+        let function: Function = function.unchecked_into();
         let args: js_sys::Array = args.iter().collect();
-        let promise: Promise = function
+        let answer = function
             .apply(&api, &args)
-            .and_then(|p| p.dyn_into().map_err(|_| JsValue::NULL))
             .map_err(|_| LOAD_FAILED.to_string())?;
-        let answer = JsFuture::from(promise)
+        let answer = JsFuture::from(Promise::resolve(&answer))
             .await
             .map_err(|_| "The card could not be checked. Try again.".to_string())?;
         match get(&answer, "error").as_string() {

@@ -28,3 +28,30 @@ pub fn base62(len: usize) -> Result<String, AppError> {
 pub fn id(prefix: &str) -> Result<String, AppError> {
     Ok(format!("{prefix}_{}", base62(20)?))
 }
+
+/// Like [`id`], but ordered by time: 9 base62 characters of `now_ms` (fixed width, so
+/// they sort as text), then 11 random ones. Rows keyed by these are appended at the end
+/// of their B-tree instead of written into random pages, which is what the ledger's
+/// hot path needs.
+pub fn ordered_id(prefix: &str, now_ms: i64) -> Result<String, AppError> {
+    let mut stamp = [b'0'; 9];
+    let mut rest = now_ms.max(0) as u64;
+    for slot in stamp.iter_mut().rev() {
+        *slot = BASE62[(rest % 62) as usize];
+        rest /= 62;
+    }
+    let stamp = std::str::from_utf8(&stamp).unwrap_or("000000000");
+    Ok(format!("{prefix}_{stamp}{}", base62(11)?))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ordered_ids_sort_by_time() {
+        let a = super::ordered_id("led", 1_796_000_000_000).unwrap();
+        let b = super::ordered_id("led", 1_796_000_000_001).unwrap();
+        let c = super::ordered_id("led", 1_896_000_000_000).unwrap();
+        assert!(a < b && b < c, "{a} {b} {c}");
+        assert_eq!(a.len(), "led_".len() + 20);
+    }
+}

@@ -42,7 +42,7 @@ pub(super) async fn write(
     for request in requests {
         keys.push(match &request.idempotency_key {
             Some(key) => format!("charge:{key}"),
-            None => format!("charge:{}", random::base62(24)?),
+            None => format!("charge:{}", random::ordered_id("auto", now)?),
         });
     }
     let given: Vec<&String> = requests
@@ -124,7 +124,7 @@ pub(super) async fn write(
         if request.key_spend_limit.is_some() {
             *key_spent.entry(request.key_id.clone()).or_default() += request.cost;
         }
-        let id = random::id("led")?;
+        let id = random::ordered_id("led", now)?;
         balances.insert(wallet.clone(), balance - request.cost);
         // A later charge in this group with the same key finds this one.
         prior.insert(
