@@ -18,6 +18,10 @@ pub enum Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// One in-process queue for SQLite's busiest writers (charges, usage): SQLite has
+    /// one write lock, and a writer that finds it taken sleeps in steps of up to 100 ms
+    /// (its busy handler) instead of being woken when it is free.
+    write_gate: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Db {
@@ -69,11 +73,24 @@ impl Db {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            write_gate: Default::default(),
+        })
     }
 }
 
 impl Db {
+    /// On SQLite, waits for this process's other hot writers to finish; hold the guard
+    /// until the transaction commits. Nothing on Postgres, whose writers lock rows.
+    pub async fn sqlite_write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.write_gate.lock().await),
+            Backend::Postgres => None,
+        }
+    }
+
     /// A transaction that will write. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`): a transaction that reads first and writes later would
     /// otherwise fail with "database is locked" when another writer got there in between,

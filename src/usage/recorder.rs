@@ -190,6 +190,7 @@ async fn write(db: &Db, batch: &Batch) -> Result<(), AppError> {
         batch.keys.iter().map(|(k, t)| (k.as_str(), t)).collect();
     in_order.sort_unstable_by_key(|(k, _)| *k);
 
+    let _turn = db.sqlite_write_turn().await;
     let mut tx = db.pool.begin().await?;
     // Writes first: on SQLite a transaction that reads before it writes cannot wait for
     // the lock and fails with SQLITE_BUSY instead. Every live row is written (and so

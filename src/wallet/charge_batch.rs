@@ -22,6 +22,24 @@ struct Planned {
 /// What an idempotency key already stands for: (entry id, wallet, amount, kind).
 type Prior = (String, String, i64, String);
 
+/// Lists in a group's statements are padded to a power of two (repeating their last
+/// value, which changes no result), so a group's statements come in a handful of shapes
+/// that stay in each connection's prepared-statement cache, instead of one shape per
+/// group size, each prepared afresh.
+fn padded(len: usize) -> usize {
+    len.next_power_of_two()
+}
+
+/// `values` bound in order, then its last value again up to `padded(values.len())`.
+fn padded_values<'v, T: ?Sized>(values: &[&'v T]) -> Vec<&'v T> {
+    let last = values.last().copied();
+    values
+        .iter()
+        .copied()
+        .chain(std::iter::repeat_n(last, padded(values.len()) - values.len()).flatten())
+        .collect()
+}
+
 fn param(backend: Backend, n: usize) -> String {
     match backend {
         Backend::Sqlite => "?".to_string(),
@@ -36,6 +54,7 @@ pub(super) async fn write(
     now: i64,
 ) -> Result<Vec<ChargeOutcome>, AppError> {
     let backend = db.backend;
+    let _turn = db.sqlite_write_turn().await;
     let mut tx = db.begin_write().await?;
     // Idempotency keys: the caller's, or a fresh one that cannot collide.
     let mut keys = Vec::with_capacity(requests.len());
@@ -55,11 +74,11 @@ pub(super) async fn write(
     if !given.is_empty() {
         let sql = format!(
             "SELECT idempotency_key, id, wallet_id, amount, kind FROM ledger_entries WHERE idempotency_key IN {}",
-            placeholders(backend, 1, given.len())
+            placeholders(backend, 1, padded(given.len()))
         );
         let mut query = sqlx::query_as::<_, (String, String, String, i64, String)>(&sql);
-        for key in &given {
-            query = query.bind(*key);
+        for key in padded_values(&given) {
+            query = query.bind(key);
         }
         for (key, id, wallet, amount, kind) in query.fetch_all(&mut *tx).await? {
             prior.insert(key, (id, wallet, amount, kind));
@@ -76,10 +95,11 @@ pub(super) async fn write(
     };
     let sql = format!(
         "SELECT id, balance FROM wallets WHERE id IN {}{lock}",
-        placeholders(backend, 1, wallets.len())
+        placeholders(backend, 1, padded(wallets.len()))
     );
     let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
-    for wallet in &wallets {
+    let wallet_refs: Vec<&String> = wallets.iter().collect();
+    for wallet in padded_values(&wallet_refs) {
         query = query.bind(wallet);
     }
     let mut balances: HashMap<String, i64> = query.fetch_all(&mut *tx).await?.into_iter().collect();
@@ -152,35 +172,38 @@ pub(super) async fn write(
         return Ok(outcomes);
     }
 
-    // One INSERT for every entry. A key another process committed since the SELECT
-    // above is skipped by ON CONFLICT and does not spend.
+    // The entries, in INSERTs of a power of two rows each (largest first), so their
+    // shapes stay prepared. A key another process committed since the SELECT above is
+    // skipped by ON CONFLICT and does not spend.
     const COLUMNS: usize = 10;
-    let sql = format!(
-        "INSERT INTO ledger_entries (id, wallet_id, amount, kind, description, actor, key_id, metadata, idempotency_key, created_at) \
-         VALUES {} ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-        placeholders(backend, planned.len(), COLUMNS)
-    );
-    let mut query = sqlx::query_as::<_, (String,)>(&sql);
-    for p in &planned {
-        let request = requests[p.job];
-        query = query
-            .bind(&p.id)
-            .bind(&p.wallet)
-            .bind(-request.cost)
-            .bind(EntryKind::Charge.as_str())
-            .bind(&request.description)
-            .bind(format!("API key {}", request.key_id))
-            .bind(&request.key_id)
-            .bind(request.metadata.as_deref())
-            .bind(&p.key)
-            .bind(now);
+    let mut inserted: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut rest: &[Planned] = &planned;
+    while !rest.is_empty() {
+        let size = 1usize << (usize::BITS - 1 - rest.len().leading_zeros());
+        let (chunk, later) = rest.split_at(size);
+        rest = later;
+        let sql = format!(
+            "INSERT INTO ledger_entries (id, wallet_id, amount, kind, description, actor, key_id, metadata, idempotency_key, created_at) \
+             VALUES {} ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+            placeholders(backend, chunk.len(), COLUMNS)
+        );
+        let mut query = sqlx::query_as::<_, (String,)>(&sql);
+        for p in chunk {
+            let request = requests[p.job];
+            query = query
+                .bind(&p.id)
+                .bind(&p.wallet)
+                .bind(-request.cost)
+                .bind(EntryKind::Charge.as_str())
+                .bind(&request.description)
+                .bind(format!("API key {}", request.key_id))
+                .bind(&request.key_id)
+                .bind(request.metadata.as_deref())
+                .bind(&p.key)
+                .bind(now);
+        }
+        inserted.extend(query.fetch_all(&mut *tx).await?.into_iter().map(|(id,)| id));
     }
-    let inserted: std::collections::HashSet<String> = query
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .map(|(id,)| id)
-        .collect();
     let mut spent: HashMap<&str, i64> = HashMap::new();
     let mut by_limited_key: HashMap<&str, i64> = HashMap::new();
     for p in &planned {
@@ -207,35 +230,39 @@ pub(super) async fn write(
         }
     }
 
-    // One UPDATE for every wallet that spent.
-    let mut sql = String::from("UPDATE wallets SET balance = balance - CASE id");
-    let mut n = 0;
-    for _ in &spent {
-        sql.push_str(&format!(
-            " WHEN {} THEN {}",
-            param(backend, n + 1),
-            param(backend, n + 2)
-        ));
-        n += 2;
-    }
-    sql.push_str(" ELSE 0 END WHERE id IN (");
-    for i in 0..spent.len() {
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&param(backend, n + 1));
-        n += 1;
-    }
-    sql.push(')');
-    let mut query = sqlx::query(&sql);
-    for (wallet, amount) in &spent {
-        query = query.bind(*wallet).bind(*amount);
-    }
-    for wallet in spent.keys() {
-        query = query.bind(*wallet);
-    }
-    query.execute(&mut *tx).await?;
+    // One UPDATE for every wallet that spent (padded: a repeated WHEN never matches
+    // twice, and a repeated id in the IN list is the same row).
     let spenders: Vec<&str> = spent.keys().copied().collect();
+    if !spenders.is_empty() {
+        let size = padded(spenders.len());
+        let mut sql = String::from("UPDATE wallets SET balance = balance - CASE id");
+        let mut n = 0;
+        for _ in 0..size {
+            sql.push_str(&format!(
+                " WHEN {} THEN {}",
+                param(backend, n + 1),
+                param(backend, n + 2)
+            ));
+            n += 2;
+        }
+        sql.push_str(" ELSE 0 END WHERE id IN (");
+        for i in 0..size {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&param(backend, n + 1));
+            n += 1;
+        }
+        sql.push(')');
+        let mut query = sqlx::query(&sql);
+        for wallet in padded_values(&spenders) {
+            query = query.bind(wallet).bind(spent[wallet]);
+        }
+        for wallet in padded_values(&spenders) {
+            query = query.bind(wallet);
+        }
+        query.execute(&mut *tx).await?;
+    }
     // Charges only lower balances: nothing to re-arm, only crossings to record.
     super::low_balance::track_in(&mut tx, backend, &spenders, false, now).await?;
     if !by_limited_key.is_empty() {

@@ -108,14 +108,18 @@ pub async fn track_in(
     if wallets.is_empty() {
         return Ok(());
     }
-    let list = placeholders(backend, 1, wallets.len());
+    // Padded to a power of two with the last id (same rows), so the shapes stay prepared.
+    let size = wallets.len().next_power_of_two();
+    let list = placeholders(backend, 1, size);
+    let padding = std::iter::repeat_n(wallets[wallets.len() - 1], size - wallets.len());
+    let wallets: Vec<&str> = wallets.iter().copied().chain(padding).collect();
     if may_have_risen {
         let sql = format!(
             "UPDATE wallets SET low_balance_alerted = 0 WHERE id IN {list} AND low_balance_alerted = 1 \
              AND (low_balance_threshold IS NULL OR balance >= low_balance_threshold)"
         );
         let mut query = sqlx::query(&sql);
-        for wallet in wallets {
+        for wallet in &wallets {
             query = query.bind(*wallet);
         }
         query.execute(&mut **tx).await?;
@@ -126,7 +130,7 @@ pub async fn track_in(
          RETURNING id, balance, low_balance_threshold"
     );
     let mut query = sqlx::query_as::<_, (String, i64, i64)>(&sql);
-    for wallet in wallets {
+    for wallet in &wallets {
         query = query.bind(*wallet);
     }
     for (wallet, balance, threshold) in query.fetch_all(&mut **tx).await? {
