@@ -3,8 +3,7 @@
 //! `key_spending`, which it writes in the same transaction as the charges.
 
 use super::audit::{record_event, Actor};
-use super::store::KeyStore;
-use super::KeySummary;
+use super::cache::KeyChanges;
 use crate::error::AppError;
 use crate::infra::db::Db;
 use crate::time_fmt::month_of;
@@ -23,52 +22,51 @@ pub fn validate(limit: Option<i64>) -> Result<(), AppError> {
     }
 }
 
-impl KeyStore {
-    /// Sets or removes a key's monthly limit. Charges made earlier this month count
-    /// against a new limit.
-    pub async fn set_spend_limit(
-        &self,
-        actor: &Actor,
-        key_id: &str,
-        limit: Option<i64>,
-    ) -> Result<KeySummary, AppError> {
-        validate(limit)?;
-        let now = self.clock.now_ms();
-        let mut tx = self.db.begin_write().await?;
-        let (name,): (String,) = sqlx::query_as(
-            "UPDATE api_keys SET monthly_spend_limit = $1 WHERE id = $2 AND user_id = $3 RETURNING name",
+/// Sets or removes a key's monthly limit (`KeyStore::set_spend_limit`). Charges made
+/// earlier this month count against a new limit.
+pub async fn set(
+    db: &Db,
+    changes: &KeyChanges,
+    actor: &Actor,
+    key_id: &str,
+    limit: Option<i64>,
+    now: i64,
+) -> Result<(), AppError> {
+    validate(limit)?;
+    let mut tx = db.begin_write().await?;
+    let (name,): (String,) = sqlx::query_as(
+        "UPDATE api_keys SET monthly_spend_limit = $1 WHERE id = $2 AND user_id = $3 RETURNING name",
+    )
+    .bind(limit)
+    .bind(key_id)
+    .bind(&actor.user_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    if limit.is_some() {
+        let spent = spent_in(&mut *tx, &actor.user_id, key_id, now).await?;
+        sqlx::query(
+            "INSERT INTO key_spending (key_id, month, spent) VALUES ($1, $2, $3) \
+             ON CONFLICT (key_id, month) DO UPDATE SET spent = \
+             CASE WHEN key_spending.spent > excluded.spent THEN key_spending.spent ELSE excluded.spent END",
         )
-        .bind(limit)
         .bind(key_id)
-        .bind(&actor.user_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(AppError::NotFound)?;
-        if limit.is_some() {
-            let spent = spent_in(&mut *tx, &actor.user_id, key_id, now).await?;
-            sqlx::query(
-                "INSERT INTO key_spending (key_id, month, spent) VALUES ($1, $2, $3) \
-                 ON CONFLICT (key_id, month) DO UPDATE SET spent = \
-                 CASE WHEN key_spending.spent > excluded.spent THEN key_spending.spent ELSE excluded.spent END",
-            )
-            .bind(key_id)
-            .bind(month_of(now).0)
-            .bind(spent)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let event = match limit {
-            Some(limit) => format!(
-                "monthly spending limit set to {}",
-                crate::wallet::format_credits(limit)
-            ),
-            None => "monthly spending limit removed".to_string(),
-        };
-        record_event(&mut tx, actor, key_id, &name, &event, now).await?;
-        let _forget_cached = self.changes.announce(&mut tx, key_id).await?;
-        tx.commit().await?;
-        self.get(&actor.user_id, key_id).await
+        .bind(month_of(now).0)
+        .bind(spent)
+        .execute(&mut *tx)
+        .await?;
     }
+    let event = match limit {
+        Some(limit) => format!(
+            "monthly spending limit set to {}",
+            crate::wallet::format_credits(limit)
+        ),
+        None => "monthly spending limit removed".to_string(),
+    };
+    record_event(&mut tx, actor, key_id, &name, &event, now).await?;
+    let _forget_cached = changes.announce(&mut tx, key_id).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Credits the owner's key charged this calendar month, less nothing: a refund gives

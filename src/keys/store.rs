@@ -64,12 +64,12 @@ pub struct KeyTotals {
 /// Key storage and lifecycle, built from what it needs.
 #[derive(Clone)]
 pub struct KeyStore {
-    pub(super) db: Db,
-    pub(super) clock: Clock,
+    db: Db,
+    clock: Clock,
     max_keys_per_owner: i64,
     prefix: Arc<str>,
     catalog: Arc<[ScopeInfo]>,
-    pub(super) changes: KeyChanges,
+    changes: KeyChanges,
 }
 
 impl KeyStore {
@@ -328,6 +328,18 @@ impl KeyStore {
         record_event(&mut tx, actor, key_id, &name, event, now).await?;
         let _forget_cached = self.changes.announce(&mut tx, key_id).await?;
         tx.commit().await?;
+        self.get(&actor.user_id, key_id).await
+    }
+
+    /// Sets or (None) removes the key's monthly spending limit.
+    pub async fn set_spend_limit(
+        &self,
+        actor: &Actor,
+        key_id: &str,
+        limit: Option<i64>,
+    ) -> Result<KeySummary, AppError> {
+        let (db, changes, now) = (&self.db, &self.changes, self.clock.now_ms());
+        super::spend_limit::set(db, changes, actor, key_id, limit, now).await?;
         self.get(&actor.user_id, key_id).await
     }
 

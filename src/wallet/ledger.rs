@@ -7,10 +7,7 @@ use crate::infra::{db::Db, random};
 
 type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
 
-/// A wallet's id follows from its owner, so posting never has to look it up.
-pub fn wallet_id(owner: &Owner) -> String {
-    format!("wal_{}", owner.id())
-}
+pub use super::wallet_id;
 
 /// One change to post.
 #[derive(Clone, Debug)]

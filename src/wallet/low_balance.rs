@@ -4,8 +4,7 @@
 //! and written to an outbox (`low_balance_alerts`), so a crash loses no alert, and the
 //! flag on the wallet row makes a crossing count once however many processes run.
 
-use super::ledger::wallet_id;
-use super::Owner;
+use super::{wallet_id, Owner};
 use crate::error::AppError;
 use crate::infra::db::{placeholders, Backend, Db};
 use crate::infra::mail::{html_escape, Email, Mailer};

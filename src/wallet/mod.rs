@@ -46,6 +46,12 @@ impl Owner {
     }
 }
 
+/// A wallet's id follows from its owner, so posting never has to look it up.
+#[cfg(feature = "ssr")]
+pub fn wallet_id(owner: &Owner) -> String {
+    format!("wal_{}", owner.id())
+}
+
 /// Why a balance changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -25,9 +25,12 @@ pub async fn serve(config: Config) -> ExitCode {
             "KEYWARD_SERVICE_TOKEN is not set: POST /api/v1/verify (key checks and charges) is off"
         );
     }
-    tracing::info!(
-        "card payments are off (no payment provider in this version): an order for credits completes when a promotion code pays all of it"
-    );
+    match &config.stripe {
+        Some(stripe) => tracing::info!(api = %stripe.api_base, "card payments through Stripe are on"),
+        None => tracing::info!(
+            "KEYWARD_STRIPE_* are not set: card payments are off, and an order for credits completes only when a promotion code pays all of it"
+        ),
+    }
     let db = match Db::connect(&config.database_url).await {
         Ok(db) => db,
         Err(error) => {
