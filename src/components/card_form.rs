@@ -96,7 +96,6 @@ mod browser {
             return false;
         };
         if get(&api, "ready").as_bool() == Some(true) {
-            fit_height(frame_id);
             form.state.set(CardFormState::Ready);
         } else {
             let message = get(&api, "error")
@@ -105,22 +104,6 @@ mod browser {
             form.state.set(CardFormState::Broken(message));
         }
         true
-    }
-
-    /// Sizes the frame to its card form, which wraps onto more rows on a phone.
-    fn fit_height(frame_id: &str) {
-        let Some(frame) = document().get_element_by_id(frame_id) else {
-            return;
-        };
-        let root = get(
-            &get(&get(&frame, "contentWindow"), "document"),
-            "documentElement",
-        );
-        if let Some(height) = get(&root, "scrollHeight").as_f64().filter(|h| *h > 0.0) {
-            // The frame's own padding and border (see .card-frame).
-            let css = format!("{}px", height.ceil() + 14.0);
-            let _ = Reflect::set(&get(&frame, "style"), &"height".into(), &css.into());
-        }
     }
 
     /// Watches the frame: it may have loaded before the page hydrated, or load later.

@@ -64,6 +64,13 @@ body {{ margin: 0; font: 14px/1.4 system-ui, sans-serif; background: transparent
       }}, function () {{ return {{ error: "The payment could not be confirmed. Try again." }}; }});
     }};
     api.ready = true;
+    // Keeps the frame as tall as the form, which wraps onto more rows when narrow.
+    var fit = function () {{
+      var frame = window.frameElement, form = document.getElementById("card");
+      if (frame && form) frame.style.height = (form.offsetHeight + 16) + "px";
+    }};
+    if (window.ResizeObserver) new ResizeObserver(fit).observe(document.getElementById("card"));
+    fit();
   }} catch (e) {{ api.error = "The card form could not be loaded. Reload the page to try again."; }}
 }})();
 </script></body></html>"##,
