@@ -18,3 +18,5 @@ pub mod stripe;
 #[cfg(feature = "ssr")]
 pub mod throttle;
 pub mod url;
+#[cfg(feature = "ssr")]
+pub mod webhook_signature;

@@ -96,21 +96,13 @@ pub struct KeySummary {
 
 /// "1,000" or "1000" credits, or empty for no limit; anything else says what to type.
 pub fn parse_spend_limit(text: &str) -> Result<Option<i64>, crate::error::AppError> {
-    let digits: String = text
-        .trim()
-        .chars()
-        .filter(|c| *c != ',' && *c != '_')
-        .collect();
-    if digits.is_empty() {
-        return Ok(None);
-    }
-    match digits.parse::<i64>() {
-        Ok(limit) if limit >= 1 => Ok(Some(limit)),
-        _ => Err(crate::error::AppError::invalid(
+    // The same bound as `spend_limit::MAX_SPEND_LIMIT`, which is server-only.
+    crate::wallet::parse_optional_credits(text, 1_000_000_000_000).ok_or_else(|| {
+        crate::error::AppError::invalid(
             "monthly_spend_limit",
             "A monthly limit is a whole number of credits, at least 1. Leave it empty for no limit.",
-        )),
-    }
+        )
+    })
 }
 
 impl KeySummary {

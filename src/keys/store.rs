@@ -375,7 +375,6 @@ impl KeyStore {
 fn random_failed(error: AppError) -> sqlx::Error {
     sqlx::Error::Protocol(format!("random generation failed: {error}"))
 }
-
 fn name_taken() -> AppError {
     AppError::invalid(
         "name",

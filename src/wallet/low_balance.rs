@@ -33,21 +33,12 @@ impl AlertState {
 
 /// "500" or "1,000" credits, or empty to turn the alert off.
 pub fn parse_threshold(text: &str) -> Result<Option<i64>, AppError> {
-    let digits: String = text
-        .trim()
-        .chars()
-        .filter(|c| *c != ',' && *c != '_')
-        .collect();
-    if digits.is_empty() {
-        return Ok(None);
-    }
-    match digits.parse::<i64>() {
-        Ok(t) if (1..=MAX_THRESHOLD).contains(&t) => Ok(Some(t)),
-        _ => Err(AppError::invalid(
+    super::parse_optional_credits(text, MAX_THRESHOLD).ok_or_else(|| {
+        AppError::invalid(
             "threshold",
             "The alert is a whole number of credits, at least 1. Leave it empty to turn it off.",
-        )),
-    }
+        )
+    })
 }
 
 /// Sets (or with None removes) the owner's threshold. Setting one the balance is

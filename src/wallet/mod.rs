@@ -21,7 +21,7 @@ pub mod orders;
 #[cfg(feature = "ssr")]
 pub mod promos;
 
-pub use money::{format_credits, format_money, parse_money};
+pub use money::{format_credits, format_money, parse_money, parse_optional_credits};
 
 use crate::usage::DailyCount;
 use serde::{Deserialize, Serialize};
