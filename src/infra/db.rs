@@ -53,23 +53,7 @@ impl Db {
                 Backend::Postgres => 16,
             })
             .test_before_acquire(false)
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA busy_timeout = 5000").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
-                        // 16 MiB of page cache per connection (allocated as used; SQLite's
-                        // default is 2 MiB), so at most 128 MiB for the pool of 8.
-                        // A usage flush touching thousands of keys dirties a page per key
-                        // in each usage table; with too small a cache SQLite spills them to
-                        // the WAL mid-transaction and reads them back.
-                        conn.execute("PRAGMA cache_size = -16384").await?;
-                    }
-                    Ok(())
-                })
-            })
+            .after_connect(move |conn, _meta| Box::pin(tune(conn, backend)))
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
@@ -81,7 +65,33 @@ impl Db {
     }
 }
 
+/// Settings every connection gets (SQLite's are per connection).
+async fn tune(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<(), sqlx::Error> {
+    if backend == Backend::Sqlite {
+        conn.execute("PRAGMA journal_mode = WAL").await?;
+        conn.execute("PRAGMA busy_timeout = 5000").await?;
+        conn.execute("PRAGMA foreign_keys = ON").await?;
+        conn.execute("PRAGMA synchronous = NORMAL").await?;
+        // 16 MiB of page cache per connection (allocated as used; SQLite's default is
+        // 2 MiB), so at most 128 MiB for the pool of 8. A usage flush touching thousands
+        // of keys dirties a page per key in each usage table; with too small a cache
+        // SQLite spills them to the WAL mid-transaction and reads them back.
+        conn.execute("PRAGMA cache_size = -16384").await?;
+    }
+    Ok(())
+}
+
 impl Db {
+    /// A connection of its own, outside the pool, tuned like the pool's: for a writer
+    /// that keeps one (acquiring and returning a pooled one per transaction costs more
+    /// than a small transaction's statements).
+    pub async fn connect_one(&self) -> Result<sqlx::AnyConnection, sqlx::Error> {
+        use sqlx::ConnectOptions as _;
+        let mut conn = self.pool.connect_options().connect().await?;
+        tune(&mut conn, self.backend).await?;
+        Ok(conn)
+    }
+
     /// On SQLite, waits for this process's other hot writers to finish; hold the guard
     /// until the transaction commits. Nothing on Postgres, whose writers lock rows.
     pub async fn sqlite_write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
@@ -101,6 +111,172 @@ impl Db {
             Backend::Postgres => self.pool.begin().await,
         }
     }
+
+    /// `begin_write` on a connection the caller holds (a writer that keeps one).
+    pub async fn begin_write_on<'c>(
+        &self,
+        conn: &'c mut sqlx::AnyConnection,
+    ) -> Result<sqlx::Transaction<'c, sqlx::Any>, sqlx::Error> {
+        use sqlx::Connection as _;
+        match self.backend {
+            Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => conn.begin().await,
+        }
+    }
+}
+
+/// A value bound to a `Script` statement.
+#[derive(Clone, Debug)]
+pub enum Value {
+    Text(String),
+    Int(i64),
+    Null,
+}
+
+impl From<&str> for Value {
+    fn from(text: &str) -> Self {
+        Value::Text(text.to_owned())
+    }
+}
+
+impl From<&String> for Value {
+    fn from(text: &String) -> Self {
+        Value::Text(text.clone())
+    }
+}
+
+impl From<i64> for Value {
+    fn from(n: i64) -> Self {
+        Value::Int(n)
+    }
+}
+
+impl From<Option<&str>> for Value {
+    fn from(text: Option<&str>) -> Self {
+        text.map_or(Value::Null, Value::from)
+    }
+}
+
+/// The length lists and multi-row VALUES are padded to, so that a statement built
+/// for `len` items comes in one of a handful of shapes (powers of two) that stay in
+/// each connection's prepared-statement cache, instead of one shape per length,
+/// each prepared afresh.
+pub fn padded_len(len: usize) -> usize {
+    len.next_power_of_two()
+}
+
+/// `values` then its last value again up to `padded_len`: for `IN` lists and
+/// `CASE … WHEN` arms, where a repeat changes no result.
+pub fn padded_list(mut values: Vec<Value>) -> Vec<Value> {
+    if let Some(last) = values.last().cloned() {
+        values.resize(padded_len(values.len()), last);
+    }
+    values
+}
+
+/// What one statement of a `Script` did.
+#[derive(Default)]
+pub struct Outcome {
+    pub rows: Vec<sqlx::any::AnyRow>,
+    pub rows_affected: u64,
+}
+
+/// Statements sent together: on SQLite one multi-statement query (its `?` bound in
+/// order), so one hand-off to the connection's thread instead of one per statement;
+/// on Postgres, one statement after another. Each statement's placeholders are
+/// numbered from 1 (`placeholders`), as if it were alone.
+pub struct Script {
+    backend: Backend,
+    statements: Vec<(String, Vec<Value>)>,
+}
+
+impl Script {
+    pub fn new(backend: Backend) -> Self {
+        Self {
+            backend,
+            statements: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, sql: String, values: Vec<Value>) {
+        self.statements.push((sql, values));
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty()
+    }
+
+    fn bind_all<'q>(
+        mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+        values: Vec<Value>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        for value in values {
+            query = match value {
+                Value::Text(text) => query.bind(text),
+                Value::Int(n) => query.bind(n),
+                Value::Null => query.bind(None::<String>),
+            };
+        }
+        query
+    }
+
+    /// Runs every statement, in order; answers what each did.
+    ///
+    /// `fetch_many` is deprecated in sqlx 0.8 because only SQLite runs several
+    /// statements in one prepared query; that is exactly what this is for, and its
+    /// stream is the only way to see each statement's end. (sqlx 0.9 drops it: then
+    /// SQLite gets one statement per round trip again, or a driver-level batch.)
+    #[allow(deprecated)]
+    pub async fn run(self, conn: &mut sqlx::AnyConnection) -> Result<Vec<Outcome>, sqlx::Error> {
+        use futures::TryStreamExt as _;
+        let count = self.statements.len();
+        let mut outcomes: Vec<Outcome> = (0..count).map(|_| Outcome::default()).collect();
+        match self.backend {
+            Backend::Sqlite => {
+                let mut sql = String::new();
+                let mut values = Vec::new();
+                for (statement, mut bound) in self.statements {
+                    sql.push_str(&statement);
+                    sql.push_str(";\n");
+                    values.append(&mut bound);
+                }
+                let mut stream = Self::bind_all(sqlx::query(&sql), values).fetch_many(&mut *conn);
+                let mut at = 0;
+                while let Some(item) = stream.try_next().await? {
+                    let Some(outcome) = outcomes.get_mut(at) else {
+                        break;
+                    };
+                    match item {
+                        sqlx::Either::Left(done) => {
+                            outcome.rows_affected = done.rows_affected();
+                            at += 1;
+                        }
+                        sqlx::Either::Right(row) => outcome.rows.push(row),
+                    }
+                }
+            }
+            Backend::Postgres => {
+                for ((statement, values), outcome) in self.statements.into_iter().zip(&mut outcomes)
+                {
+                    let mut stream =
+                        Self::bind_all(sqlx::query(&statement), values).fetch_many(&mut *conn);
+                    while let Some(item) = stream.try_next().await? {
+                        match item {
+                            sqlx::Either::Left(done) => {
+                                outcome.rows_affected += done.rows_affected()
+                            }
+                            sqlx::Either::Right(row) => outcome.rows.push(row),
+                        }
+                    }
+                }
+            }
+        }
+        Ok(outcomes)
+    }
 }
 
 /// `($1, $2), ($3, $4)` for `rows` rows of `columns` parameters, bound in order.
@@ -110,6 +286,12 @@ impl Db {
 /// placeholders make binding a 2,000-parameter statement quadratic (it was a sixth
 /// of the server's CPU under load).
 pub fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
+    placeholders_from(backend, rows, columns, 1)
+}
+
+/// `placeholders` for a list that follows other parameters: on Postgres its first is
+/// `$first`.
+pub fn placeholders_from(backend: Backend, rows: usize, columns: usize, first: usize) -> String {
     let mut sql = String::with_capacity(rows * columns * 6);
     for r in 0..rows {
         sql.push_str(if r == 0 { "(" } else { ", (" });
@@ -120,7 +302,7 @@ pub fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
             match backend {
                 Backend::Sqlite => sql.push('?'),
                 Backend::Postgres => {
-                    let _ = write!(sql, "${}", r * columns + c);
+                    let _ = write!(sql, "${}", first - 1 + r * columns + c);
                 }
             }
         }
@@ -131,12 +313,14 @@ pub fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{placeholders, Backend};
+    use super::{placeholders, placeholders_from, Backend};
 
     #[test]
     fn placeholders_number_parameters_in_binding_order() {
         assert_eq!(placeholders(Backend::Postgres, 2, 2), "($1, $2), ($3, $4)");
         assert_eq!(placeholders(Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
         assert_eq!(placeholders(Backend::Postgres, 1, 3), "($1, $2, $3)");
+        assert_eq!(placeholders_from(Backend::Postgres, 1, 2, 5), "($5, $6)");
+        assert_eq!(placeholders_from(Backend::Sqlite, 1, 2, 5), "(?, ?)");
     }
 }

@@ -3,8 +3,9 @@
 //! `record` adds one request to its key's tally under a short lock: the last-used
 //! time, a count per hour, and (up to a cap per key per batch) a request-log entry.
 //! A background task flushes the batch at least every second (and once more on
-//! shutdown) in one transaction. Counts are exact; only the log is capped, and a
-//! request past the cap costs no allocation at all.
+//! shutdown), in short transactions of a slice of the keys each, so that SQLite's one
+//! write lock is never held long enough to stall the charge writer behind it. Counts
+//! are exact; only the log is capped, and a request past the cap costs no allocation.
 
 use super::RequestLogEntry;
 use crate::error::AppError;
@@ -23,6 +24,11 @@ static LOG_SEQUENCE: AtomicI64 = AtomicI64::new(0);
 const MAX_LOGGED: usize = 1_000_000;
 /// Rows per multi-row INSERT: 8 columns each, well under both databases' parameter limits.
 const LOG_ROWS_PER_INSERT: usize = 250;
+/// A flush writes its keys in slices of about this many rows (log rows plus one per
+/// key), each its own transaction: a second of heavy traffic is tens of thousands of
+/// rows, and one transaction for all of them would hold SQLite's write lock for tens
+/// of milliseconds while every charge waits.
+const ROWS_PER_TRANSACTION: usize = 500;
 
 /// What one key did since the last flush.
 #[derive(Debug, Default)]
@@ -51,6 +57,30 @@ struct Batch {
 }
 
 impl Batch {
+    /// Splits into slices of whole keys, in key order, of about `rows` rows each.
+    fn split(self, rows: usize) -> Vec<Batch> {
+        let mut keys: Vec<(String, KeyTally)> = self.keys.into_iter().collect();
+        keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut parts = Vec::new();
+        let mut part = Batch::default();
+        let mut part_rows = 0;
+        for (key_id, tally) in keys {
+            let key_rows = 1 + tally.log.len();
+            if part_rows > 0 && part_rows + key_rows > rows {
+                parts.push(std::mem::take(&mut part));
+                part_rows = 0;
+            }
+            part_rows += key_rows;
+            part.requests += tally.per_hour.iter().map(|(_, n)| *n as u64).sum::<u64>();
+            part.logged += tally.log.len();
+            part.keys.insert(key_id, tally);
+        }
+        if !part.keys.is_empty() {
+            parts.push(part);
+        }
+        parts
+    }
+
     /// Folds a newer batch into this one (after a failed flush), keeping the caps.
     fn absorb(&mut self, newer: Batch, log_rows_per_key: usize) {
         self.requests += newer.requests;
@@ -122,23 +152,29 @@ impl UsageRecorder {
             return Ok(());
         }
         let started = std::time::Instant::now();
-        match write(db, &taken).await {
-            Ok(()) => {
-                tracing::debug!(
-                    requests = taken.requests,
-                    keys = taken.keys.len(),
-                    millis = started.elapsed().as_millis() as u64,
-                    "usage flushed"
-                );
-                Ok(())
-            }
-            Err(error) => {
+        let (requests, keys) = (taken.requests, taken.keys.len());
+        let mut parts = taken.split(ROWS_PER_TRANSACTION).into_iter();
+        while let Some(part) = parts.next() {
+            if let Err(error) = write(db, &part).await {
+                // What did not commit goes back, to be written by the next flush.
                 let mut batch = self.batch.lock().unwrap_or_else(|p| p.into_inner());
-                let newer = std::mem::replace(&mut *batch, taken);
-                batch.absorb(newer, self.log_rows_per_key);
-                Err(error)
+                let newer = std::mem::take(&mut *batch);
+                let mut unwritten = part;
+                for later in parts {
+                    unwritten.absorb(later, usize::MAX);
+                }
+                unwritten.absorb(newer, self.log_rows_per_key);
+                *batch = unwritten;
+                return Err(error);
             }
         }
+        tracing::debug!(
+            requests,
+            keys,
+            millis = started.elapsed().as_millis() as u64,
+            "usage flushed"
+        );
+        Ok(())
     }
 
     /// Deletes request-log rows older than `days`, and hourly counters older than two days.
@@ -181,7 +217,7 @@ async fn add_counts(
     Ok(())
 }
 
-/// Writes one batch in one transaction.
+/// Writes one slice of a batch in one transaction.
 async fn write(db: &Db, batch: &Batch) -> Result<(), AppError> {
     let backend = db.backend;
     // Key order throughout: rows are locked in one order by every flush, and the log's
@@ -339,5 +375,37 @@ mod tests {
         assert_eq!(a.log.iter().map(|e| e.at).collect::<Vec<_>>(), vec![10, 20]);
         assert_eq!(kept.logged, 3);
         assert_eq!(kept.keys["kid_c"].log.len(), 1);
+    }
+
+    #[test]
+    fn a_batch_splits_into_slices_of_whole_keys_that_add_up_to_it() {
+        let recorder = UsageRecorder::new(10);
+        for (key, n) in [("kid_a", 4), ("kid_b", 9), ("kid_c", 2), ("kid_d", 1)] {
+            for at in 0..n {
+                recorder.record(key, at, || entry(at));
+            }
+        }
+        let parts = take(&recorder).split(8);
+        let names: Vec<Vec<&str>> = parts
+            .iter()
+            .map(|p| {
+                let mut keys: Vec<&str> = p.keys.keys().map(String::as_str).collect();
+                keys.sort_unstable();
+                keys
+            })
+            .collect();
+        // 5 rows for kid_a; kid_b's 10 rows alone (a key is never cut); kid_c and kid_d.
+        assert_eq!(
+            names,
+            vec![vec!["kid_a"], vec!["kid_b"], vec!["kid_c", "kid_d"]]
+        );
+        assert_eq!(
+            parts.iter().map(|p| p.requests).collect::<Vec<_>>(),
+            vec![4, 9, 3]
+        );
+        assert_eq!(
+            parts.iter().map(|p| p.logged).collect::<Vec<_>>(),
+            vec![4, 9, 3]
+        );
     }
 }

@@ -1,15 +1,21 @@
-//! One group of charges, written with a fixed number of statements whatever its size:
+//! One group of charges, written in a fixed number of round trips whatever its size:
 //! read the group's wallets (locked) and the idempotency keys it names, decide every
-//! charge in memory in arrival order, then one multi-row INSERT of the entries and one
-//! UPDATE of the balances. Everything is in one transaction: each charge is answered
-//! only after it commits.
+//! charge in memory in arrival order, then write the entries, the balances, the
+//! monthly key spending and the low-balance crossings. Everything is in one
+//! transaction: each charge is answered only after it commits.
+//!
+//! The reads and the writes are each one `Script`: on SQLite one hand-off to the
+//! connection's thread for each, which on a busy machine is most of a group's time.
 
 use super::ledger::wallet_id;
 use super::{ChargeOutcome, ChargeRequest, EntryKind};
 use crate::error::AppError;
-use crate::infra::db::{placeholders, Backend, Db};
+use crate::infra::db::{
+    padded_len, padded_list, placeholders, placeholders_from, Backend, Db, Script, Value,
+};
 use crate::infra::random;
-use std::collections::HashMap;
+use sqlx::Row as _;
+use std::collections::{HashMap, HashSet};
 
 /// A planned entry for a charge that the balance covers.
 struct Planned {
@@ -22,24 +28,6 @@ struct Planned {
 /// What an idempotency key already stands for: (entry id, wallet, amount, kind).
 type Prior = (String, String, i64, String);
 
-/// Lists in a group's statements are padded to a power of two (repeating their last
-/// value, which changes no result), so a group's statements come in a handful of shapes
-/// that stay in each connection's prepared-statement cache, instead of one shape per
-/// group size, each prepared afresh.
-fn padded(len: usize) -> usize {
-    len.next_power_of_two()
-}
-
-/// `values` bound in order, then its last value again up to `padded(values.len())`.
-fn padded_values<'v, T: ?Sized>(values: &[&'v T]) -> Vec<&'v T> {
-    let last = values.last().copied();
-    values
-        .iter()
-        .copied()
-        .chain(std::iter::repeat_n(last, padded(values.len()) - values.len()).flatten())
-        .collect()
-}
-
 fn param(backend: Backend, n: usize) -> String {
     match backend {
         Backend::Sqlite => "?".to_string(),
@@ -47,15 +35,39 @@ fn param(backend: Backend, n: usize) -> String {
     }
 }
 
-/// Writes `requests` (in arrival order) and answers each.
+/// `CASE {column} WHEN … THEN … ELSE 0 END` over `amounts`, its placeholders numbered
+/// from `first`; answers the SQL and its values.
+fn case_of(
+    backend: Backend,
+    column: &str,
+    amounts: &[(&str, i64)],
+    first: usize,
+) -> (String, Vec<Value>) {
+    let mut sql = format!("CASE {column}");
+    let mut values = Vec::with_capacity(amounts.len() * 2);
+    for (i, (id, amount)) in amounts.iter().enumerate() {
+        sql.push_str(&format!(
+            " WHEN {} THEN {}",
+            param(backend, first + 2 * i),
+            param(backend, first + 2 * i + 1)
+        ));
+        values.push(Value::from(*id));
+        values.push(Value::Int(*amount));
+    }
+    sql.push_str(" ELSE 0 END");
+    (sql, values)
+}
+
+/// Writes `requests` (in arrival order) on `conn` and answers each.
 pub(super) async fn write(
     db: &Db,
+    conn: &mut sqlx::AnyConnection,
     requests: &[&ChargeRequest],
     now: i64,
 ) -> Result<Vec<ChargeOutcome>, AppError> {
     let backend = db.backend;
     let _turn = db.sqlite_write_turn().await;
-    let mut tx = db.begin_write().await?;
+    let mut tx = db.begin_write_on(conn).await?;
     // Idempotency keys: the caller's, or a fresh one that cannot collide.
     let mut keys = Vec::with_capacity(requests.len());
     for request in requests {
@@ -64,47 +76,102 @@ pub(super) async fn write(
             None => format!("charge:{}", random::ordered_id("auto", now)?),
         });
     }
-    let given: Vec<&String> = requests
+    let given: Vec<&str> = requests
         .iter()
         .zip(&keys)
         .filter(|(r, _)| r.idempotency_key.is_some())
-        .map(|(_, k)| k)
+        .map(|(_, k)| k.as_str())
         .collect();
-    let mut prior: HashMap<String, Prior> = HashMap::new();
-    if !given.is_empty() {
-        let sql = format!(
-            "SELECT idempotency_key, id, wallet_id, amount, kind FROM ledger_entries WHERE idempotency_key IN {}",
-            placeholders(backend, 1, padded(given.len()))
-        );
-        let mut query = sqlx::query_as::<_, (String, String, String, i64, String)>(&sql);
-        for key in padded_values(&given) {
-            query = query.bind(key);
-        }
-        for (key, id, wallet, amount, kind) in query.fetch_all(&mut *tx).await? {
-            prior.insert(key, (id, wallet, amount, kind));
-        }
-    }
     // The group's wallets, in one order for every group (Postgres locks them).
     let mut wallets: Vec<String> = requests.iter().map(|r| wallet_id(&r.owner)).collect();
     wallets.sort();
     wallets.dedup();
-    let lock = if backend == Backend::Postgres {
-        " ORDER BY id FOR UPDATE"
-    } else {
-        ""
-    };
-    let sql = format!(
-        "SELECT id, balance FROM wallets WHERE id IN {}{lock}",
-        placeholders(backend, 1, padded(wallets.len()))
-    );
-    let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
-    let wallet_refs: Vec<&String> = wallets.iter().collect();
-    for wallet in padded_values(&wallet_refs) {
-        query = query.bind(wallet);
-    }
-    let mut balances: HashMap<String, i64> = query.fetch_all(&mut *tx).await?.into_iter().collect();
     let month = crate::time_fmt::month_of(now).0;
-    let mut key_spent = key_spending(&mut tx, backend, requests, month).await?;
+    let mut limited: Vec<&str> = requests
+        .iter()
+        .filter(|r| r.key_spend_limit.is_some())
+        .map(|r| r.key_id.as_str())
+        .collect();
+    limited.sort_unstable();
+    limited.dedup();
+
+    let mut reads = Script::new(backend);
+    let lock = |order: &str| match backend {
+        Backend::Postgres => format!(" ORDER BY {order} FOR UPDATE"),
+        Backend::Sqlite => String::new(),
+    };
+    let wallet_values = padded_list(wallets.iter().map(Value::from).collect());
+    reads.push(
+        format!(
+            "SELECT id, balance FROM wallets WHERE id IN {}{}",
+            placeholders(backend, 1, wallet_values.len()),
+            lock("id")
+        ),
+        wallet_values,
+    );
+    if !given.is_empty() {
+        let values = padded_list(given.iter().map(|k| Value::from(*k)).collect());
+        reads.push(
+            format!(
+                "SELECT idempotency_key, id, wallet_id, amount, kind FROM ledger_entries WHERE idempotency_key IN {}",
+                placeholders(backend, 1, values.len())
+            ),
+            values,
+        );
+    }
+    if !limited.is_empty() {
+        // Each limited key's row for the month, created first if the month is new (so
+        // two processes cannot both miss it), then read (locked).
+        let mut values = Vec::with_capacity(limited.len() * 2);
+        for key in &limited {
+            values.push(Value::from(*key));
+            values.push(Value::Int(month));
+        }
+        reads.push(
+            format!(
+                "INSERT INTO key_spending (key_id, month) VALUES {} ON CONFLICT (key_id, month) DO NOTHING",
+                placeholders(backend, limited.len(), 2)
+            ),
+            values,
+        );
+        let mut values: Vec<Value> = limited.iter().map(|k| Value::from(*k)).collect();
+        values.push(Value::Int(month));
+        reads.push(
+            format!(
+                "SELECT key_id, spent FROM key_spending WHERE key_id IN {} AND month = {}{}",
+                placeholders(backend, 1, limited.len()),
+                param(backend, limited.len() + 1),
+                lock("key_id")
+            ),
+            values,
+        );
+    }
+    let mut read = reads.run(&mut *tx).await?.into_iter();
+    let mut balances: HashMap<String, i64> = HashMap::new();
+    for row in read.next().map(|o| o.rows).unwrap_or_default() {
+        balances.insert(row.try_get(0)?, row.try_get(1)?);
+    }
+    let mut prior: HashMap<String, Prior> = HashMap::new();
+    if !given.is_empty() {
+        for row in read.next().map(|o| o.rows).unwrap_or_default() {
+            prior.insert(
+                row.try_get(0)?,
+                (
+                    row.try_get(1)?,
+                    row.try_get(2)?,
+                    row.try_get(3)?,
+                    row.try_get(4)?,
+                ),
+            );
+        }
+    }
+    let mut key_spent: HashMap<String, i64> = HashMap::new();
+    if !limited.is_empty() {
+        let _created = read.next();
+        for row in read.next().map(|o| o.rows).unwrap_or_default() {
+            key_spent.insert(row.try_get(0)?, row.try_get(1)?);
+        }
+    }
 
     // Decide each charge in arrival order.
     let mut outcomes = Vec::with_capacity(requests.len());
@@ -172,43 +239,61 @@ pub(super) async fn write(
         return Ok(outcomes);
     }
 
-    // The entries, in INSERTs of a power of two rows each (largest first), so their
-    // shapes stay prepared. A key another process committed since the SELECT above is
-    // skipped by ON CONFLICT and does not spend.
+    // The entries, in one INSERT; no rows come back. On Postgres another process may
+    // have committed one of the keys since the read: ON CONFLICT skips it, and the
+    // INSERT runs alone so the skipped charges are known before any balance moves. On
+    // SQLite the read and this write are in one write transaction, so no key can
+    // appear in between: the INSERT and every following write go in one round trip,
+    // and a conflict (none can happen) would fail the group rather than spend twice.
     const COLUMNS: usize = 10;
-    let mut inserted: std::collections::HashSet<String> = std::collections::HashSet::new();
-    let mut rest: &[Planned] = &planned;
-    while !rest.is_empty() {
-        let size = 1usize << (usize::BITS - 1 - rest.len().leading_zeros());
-        let (chunk, later) = rest.split_at(size);
-        rest = later;
-        let sql = format!(
-            "INSERT INTO ledger_entries (id, wallet_id, amount, kind, description, actor, key_id, metadata, idempotency_key, created_at) \
-             VALUES {} ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-            placeholders(backend, chunk.len(), COLUMNS)
-        );
-        let mut query = sqlx::query_as::<_, (String,)>(&sql);
-        for p in chunk {
-            let request = requests[p.job];
-            query = query
-                .bind(&p.id)
-                .bind(&p.wallet)
-                .bind(-request.cost)
-                .bind(EntryKind::Charge.as_str())
-                .bind(&request.description)
-                .bind(format!("API key {}", request.key_id))
-                .bind(&request.key_id)
-                .bind(request.metadata.as_deref())
-                .bind(&p.key)
-                .bind(now);
+    let mut values = Vec::with_capacity(planned.len() * COLUMNS);
+    for p in &planned {
+        let request = requests[p.job];
+        values.extend([
+            Value::from(&p.id),
+            Value::from(&p.wallet),
+            Value::Int(-request.cost),
+            Value::from(EntryKind::Charge.as_str()),
+            Value::from(&request.description),
+            Value::Text(format!("API key {}", request.key_id)),
+            Value::from(&request.key_id),
+            Value::from(request.metadata.as_deref()),
+            Value::from(&p.key),
+            Value::Int(now),
+        ]);
+    }
+    let columns = "id, wallet_id, amount, kind, description, actor, key_id, metadata, idempotency_key, created_at";
+    let insert = match backend {
+        Backend::Postgres => format!(
+            "INSERT INTO ledger_entries ({columns}) VALUES {} ON CONFLICT (idempotency_key) DO NOTHING",
+            placeholders(backend, planned.len(), COLUMNS)
+        ),
+        // Padded with rows of NULLs, which the WHERE leaves out.
+        Backend::Sqlite => {
+            let rows = padded_len(planned.len());
+            values.resize(rows * COLUMNS, Value::Null);
+            format!(
+                "INSERT INTO ledger_entries ({columns}) SELECT * FROM (VALUES {}) WHERE column1 IS NOT NULL",
+                placeholders(backend, rows, COLUMNS)
+            )
         }
-        inserted.extend(query.fetch_all(&mut *tx).await?.into_iter().map(|(id,)| id));
+    };
+    let mut writes = Script::new(backend);
+    writes.push(insert, values);
+    let mut skipped: HashSet<String> = HashSet::new();
+    if backend == Backend::Postgres {
+        let inserted = std::mem::replace(&mut writes, Script::new(backend))
+            .run(&mut *tx)
+            .await?;
+        if inserted.first().map_or(0, |o| o.rows_affected) < planned.len() as u64 {
+            skipped = skipped_entries(&mut tx, backend, &planned).await?;
+        }
     }
     let mut spent: HashMap<&str, i64> = HashMap::new();
     let mut by_limited_key: HashMap<&str, i64> = HashMap::new();
     for p in &planned {
-        if inserted.contains(&p.id) {
-            let request = requests[p.job];
+        let request = requests[p.job];
+        if !skipped.contains(&p.id) {
             *spent.entry(p.wallet.as_str()).or_default() += request.cost;
             if request.key_spend_limit.is_some() {
                 *by_limited_key.entry(request.key_id.as_str()).or_default() += request.cost;
@@ -222,7 +307,7 @@ pub(super) async fn write(
                     .fetch_one(&mut *tx)
                     .await?;
             let balance = balances.entry(p.wallet.clone()).or_default();
-            *balance += requests[p.job].cost;
+            *balance += request.cost;
             outcomes[p.job] = ChargeOutcome::Replayed {
                 charge_id: id,
                 balance: *balance,
@@ -230,121 +315,81 @@ pub(super) async fn write(
         }
     }
 
-    // One UPDATE for every wallet that spent (padded: a repeated WHEN never matches
-    // twice, and a repeated id in the IN list is the same row).
-    let spenders: Vec<&str> = spent.keys().copied().collect();
+    let mut spenders: Vec<(&str, i64)> = spent.into_iter().collect();
+    spenders.sort_unstable();
+    let spender_ids: Vec<&str> = spenders.iter().map(|(w, _)| *w).collect();
+    // Padded by repeating the last: a repeated WHEN never matches twice, and a repeated
+    // id in the IN list is the same row.
+    if let Some(&last) = spenders.last() {
+        spenders.resize(padded_len(spenders.len()), last);
+    }
     if !spenders.is_empty() {
-        let size = padded(spenders.len());
-        let mut sql = String::from("UPDATE wallets SET balance = balance - CASE id");
-        let mut n = 0;
-        for _ in 0..size {
-            sql.push_str(&format!(
-                " WHEN {} THEN {}",
+        let (case, mut values) = case_of(backend, "id", &spenders, 1);
+        values.extend(spenders.iter().map(|(w, _)| Value::from(*w)));
+        writes.push(
+            format!(
+                "UPDATE wallets SET balance = balance - {case} WHERE id IN {}",
+                placeholders_from(backend, 1, spenders.len(), 2 * spenders.len() + 1)
+            ),
+            values,
+        );
+    }
+    let mut limited_spent: Vec<(&str, i64)> = by_limited_key.into_iter().collect();
+    if let Some(&last) = limited_spent.last() {
+        limited_spent.resize(padded_len(limited_spent.len()), last);
+    }
+    if !limited_spent.is_empty() {
+        let (case, mut values) = case_of(backend, "key_id", &limited_spent, 1);
+        let n = 2 * limited_spent.len();
+        values.push(Value::Int(month));
+        values.extend(limited_spent.iter().map(|(k, _)| Value::from(*k)));
+        writes.push(
+            format!(
+                "UPDATE key_spending SET spent = spent + {case} WHERE month = {} AND key_id IN {}",
                 param(backend, n + 1),
-                param(backend, n + 2)
-            ));
-            n += 2;
-        }
-        sql.push_str(" ELSE 0 END WHERE id IN (");
-        for i in 0..size {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&param(backend, n + 1));
-            n += 1;
-        }
-        sql.push(')');
-        let mut query = sqlx::query(&sql);
-        for wallet in padded_values(&spenders) {
-            query = query.bind(wallet).bind(spent[wallet]);
-        }
-        for wallet in padded_values(&spenders) {
-            query = query.bind(wallet);
-        }
-        query.execute(&mut *tx).await?;
+                placeholders_from(backend, 1, limited_spent.len(), n + 2)
+            ),
+            values,
+        );
     }
     // Charges only lower balances: nothing to re-arm, only crossings to record.
-    super::low_balance::track_in(&mut tx, backend, &spenders, false, now).await?;
-    if !by_limited_key.is_empty() {
-        // One UPDATE for every limited key that charged (its row exists: see key_spending).
-        let mut sql = String::from("UPDATE key_spending SET spent = spent + CASE key_id");
-        let mut n = 0;
-        for _ in &by_limited_key {
-            sql.push_str(&format!(
-                " WHEN {} THEN {}",
-                param(backend, n + 1),
-                param(backend, n + 2)
-            ));
-            n += 2;
-        }
-        sql.push_str(&format!(
-            " ELSE 0 END WHERE month = {} AND key_id IN (",
-            param(backend, n + 1)
+    super::low_balance::track_in(&mut writes, &spender_ids, false, now)?;
+    let written = writes.run(&mut *tx).await?;
+    if backend == Backend::Sqlite
+        && written.first().map_or(0, |o| o.rows_affected) != planned.len() as u64
+    {
+        return Err(AppError::internal(
+            "charging",
+            "a charge's idempotency key was taken inside the write lock",
         ));
-        n += 1;
-        for i in 0..by_limited_key.len() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&param(backend, n + 1));
-            n += 1;
-        }
-        sql.push(')');
-        let mut query = sqlx::query(&sql);
-        for (key, amount) in &by_limited_key {
-            query = query.bind(*key).bind(*amount);
-        }
-        query = query.bind(month);
-        for key in by_limited_key.keys() {
-            query = query.bind(*key);
-        }
-        query.execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(outcomes)
 }
 
-/// What each limited key in the group has charged this month, its row locked (created
-/// first if the month is new, so two processes cannot both miss it).
-async fn key_spending(
+/// The planned entries the INSERT skipped (their idempotency key was taken).
+async fn skipped_entries(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     backend: Backend,
-    requests: &[&ChargeRequest],
-    month: i64,
-) -> Result<HashMap<String, i64>, AppError> {
-    let mut keys: Vec<&str> = requests
-        .iter()
-        .filter(|r| r.key_spend_limit.is_some())
-        .map(|r| r.key_id.as_str())
+    planned: &[Planned],
+) -> Result<HashSet<String>, AppError> {
+    let sql = format!(
+        "SELECT id FROM ledger_entries WHERE id IN {}",
+        placeholders(backend, 1, planned.len())
+    );
+    let mut query = sqlx::query_as::<_, (String,)>(&sql);
+    for p in planned {
+        query = query.bind(&p.id);
+    }
+    let found: HashSet<String> = query
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .map(|(id,)| id)
         .collect();
-    if keys.is_empty() {
-        return Ok(HashMap::new());
-    }
-    keys.sort_unstable();
-    keys.dedup();
-    let sql = format!(
-        "INSERT INTO key_spending (key_id, month) VALUES {} ON CONFLICT (key_id, month) DO NOTHING",
-        placeholders(backend, keys.len(), 2)
-    );
-    let mut query = sqlx::query(&sql);
-    for key in &keys {
-        query = query.bind(*key).bind(month);
-    }
-    query.execute(&mut **tx).await?;
-    let lock = if backend == Backend::Postgres {
-        " ORDER BY key_id FOR UPDATE"
-    } else {
-        ""
-    };
-    let sql = format!(
-        "SELECT key_id, spent FROM key_spending WHERE key_id IN {} AND month = {}{lock}",
-        placeholders(backend, 1, keys.len()),
-        param(backend, keys.len() + 1)
-    );
-    let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
-    for key in &keys {
-        query = query.bind(*key);
-    }
-    let query = query.bind(month);
-    Ok(query.fetch_all(&mut **tx).await?.into_iter().collect())
+    Ok(planned
+        .iter()
+        .filter(|p| !found.contains(&p.id))
+        .map(|p| p.id.clone())
+        .collect())
 }

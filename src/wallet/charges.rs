@@ -99,6 +99,9 @@ impl Charger {
 
 async fn write_charges(db: Db, clock: Clock, mut receiver: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    // The writer keeps a connection for itself (opened again after an error):
+    // acquiring and returning one per group cost more than a small group's statements.
+    let mut conn: Option<sqlx::AnyConnection> = None;
     while let Some(first) = receiver.recv().await {
         batch.push(first);
         while batch.len() < MAX_BATCH {
@@ -108,7 +111,17 @@ async fn write_charges(db: Db, clock: Clock, mut receiver: mpsc::Receiver<Job>) 
             }
         }
         let now = clock.now_ms();
-        match write_batch(&db, &batch, now).await {
+        let written = match &mut conn {
+            Some(held) => write_batch(&db, held, &batch, now).await,
+            None => match db.connect_one().await {
+                Ok(held) => write_batch(&db, conn.insert(held), &batch, now).await,
+                Err(error) => Err(error.into()),
+            },
+        };
+        if written.is_err() {
+            conn = None;
+        }
+        match written {
             Ok(outcomes) => {
                 for (job, outcome) in batch.drain(..).zip(outcomes) {
                     let _ = job.reply.send(Ok(outcome));
@@ -123,9 +136,14 @@ async fn write_charges(db: Db, clock: Clock, mut receiver: mpsc::Receiver<Job>) 
     }
 }
 
-async fn write_batch(db: &Db, batch: &[Job], now: i64) -> Result<Vec<ChargeOutcome>, AppError> {
+async fn write_batch(
+    db: &Db,
+    conn: &mut sqlx::AnyConnection,
+    batch: &[Job],
+    now: i64,
+) -> Result<Vec<ChargeOutcome>, AppError> {
     let requests: Vec<&ChargeRequest> = batch.iter().map(|job| &job.request).collect();
-    super::charge_batch::write(db, &requests, now).await
+    super::charge_batch::write(db, conn, &requests, now).await
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,7 +3,8 @@
 
 use super::{EntryKind, LedgerEntry, LedgerPage, Owner, LEDGER_PAGE_SIZE};
 use crate::error::AppError;
-use crate::infra::{db::Db, random};
+use crate::infra::db::{Backend, Db, Script};
+use crate::infra::random;
 
 type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
 
@@ -114,9 +115,10 @@ pub async fn post_in(tx: &mut Tx<'_>, posting: &Posting, now: i64) -> Result<Pos
         .await?;
     match updated {
         Some((balance,)) => {
-            // One wallet: a numbered placeholder, which SQLite takes as well as Postgres.
-            let numbered = crate::infra::db::Backend::Postgres;
-            super::low_balance::track_in(tx, numbered, &[&wallet], posting.amount > 0, now).await?;
+            // One wallet: numbered placeholders, which SQLite takes as well as Postgres.
+            let mut script = Script::new(Backend::Postgres);
+            super::low_balance::track_in(&mut script, &[&wallet], posting.amount > 0, now)?;
+            script.run(&mut **tx).await?;
             Ok(Posted::New { entry_id, balance })
         }
         None => {

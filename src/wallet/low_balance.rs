@@ -6,12 +6,12 @@
 
 use super::{wallet_id, Owner};
 use crate::error::AppError;
-use crate::infra::db::{placeholders, Backend, Db};
+use crate::infra::db::{
+    padded_len, padded_list, placeholders, placeholders_from, Backend, Db, Script, Value,
+};
 use crate::infra::mail::{html_escape, Email, Mailer};
 use crate::infra::{clock::Clock, random};
 use std::time::Duration;
-
-type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
 
 /// The largest threshold a person may choose.
 pub const MAX_THRESHOLD: i64 = 1_000_000_000_000;
@@ -85,12 +85,13 @@ pub async fn state(db: &Db, owner: &Owner) -> Result<AlertState, AppError> {
     Ok(AlertState { threshold, balance })
 }
 
-/// Inside a transaction that changed the balances of `wallets`: re-arms the alerts of
-/// those back at or above their threshold (`may_have_risen`), and writes one outbox
-/// row for each that has just gone below.
-pub async fn track_in(
-    tx: &mut Tx<'_>,
-    backend: Backend,
+/// Adds to `script` what records downward crossings (and, when balances may have
+/// risen, re-arms the alerts of wallets back at or above their threshold) for
+/// `wallets`, to run in the transaction that changed their balances. A crossing
+/// becomes an outbox row and sets the wallet's flag in the same statements, so it is
+/// found once however many writers run.
+pub fn track_in(
+    script: &mut Script,
     wallets: &[&str],
     may_have_risen: bool,
     now: i64,
@@ -98,45 +99,54 @@ pub async fn track_in(
     if wallets.is_empty() {
         return Ok(());
     }
-    // Padded to a power of two with the last id (same rows), so the shapes stay prepared.
-    let size = wallets.len().next_power_of_two();
-    let list = placeholders(backend, 1, size);
-    let padding = std::iter::repeat_n(wallets[wallets.len() - 1], size - wallets.len());
-    let wallets: Vec<&str> = wallets.iter().copied().chain(padding).collect();
+    let backend = script.backend();
+    // Padded (see `padded_len`): IN lists by repeating the last id (the same row), the
+    // VALUES by rows of NULLs, which join no wallet.
+    let ids = padded_list(wallets.iter().map(|w| Value::from(*w)).collect());
+    let list = placeholders(backend, 1, ids.len());
+    let rows = padded_len(wallets.len());
     if may_have_risen {
-        let sql = format!(
-            "UPDATE wallets SET low_balance_alerted = 0 WHERE id IN {list} AND low_balance_alerted = 1 \
-             AND (low_balance_threshold IS NULL OR balance >= low_balance_threshold)"
+        script.push(
+            format!(
+                "UPDATE wallets SET low_balance_alerted = 0 WHERE id IN {list} AND low_balance_alerted = 1 \
+                 AND (low_balance_threshold IS NULL OR balance >= low_balance_threshold)"
+            ),
+            ids.clone(),
         );
-        let mut query = sqlx::query(&sql);
-        for wallet in &wallets {
-            query = query.bind(*wallet);
-        }
-        query.execute(&mut **tx).await?;
     }
-    let sql = format!(
-        "UPDATE wallets SET low_balance_alerted = 1 WHERE id IN {list} AND low_balance_alerted = 0 \
-         AND low_balance_threshold IS NOT NULL AND balance < low_balance_threshold \
-         RETURNING id, balance, low_balance_threshold"
-    );
-    let mut query = sqlx::query_as::<_, (String, i64, i64)>(&sql);
-    for wallet in &wallets {
-        query = query.bind(*wallet);
+    let below = "w.low_balance_alerted = 0 AND w.low_balance_threshold IS NOT NULL \
+                 AND w.balance < w.low_balance_threshold";
+    // `now` first: SQLite binds its `?` in the order they appear.
+    let mut values = Vec::with_capacity(rows * 2 + 1);
+    values.push(Value::Int(now));
+    for wallet in wallets {
+        values.push(Value::Text(random::id("lba")?));
+        values.push(Value::from(*wallet));
     }
-    for (wallet, balance, threshold) in query.fetch_all(&mut **tx).await? {
-        sqlx::query(
+    values.resize(rows * 2 + 1, Value::Null);
+    script.push(
+        format!(
             "INSERT INTO low_balance_alerts (id, wallet_id, balance, threshold, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(random::id("lba")?)
-        .bind(&wallet)
-        .bind(balance)
-        .bind(threshold)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-    }
+             SELECT v.column1, w.id, w.balance, w.low_balance_threshold, {} \
+             FROM (VALUES {}) AS v JOIN wallets w ON w.id = v.column2 WHERE {below}",
+            param(backend, 1),
+            placeholders_from(backend, rows, 2, 2),
+        ),
+        values,
+    );
+    script.push(
+        format!("UPDATE wallets AS w SET low_balance_alerted = 1 WHERE w.id IN {list} AND {below}"),
+        ids,
+    );
     Ok(())
+}
+
+/// The `n`th placeholder (from 1) of a statement: `?` on SQLite, `$n` on Postgres.
+fn param(backend: Backend, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => "?".to_string(),
+        Backend::Postgres => format!("${n}"),
+    }
 }
 
 /// Emails the alerts not sent yet; answers how many went out. Each is claimed by one
