@@ -59,6 +59,8 @@ pub struct Config {
     pub max_credit_purchase: i64,
     /// Card payments through Stripe; None turns them off.
     pub stripe: Option<super::stripe::StripeConfig>,
+    /// The JupyterHub's OAuth client (Lab single sign-on); None turns it off.
+    pub hub_oauth: Option<super::hub_config::OAuthClient>,
 }
 
 impl Default for Config {
@@ -77,6 +79,7 @@ impl Default for Config {
             min_credit_purchase: 100,
             max_credit_purchase: 1_000_000,
             stripe: None,
+            hub_oauth: None,
             session_ttl_secs: 14 * 24 * 3600,
             session_idle_secs: 7 * 24 * 3600,
             sign_in_max_failures: 5,
@@ -130,6 +133,7 @@ impl std::fmt::Debug for Config {
             .field("min_credit_purchase", &self.min_credit_purchase)
             .field("max_credit_purchase", &self.max_credit_purchase)
             .field("stripe", &self.stripe)
+            .field("hub_oauth", &self.hub_oauth)
             .finish()
     }
 }
@@ -292,6 +296,7 @@ impl Config {
             smtp_url: var("KEYWARD_SMTP_URL"),
             mail_from: var("KEYWARD_MAIL_FROM").unwrap_or(defaults.mail_from),
             stripe: super::stripe::StripeConfig::from_vars(var)?,
+            hub_oauth: super::hub_config::OAuthClient::from_vars(var)?,
         })
     }
 

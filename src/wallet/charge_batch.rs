@@ -146,7 +146,7 @@ pub(super) async fn write(
             values,
         );
     }
-    let mut read = reads.run(&mut *tx).await?.into_iter();
+    let mut read = reads.run(&mut tx).await?.into_iter();
     let mut balances: HashMap<String, i64> = HashMap::new();
     for row in read.next().map(|o| o.rows).unwrap_or_default() {
         balances.insert(row.try_get(0)?, row.try_get(1)?);
@@ -283,7 +283,7 @@ pub(super) async fn write(
     let mut skipped: HashSet<String> = HashSet::new();
     if backend == Backend::Postgres {
         let inserted = std::mem::replace(&mut writes, Script::new(backend))
-            .run(&mut *tx)
+            .run(&mut tx)
             .await?;
         if inserted.first().map_or(0, |o| o.rows_affected) < planned.len() as u64 {
             skipped = skipped_entries(&mut tx, backend, &planned).await?;
@@ -354,7 +354,7 @@ pub(super) async fn write(
     }
     // Charges only lower balances: nothing to re-arm, only crossings to record.
     super::low_balance::track_in(&mut writes, &spender_ids, false, now)?;
-    let written = writes.run(&mut *tx).await?;
+    let written = writes.run(&mut tx).await?;
     if backend == Backend::Sqlite
         && written.first().map_or(0, |o| o.rows_affected) != planned.len() as u64
     {

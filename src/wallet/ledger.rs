@@ -118,7 +118,7 @@ pub async fn post_in(tx: &mut Tx<'_>, posting: &Posting, now: i64) -> Result<Pos
             // One wallet: numbered placeholders, which SQLite takes as well as Postgres.
             let mut script = Script::new(Backend::Postgres);
             super::low_balance::track_in(&mut script, &[&wallet], posting.amount > 0, now)?;
-            script.run(&mut **tx).await?;
+            script.run(tx).await?;
             Ok(Posted::New { entry_id, balance })
         }
         None => {

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod exports;
 pub mod headers;
 pub mod middleware;
+pub mod oauth;
 pub mod request;
 pub mod rest;
 pub mod run;
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .nest("/api/v1", rest::router(state.clone()))
         .merge(webhooks::router())
+        .merge(oauth::router())
         .nest(&format!("/{}", options.site_pkg_dir), pkg)
         .merge(pages)
         .with_state(state)

@@ -176,6 +176,9 @@ impl AppState {
                     Err(error) => tracing::error!(%error, "request-log pruning failed"),
                 }
                 state.key_rate_limit.retain_recent();
+                if let Err(error) = crate::auth::oauth::prune(&state.db, state.now_ms()).await {
+                    tracing::error!(%error, "pruning expired sign-in codes and tokens failed");
+                }
             }
         });
         let state = self.clone();

@@ -1,0 +1,61 @@
+//! Configuration of the JupyterHub that runs Lab servers: where its REST API is, the
+//! service token Keyward calls it with, and the OAuth client it signs people in as.
+//! Secrets are redacted from `Debug`.
+
+use super::stripe::origin_of;
+
+/// The hub's OAuth client registration (Keyward is the authorization server).
+#[derive(Clone)]
+pub struct OAuthClient {
+    pub id: String,
+    pub secret: String,
+    /// The hub's callback, e.g. `http://127.0.0.1:8000/hub/oauth_callback`; matched exactly.
+    pub redirect_uri: String,
+}
+
+impl std::fmt::Debug for OAuthClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthClient")
+            .field("id", &self.id)
+            .field("secret", &"<redacted>")
+            .field("redirect_uri", &self.redirect_uri)
+            .finish()
+    }
+}
+
+impl OAuthClient {
+    /// `KEYWARD_OAUTH_CLIENT_ID`, `_SECRET` and `_REDIRECT_URI`: all three or none.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, String> {
+        let names = [
+            "KEYWARD_OAUTH_CLIENT_ID",
+            "KEYWARD_OAUTH_CLIENT_SECRET",
+            "KEYWARD_OAUTH_REDIRECT_URI",
+        ];
+        let values: Vec<Option<String>> = names.iter().map(|n| var(n)).collect();
+        if values.iter().all(Option::is_none) {
+            return Ok(None);
+        }
+        if let Some((name, _)) = names.iter().zip(&values).find(|(_, v)| v.is_none()) {
+            return Err(format!(
+                "single sign-on for the hub needs {}; {name} is not set",
+                names.join(", ")
+            ));
+        }
+        let mut values = values.into_iter().map(Option::unwrap_or_default);
+        let mut next = || values.next().unwrap_or_default();
+        let (id, secret, redirect_uri) = (next(), next(), next());
+        if secret.len() < 16 {
+            return Err("KEYWARD_OAUTH_CLIENT_SECRET must be at least 16 characters".into());
+        }
+        if origin_of(&redirect_uri).is_none() {
+            return Err(format!(
+                "KEYWARD_OAUTH_REDIRECT_URI={redirect_uri:?} is not an http(s) URL"
+            ));
+        }
+        Ok(Some(Self {
+            id,
+            secret,
+            redirect_uri,
+        }))
+    }
+}
