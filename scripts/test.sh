@@ -14,6 +14,7 @@ echo "==> release build (split wasm, precompressed, hashed names)"
 ./scripts/release-build.sh || exit 1
 
 echo "==> localstripe (the Stripe-compatible server card payments are tested against)"
+# The venv also holds the test JupyterHub (below).
 ./scripts/python-env.sh || exit 1
 LOCALSTRIPE_PORT="${LOCALSTRIPE_PORT:-8420}"
 export TEST_LOCALSTRIPE_URL="http://127.0.0.1:$LOCALSTRIPE_PORT"
@@ -25,6 +26,16 @@ for _ in $(seq 1 50); do
   sleep 0.2
 done
 curl -fs "$TEST_LOCALSTRIPE_URL/js.stripe.com/v3/" >/dev/null || { echo "localstripe did not start; see $LOGS/localstripe.log"; exit 1; }
+
+echo "==> JupyterHub (the hub Lab servers are tested on)"
+HUB_PORT="${TEST_HUB_PORT:-8430}"
+export KEYWARD_HUB_TOKEN="test-hub-service-token-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export KEYWARD_HUB_CLIENT_SECRET="test-hub-client-secret-0123456789"
+# Single sign-on goes through the Keyward the browser tests start.
+export KEYWARD_HUB_KEYWARD_URL="http://127.0.0.1:${E2E_PORT:-3100}"
+hub_pid=$(./scripts/test-hub.sh target/test-hub "$HUB_PORT") || exit 1
+trap 'kill $localstripe_pid $hub_pid 2>/dev/null' EXIT
+export TEST_JUPYTERHUB_URL="http://127.0.0.1:$HUB_PORT" TEST_JUPYTERHUB_API_TOKEN="$KEYWARD_HUB_TOKEN"
 
 echo "==> Rust tests"
 # Postgres variants are #[ignore]d so that, without a server, they count as skipped.

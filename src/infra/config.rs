@@ -61,6 +61,8 @@ pub struct Config {
     pub stripe: Option<super::stripe::StripeConfig>,
     /// The JupyterHub's OAuth client (Lab single sign-on); None turns it off.
     pub hub_oauth: Option<super::hub_config::OAuthClient>,
+    /// The JupyterHub's REST API and service token (Lab servers); None turns Lab off.
+    pub hub: Option<super::hub_config::HubConnection>,
 }
 
 impl Default for Config {
@@ -80,6 +82,7 @@ impl Default for Config {
             max_credit_purchase: 1_000_000,
             stripe: None,
             hub_oauth: None,
+            hub: None,
             session_ttl_secs: 14 * 24 * 3600,
             session_idle_secs: 7 * 24 * 3600,
             sign_in_max_failures: 5,
@@ -134,6 +137,7 @@ impl std::fmt::Debug for Config {
             .field("max_credit_purchase", &self.max_credit_purchase)
             .field("stripe", &self.stripe)
             .field("hub_oauth", &self.hub_oauth)
+            .field("hub", &self.hub)
             .finish()
     }
 }
@@ -297,6 +301,7 @@ impl Config {
             mail_from: var("KEYWARD_MAIL_FROM").unwrap_or(defaults.mail_from),
             stripe: super::stripe::StripeConfig::from_vars(var)?,
             hub_oauth: super::hub_config::OAuthClient::from_vars(var)?,
+            hub: super::hub_config::HubConnection::from_vars(var)?,
         })
     }
 

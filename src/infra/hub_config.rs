@@ -59,3 +59,50 @@ impl OAuthClient {
         }))
     }
 }
+
+/// Where the hub is (`KEYWARD_JUPYTERHUB_URL`, its public URL; the REST API is under
+/// `/hub/api`) and the service token Keyward calls it with
+/// (`KEYWARD_JUPYTERHUB_API_TOKEN`). The token never reaches a browser.
+#[derive(Clone)]
+pub struct HubConnection {
+    pub url: String,
+    pub api_token: String,
+}
+
+impl std::fmt::Debug for HubConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubConnection")
+            .field("url", &self.url)
+            .field("api_token", &"<redacted>")
+            .finish()
+    }
+}
+
+impl HubConnection {
+    /// Both variables or neither.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, String> {
+        match (
+            var("KEYWARD_JUPYTERHUB_URL"),
+            var("KEYWARD_JUPYTERHUB_API_TOKEN"),
+        ) {
+            (None, None) => Ok(None),
+            (Some(url), Some(api_token)) => {
+                if origin_of(&url).is_none() {
+                    return Err(format!(
+                        "KEYWARD_JUPYTERHUB_URL={url:?} is not an http(s) URL"
+                    ));
+                }
+                if api_token.len() < 8 {
+                    return Err("KEYWARD_JUPYTERHUB_API_TOKEN must be at least 8 characters".into());
+                }
+                Ok(Some(Self { url, api_token }))
+            }
+            (Some(_), None) => {
+                Err("KEYWARD_JUPYTERHUB_URL is set but KEYWARD_JUPYTERHUB_API_TOKEN is not".into())
+            }
+            (None, Some(_)) => {
+                Err("KEYWARD_JUPYTERHUB_API_TOKEN is set but KEYWARD_JUPYTERHUB_URL is not".into())
+            }
+        }
+    }
+}

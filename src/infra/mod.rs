@@ -10,6 +10,8 @@ pub mod db;
 #[cfg(feature = "ssr")]
 pub mod hub_config;
 #[cfg(feature = "ssr")]
+pub mod jupyterhub;
+#[cfg(feature = "ssr")]
 pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod payments;
