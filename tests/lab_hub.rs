@@ -53,6 +53,11 @@ async fn wait_until(
     panic!("{name}'s server never became {what}");
 }
 
+async fn active_names(hub: &Hub) -> Vec<String> {
+    let users = hub.active_users().await.expect("the hub answers");
+    users.into_iter().map(|u| u.name).collect()
+}
+
 #[tokio::test]
 async fn a_server_starts_and_stops_through_the_hub() {
     let (url, token) = test_hub();
@@ -84,24 +89,12 @@ async fn a_server_starts_and_stops_through_the_hub() {
     hub.start(&name)
         .await
         .expect("starting a running server is fine");
-    let active: Vec<String> = hub
-        .active_users()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|u| u.name)
-        .collect();
+    let active = active_names(&hub).await;
     assert!(active.contains(&name), "{active:?}");
 
     hub.stop(&name).await.unwrap();
     wait_until(&hub, &name, "stopped", |s| *s == ServerState::Stopped).await;
-    let active: Vec<String> = hub
-        .active_users()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|u| u.name)
-        .collect();
+    let active = active_names(&hub).await;
     assert!(!active.contains(&name), "{active:?}");
     hub.stop(&name)
         .await

@@ -279,6 +279,15 @@ impl Script {
     }
 }
 
+/// The `n`th placeholder (from 1) of a statement: `?` on SQLite (bound in the order
+/// they appear), `$n` on Postgres.
+pub fn param(backend: Backend, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => "?".to_string(),
+        Backend::Postgres => format!("${n}"),
+    }
+}
+
 /// `($1, $2), ($3, $4)` for `rows` rows of `columns` parameters, bound in order.
 ///
 /// SQLite gets anonymous `(?, ?), (?, ?)` instead: sqlx resolves each numbered

@@ -2,6 +2,10 @@
 //! in batches (`recorder`), and every query that reads it back (`queries`).
 
 #[cfg(feature = "ssr")]
+mod batch;
+#[cfg(feature = "ssr")]
+mod batch_writer;
+#[cfg(feature = "ssr")]
 pub mod queries;
 #[cfg(feature = "ssr")]
 pub mod recorder;

@@ -1,4 +1,5 @@
-//! The in-memory usage batch and its flusher: every write of usage data.
+//! The usage recorder: every authenticated request is counted into the in-memory
+//! batch (`batch`), which is flushed to the database (`batch_writer`).
 //!
 //! `record` adds one request to its key's tally under a short lock: the last-used
 //! time, a count per hour, and (up to a cap per key per batch) a request-log entry.
@@ -7,98 +8,19 @@
 //! write lock is never held long enough to stall the charge writer behind it. Counts
 //! are exact; only the log is capped, and a request past the cap costs no allocation.
 
+use super::batch::{Batch, KeyTally, MAX_LOGGED};
+use super::batch_writer::write;
 use super::RequestLogEntry;
 use crate::error::AppError;
-use crate::infra::db::{placeholders, Backend, Db};
+use crate::infra::db::Db;
 use crate::time_fmt::{DAY_MS, HOUR_MS};
-use sqlx::Row;
-use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
 
-/// Orders one key's requests within a millisecond (the log's `seq` column).
-static LOG_SEQUENCE: AtomicI64 = AtomicI64::new(0);
-
-/// Log entries held across all keys, so a database outage cannot exhaust memory;
-/// beyond it requests are still counted, only not logged.
-const MAX_LOGGED: usize = 1_000_000;
-/// Rows per multi-row INSERT: 8 columns each, well under both databases' parameter limits.
-const LOG_ROWS_PER_INSERT: usize = 250;
 /// A flush writes its keys in slices of about this many rows (log rows plus one per
 /// key), each its own transaction: a second of heavy traffic is tens of thousands of
 /// rows, and one transaction for all of them would hold SQLite's write lock for tens
 /// of milliseconds while every charge waits.
 const ROWS_PER_TRANSACTION: usize = 500;
-
-/// What one key did since the last flush.
-#[derive(Debug, Default)]
-struct KeyTally {
-    last_used_at: i64,
-    /// Requests per Unix hour: one entry unless the batch spans an hour boundary.
-    per_hour: Vec<(i64, i64)>,
-    /// The first requests of the batch, oldest first, up to the per-key cap.
-    log: Vec<RequestLogEntry>,
-}
-
-impl KeyTally {
-    fn count(&mut self, hour: i64, requests: i64) {
-        match self.per_hour.iter_mut().find(|(h, _)| *h == hour) {
-            Some((_, n)) => *n += requests,
-            None => self.per_hour.push((hour, requests)),
-        }
-    }
-}
-
-#[derive(Debug, Default)]
-struct Batch {
-    keys: HashMap<String, KeyTally>,
-    requests: u64,
-    logged: usize,
-}
-
-impl Batch {
-    /// Splits into slices of whole keys, in key order, of about `rows` rows each.
-    fn split(self, rows: usize) -> Vec<Batch> {
-        let mut keys: Vec<(String, KeyTally)> = self.keys.into_iter().collect();
-        keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut parts = Vec::new();
-        let mut part = Batch::default();
-        let mut part_rows = 0;
-        for (key_id, tally) in keys {
-            let key_rows = 1 + tally.log.len();
-            if part_rows > 0 && part_rows + key_rows > rows {
-                parts.push(std::mem::take(&mut part));
-                part_rows = 0;
-            }
-            part_rows += key_rows;
-            part.requests += tally.per_hour.iter().map(|(_, n)| *n as u64).sum::<u64>();
-            part.logged += tally.log.len();
-            part.keys.insert(key_id, tally);
-        }
-        if !part.keys.is_empty() {
-            parts.push(part);
-        }
-        parts
-    }
-
-    /// Folds a newer batch into this one (after a failed flush), keeping the caps.
-    fn absorb(&mut self, newer: Batch, log_rows_per_key: usize) {
-        self.requests += newer.requests;
-        for (key_id, tally) in newer.keys {
-            let mine = self.keys.entry(key_id).or_default();
-            mine.last_used_at = mine.last_used_at.max(tally.last_used_at);
-            for (hour, n) in tally.per_hour {
-                mine.count(hour, n);
-            }
-            let room = log_rows_per_key
-                .saturating_sub(mine.log.len())
-                .min(MAX_LOGGED.saturating_sub(self.logged));
-            let kept = tally.log.len().min(room);
-            mine.log.extend(tally.log.into_iter().take(kept));
-            self.logged += kept;
-        }
-    }
-}
 
 pub struct UsageRecorder {
     batch: Mutex<Batch>,
@@ -192,124 +114,6 @@ impl UsageRecorder {
             .await?;
         Ok(result.rows_affected())
     }
-}
-
-/// Adds per-period counts with multi-row upserts (each key/period appears once).
-async fn add_counts(
-    backend: Backend,
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    table: &str,
-    period: &str,
-    counts: &[(&str, i64, i64)],
-) -> Result<(), AppError> {
-    for chunk in counts.chunks(300) {
-        let sql = format!(
-            "INSERT INTO {table} (key_id, {period}, requests) VALUES {} \
-             ON CONFLICT (key_id, {period}) DO UPDATE SET requests = {table}.requests + excluded.requests",
-            placeholders(backend, chunk.len(), 3)
-        );
-        let mut query = sqlx::query(&sql);
-        for (key_id, when, n) in chunk {
-            query = query.bind(*key_id).bind(*when).bind(*n);
-        }
-        query.execute(&mut **tx).await?;
-    }
-    Ok(())
-}
-
-/// Writes one slice of a batch in one transaction.
-async fn write(db: &Db, batch: &Batch) -> Result<(), AppError> {
-    let backend = db.backend;
-    // Key order throughout: rows are locked in one order by every flush, and the log's
-    // (key_id, at) index is written page by page instead of at random.
-    let mut in_order: Vec<(&str, &KeyTally)> =
-        batch.keys.iter().map(|(k, t)| (k.as_str(), t)).collect();
-    in_order.sort_unstable_by_key(|(k, _)| *k);
-
-    let _turn = db.sqlite_write_turn().await;
-    let mut tx = db.pool.begin().await?;
-    // Writes first: on SQLite a transaction that reads before it writes cannot wait for
-    // the lock and fails with SQLITE_BUSY instead. Every live row is written (and so
-    // locked until commit, in key order), so none can be deleted mid-flush; a key
-    // deleted before the flush simply matches nothing.
-    for chunk in in_order.chunks(400) {
-        let sql = format!(
-            "UPDATE api_keys SET last_used_at = CASE \
-             WHEN api_keys.last_used_at IS NULL OR api_keys.last_used_at < v.column2 THEN v.column2 \
-             ELSE api_keys.last_used_at END \
-             FROM (VALUES {}) AS v WHERE api_keys.id = v.column1",
-            placeholders(backend, chunk.len(), 2)
-        );
-        let mut query = sqlx::query(&sql);
-        for (key_id, tally) in chunk {
-            query = query.bind(*key_id).bind(tally.last_used_at);
-        }
-        query.execute(&mut *tx).await?;
-    }
-    // Keys deleted since their requests were made get no counters or log rows.
-    let mut live: HashSet<String> = HashSet::new();
-    for chunk in in_order.chunks(500) {
-        let sql = format!(
-            "SELECT id FROM api_keys WHERE id IN {}",
-            placeholders(backend, 1, chunk.len())
-        );
-        let mut query = sqlx::query(&sql);
-        for (key_id, _) in chunk {
-            query = query.bind(*key_id);
-        }
-        for row in query.fetch_all(&mut *tx).await? {
-            live.insert(row.try_get::<String, _>(0)?);
-        }
-    }
-    let in_order: Vec<(&str, &KeyTally)> = in_order
-        .into_iter()
-        .filter(|(k, _)| live.contains(*k))
-        .collect();
-
-    let mut hourly: Vec<(&str, i64, i64)> = Vec::new();
-    let mut daily: Vec<(&str, i64, i64)> = Vec::new();
-    for (key_id, tally) in &in_order {
-        let mut per_hour = tally.per_hour.clone();
-        per_hour.sort_unstable();
-        for (hour, n) in per_hour {
-            hourly.push((key_id, hour, n));
-            // Hours and days both count from the Unix epoch in UTC.
-            let day = hour.div_euclid(24);
-            match daily.last_mut() {
-                Some((k, d, total)) if k == key_id && *d == day => *total += n,
-                _ => daily.push((key_id, day, n)),
-            }
-        }
-    }
-    add_counts(backend, &mut tx, "key_usage_daily", "day", &daily).await?;
-    add_counts(backend, &mut tx, "key_usage_hourly", "hour", &hourly).await?;
-
-    let rows: Vec<(&str, &RequestLogEntry)> = in_order
-        .iter()
-        .flat_map(|(key_id, tally)| tally.log.iter().map(move |entry| (*key_id, entry)))
-        .collect();
-    for chunk in rows.chunks(LOG_ROWS_PER_INSERT) {
-        let sql = format!(
-            "INSERT INTO key_requests (key_id, at, seq, method, path, status, client_addr, user_agent) VALUES {}",
-            placeholders(backend, chunk.len(), 8)
-        );
-        let mut query = sqlx::query(&sql);
-        for (key_id, entry) in chunk {
-            let seq = LOG_SEQUENCE.fetch_add(1, Ordering::Relaxed);
-            query = query
-                .bind(*key_id)
-                .bind(entry.at)
-                .bind(seq)
-                .bind(&entry.method)
-                .bind(&entry.path)
-                .bind(i64::from(entry.status))
-                .bind(&entry.client_addr)
-                .bind(&entry.user_agent);
-        }
-        query.execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use super::ledger::wallet_id;
 use super::{ChargeOutcome, ChargeRequest, EntryKind};
 use crate::error::AppError;
 use crate::infra::db::{
-    padded_len, padded_list, placeholders, placeholders_from, Backend, Db, Script, Value,
+    padded_len, padded_list, param, placeholders, placeholders_from, Backend, Db, Script, Value,
 };
 use crate::infra::random;
 use sqlx::Row as _;
@@ -27,13 +27,6 @@ struct Planned {
 
 /// What an idempotency key already stands for: (entry id, wallet, amount, kind).
 type Prior = (String, String, i64, String);
-
-fn param(backend: Backend, n: usize) -> String {
-    match backend {
-        Backend::Sqlite => "?".to_string(),
-        Backend::Postgres => format!("${n}"),
-    }
-}
 
 /// `CASE {column} WHEN … THEN … ELSE 0 END` over `amounts`, its placeholders numbered
 /// from `first`; answers the SQL and its values.

@@ -7,7 +7,7 @@
 use super::{wallet_id, Owner};
 use crate::error::AppError;
 use crate::infra::db::{
-    padded_len, padded_list, placeholders, placeholders_from, Backend, Db, Script, Value,
+    padded_len, padded_list, param, placeholders, placeholders_from, Db, Script, Value,
 };
 use crate::infra::mail::{html_escape, Email, Mailer};
 use crate::infra::{clock::Clock, random};
@@ -139,14 +139,6 @@ pub fn track_in(
         ids,
     );
     Ok(())
-}
-
-/// The `n`th placeholder (from 1) of a statement: `?` on SQLite, `$n` on Postgres.
-fn param(backend: Backend, n: usize) -> String {
-    match backend {
-        Backend::Sqlite => "?".to_string(),
-        Backend::Postgres => format!("${n}"),
-    }
 }
 
 /// Emails the alerts not sent yet; answers how many went out. Each is claimed by one
