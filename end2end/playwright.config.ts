@@ -17,6 +17,18 @@ export const serviceToken = "e2e-service-token-0123456789abcdef0123";
 export const localstripeURL = process.env.TEST_LOCALSTRIPE_URL ?? "http://127.0.0.1:8420";
 export const stripeWebhookSecret = "whsec_e2e_0123456789abcdef";
 export const keywardURL = baseURL;
+// The JupyterHub `make test` starts (scripts/test-hub.sh) signs people in through this
+// Keyward; without it (Playwright run alone) Lab is simply not set up.
+const hubURL = process.env.TEST_JUPYTERHUB_URL;
+const hubEnv: Record<string, string> = hubURL
+  ? {
+      KEYWARD_JUPYTERHUB_URL: hubURL,
+      KEYWARD_JUPYTERHUB_API_TOKEN: process.env.TEST_JUPYTERHUB_API_TOKEN ?? "",
+      KEYWARD_OAUTH_CLIENT_ID: "jupyterhub",
+      KEYWARD_OAUTH_CLIENT_SECRET: process.env.KEYWARD_HUB_CLIENT_SECRET ?? "",
+      KEYWARD_OAUTH_REDIRECT_URI: `${hubURL}/hub/oauth_callback`,
+    }
+  : {};
 
 export default defineConfig({
   testDir: "./tests",
@@ -86,6 +98,7 @@ export default defineConfig({
       KEYWARD_STRIPE_WEBHOOK_SECRET: stripeWebhookSecret,
       KEYWARD_STRIPE_API_BASE: localstripeURL,
       KEYWARD_STRIPE_JS_URL: `${localstripeURL}/js.stripe.com/v3/`,
+      ...hubEnv,
     },
     },
   ],

@@ -3,9 +3,13 @@
 use crate::components::HydrationMark;
 use crate::pages::{
     account::{
-        admin::{credits::CreditGrantsPage, promo_codes::PromoCodesPage, AdminLayout},
+        admin::{
+            credits::CreditGrantsPage, lab::LabServersPage, promo_codes::PromoCodesPage,
+            AdminLayout,
+        },
         api_keys::ApiKeysPage,
         dashboard::DashboardPage,
+        lab::LabPage,
         security::SecurityPage,
         wallet::{checkout::CheckoutPage, WalletPage},
         AccountLayout,
@@ -76,10 +80,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("api-keys") view={Lazy::<ApiKeysRoute>::new()} />
                     <Route path=path!("wallet") view={Lazy::<WalletRoute>::new()} />
                     <Route path=path!("wallet/checkout/:order") view={Lazy::<CheckoutRoute>::new()} />
+                    <Route path=path!("lab") view={Lazy::<LabRoute>::new()} />
                     <Route path=path!("security") view={Lazy::<SecurityRoute>::new()} />
                     <ParentRoute path=path!("admin") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::Async>
                         <Route path=path!("promo-codes") view={Lazy::<PromoCodesRoute>::new()} />
                         <Route path=path!("credits") view={Lazy::<CreditGrantsRoute>::new()} />
+                        <Route path=path!("lab") view={Lazy::<LabServersRoute>::new()} />
                     </ParentRoute>
                 </ParentRoute>
             </Routes>
@@ -131,8 +137,10 @@ lazy_page!(AccountRoute, AccountLayout, layout);
 lazy_page!(DashboardRoute, DashboardPage);
 lazy_page!(ApiKeysRoute, ApiKeysPage);
 lazy_page!(SecurityRoute, SecurityPage);
+lazy_page!(LabRoute, LabPage);
 lazy_page!(WalletRoute, WalletPage);
 lazy_page!(CheckoutRoute, CheckoutPage);
 lazy_page!(AdminRoute, AdminLayout, layout);
 lazy_page!(PromoCodesRoute, PromoCodesPage);
 lazy_page!(CreditGrantsRoute, CreditGrantsPage);
+lazy_page!(LabServersRoute, LabServersPage);

@@ -40,6 +40,9 @@ pub enum AppError {
     TooManyAttempts { retry_after_secs: u64 },
     /// A configured limit (such as keys per account) is reached; the message names it.
     LimitReached(String),
+    /// A service the request needs (such as the Lab hub) is off or not answering; the
+    /// message says which.
+    Unavailable(String),
     /// Something failed on the server; details are in the server log only.
     Internal,
     /// The request never reached the server or its answer was unreadable.
@@ -74,7 +77,7 @@ impl fmt::Display for AppError {
             AppError::Unauthenticated => write!(f, "Your session has ended. Sign in again to continue."),
             AppError::NotFound => write!(f, "That item no longer exists. Reload the page to see the current list."),
             AppError::InvalidCredentials => write!(f, "Incorrect email or password."),
-            AppError::LimitReached(message) => write!(f, "{message}"),
+            AppError::LimitReached(message) | AppError::Unavailable(message) => write!(f, "{message}"),
             AppError::TooManyAttempts { retry_after_secs } => write!(
                 f,
                 "Too many attempts. Wait {} before trying again.",

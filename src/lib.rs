@@ -11,6 +11,7 @@ pub mod dashboard;
 pub mod error;
 pub mod infra;
 pub mod keys;
+pub mod lab;
 pub mod pages;
 pub mod time_fmt;
 pub mod usage;

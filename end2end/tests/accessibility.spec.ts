@@ -156,3 +156,33 @@ test("the reveal dialog announces itself and holds the value", async ({ page }) 
   await expect(reveal.getByRole("textbox", { name: "API key value" })).toBeFocused();
   expect(await reveal.evaluate((dialog) => (dialog as HTMLDialogElement).open && dialog.matches(":modal"))).toBe(true);
 });
+
+test("the Lab page stopped and running, its stop dialog, the dashboard card and the admin page", async ({ page }) => {
+  test.setTimeout(180_000);
+  const email = await signUp(page);
+  await page.goto("/account/lab");
+  await hydrated(page);
+  await expect(page.getByText("No sessions yet")).toBeVisible();
+  await expectAccessible(page, "lab, stopped", "lab");
+  await page.getByRole("button", { name: "Launch Lab" }).click();
+  await page.waitForURL(/\/user\/kw-[0-9a-f]{20}\/lab/, { timeout: 60_000 });
+  await page.goto("/account/lab");
+  await hydrated(page);
+  await expect(page.getByRole("link", { name: "Open JupyterLab" })).toBeVisible({ timeout: 30_000 });
+  await expectAccessible(page, "lab, running", "lab-running");
+  await page.goto("/account");
+  await hydrated(page);
+  await expect(page.getByRole("region", { name: "Lab", exact: true }).getByRole("button", { name: "Stop server" })).toBeVisible();
+  await expectAccessible(page, "dashboard with Lab running", "dashboard-lab");
+  await page.getByRole("region", { name: "Lab server", exact: true }).getByRole("button", { name: "Stop server" }).click();
+  await expect(page.getByRole("dialog", { name: "Stop your Lab server?" })).toBeVisible();
+  await expectAccessible(page, "stop server dialog", "lab-stop-dialog");
+  await page.getByRole("dialog").getByRole("button", { name: "Stop server" }).click();
+  await expect(page.getByRole("region", { name: "Lab server", exact: true })).toBeHidden({ timeout: 30_000 });
+
+  keywardCli("admin", "grant", email);
+  await page.goto("/account/admin/lab");
+  await hydrated(page);
+  await expect(page.getByRole("heading", { name: "Lab servers", level: 1 })).toBeVisible();
+  await expectAccessible(page, "admin lab servers", "admin-lab");
+});

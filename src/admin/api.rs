@@ -14,7 +14,7 @@ use {
 
 /// Runs `body` for an admin; anyone else gets `NotFound`, as for a missing page.
 #[cfg(feature = "ssr")]
-async fn as_admin<T>(
+pub async fn as_admin<T>(
     body: impl AsyncFnOnce(&Caller, User) -> Result<T, AppError>,
 ) -> Result<T, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {

@@ -150,3 +150,25 @@ pub fn CoinsIcon() -> impl IntoView {
         r#"<circle cx="8" cy="8" r="6"/><path d="M18.09 10.37A6 6 0 1 1 10.34 18"/><path d="M7 6h1v4"/><path d="m16.71 13.88.7.71-2.82 2.82"/>"#,
     )
 }
+
+/// A flask: Lab.
+#[component]
+pub fn FlaskIcon() -> impl IntoView {
+    svg(
+        r#"<path d="M10 2v7.53a2 2 0 0 1-.27 1L4.27 20a1.33 1.33 0 0 0 1.15 2h13.16a1.33 1.33 0 0 0 1.15-2l-5.46-9.47a2 2 0 0 1-.27-1V2"/><path d="M8.5 2h7"/><path d="M7 16h10"/>"#,
+    )
+}
+
+/// A square: stop.
+#[component]
+pub fn StopIcon() -> impl IntoView {
+    svg(r#"<rect x="6" y="6" width="12" height="12" rx="2"/>"#)
+}
+
+/// Servers: Lab servers in the Admin section.
+#[component]
+pub fn ServerIcon() -> impl IntoView {
+    svg(
+        r#"<rect x="3" y="3" width="18" height="8" rx="2"/><rect x="3" y="13" width="18" height="8" rx="2"/><path d="M7 7h.01"/><path d="M7 17h.01"/>"#,
+    )
+}

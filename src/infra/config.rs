@@ -63,6 +63,8 @@ pub struct Config {
     pub hub_oauth: Option<super::hub_config::OAuthClient>,
     /// The JupyterHub's REST API and service token (Lab servers); None turns Lab off.
     pub hub: Option<super::hub_config::HubConnection>,
+    /// Lab metering and limits (used when `hub` is set).
+    pub lab: super::lab_config::LabSettings,
 }
 
 impl Default for Config {
@@ -83,6 +85,7 @@ impl Default for Config {
             stripe: None,
             hub_oauth: None,
             hub: None,
+            lab: Default::default(),
             session_ttl_secs: 14 * 24 * 3600,
             session_idle_secs: 7 * 24 * 3600,
             sign_in_max_failures: 5,
@@ -138,6 +141,7 @@ impl std::fmt::Debug for Config {
             .field("stripe", &self.stripe)
             .field("hub_oauth", &self.hub_oauth)
             .field("hub", &self.hub)
+            .field("lab", &self.lab)
             .finish()
     }
 }
@@ -302,6 +306,7 @@ impl Config {
             stripe: super::stripe::StripeConfig::from_vars(var)?,
             hub_oauth: super::hub_config::OAuthClient::from_vars(var)?,
             hub: super::hub_config::HubConnection::from_vars(var)?,
+            lab: super::lab_config::LabSettings::from_vars(var)?,
         })
     }
 

@@ -12,6 +12,8 @@ pub mod hub_config;
 #[cfg(feature = "ssr")]
 pub mod jupyterhub;
 #[cfg(feature = "ssr")]
+pub mod lab_config;
+#[cfg(feature = "ssr")]
 pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod payments;

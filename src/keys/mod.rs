@@ -34,7 +34,7 @@ pub struct ScopeInfo {
     pub description: String,
 }
 
-pub const BUILTIN_SCOPES: [(&str, &str); 4] = [
+pub const BUILTIN_SCOPES: [(&str, &str); 6] = [
     (
         "account:read",
         "Read your account's ID, email and sign-up date.",
@@ -45,6 +45,11 @@ pub const BUILTIN_SCOPES: [(&str, &str); 4] = [
         "credits:read",
         "Read your credit balance, burn rate and transactions.",
     ),
+    (
+        "lab:read",
+        "Read your Lab server's state, compute hours and plan.",
+    ),
+    ("lab:write", "Stop your Lab server."),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

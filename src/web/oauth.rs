@@ -218,6 +218,15 @@ async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response
         Some(token) => oauth::identity(&state.db, token, state.now_ms()).await,
         None => Ok(None),
     };
+    // The hub now knows this person: the Lab metering task can tell whose server it runs.
+    let identity = match identity {
+        Ok(Some(identity)) => {
+            crate::lab::store::ensure_account(&state.db, &identity.user_id, state.now_ms())
+                .await
+                .map(|_| Some(identity))
+        }
+        other => other,
+    };
     match identity {
         Ok(Some(identity)) => no_store(
             Json(serde_json::json!({

@@ -31,6 +31,18 @@ pub async fn serve(config: Config) -> ExitCode {
             "KEYWARD_STRIPE_* are not set: card payments are off, and an order for credits completes only when a promotion code pays all of it"
         ),
     }
+    match (&config.hub, &config.hub_oauth) {
+        (Some(hub), Some(_)) => {
+            tracing::info!(hub = %hub.url, "Lab servers on JupyterHub are on, with single sign-on")
+        }
+        (Some(hub), None) => tracing::warn!(
+            hub = %hub.url,
+            "Lab servers are on but KEYWARD_OAUTH_* are not set: the hub cannot sign people in through Keyward"
+        ),
+        (None, _) => tracing::info!(
+            "KEYWARD_JUPYTERHUB_URL is not set: Lab is off, and its pages say it is not set up"
+        ),
+    }
     let db = match Db::connect(&config.database_url).await {
         Ok(db) => db,
         Err(error) => {

@@ -16,6 +16,7 @@ use crate::keys::{
     verify::Verifier,
     ScopeInfo,
 };
+use crate::lab::{control::Lab, runner::Runner};
 use crate::usage::recorder::UsageRecorder;
 use crate::wallet::charges::Charger;
 use axum::extract::FromRef;
@@ -59,6 +60,8 @@ pub struct SharedState {
     pub charger: Charger,
     /// Card payments (Stripe), when configured.
     pub payments: Option<Arc<dyn PaymentProvider>>,
+    /// Lab servers on a JupyterHub, when configured.
+    pub lab: Option<Lab>,
     /// When the database last answered a health probe (Unix ms).
     last_healthy_ms: AtomicI64,
 }
@@ -70,6 +73,14 @@ fn payment_provider(config: &Config) -> Option<Arc<dyn PaymentProvider>> {
         .map_err(|error| tracing::error!(%error, "card payments are off"))
         .ok()?;
     Some(Arc::new(stripe))
+}
+
+/// The hub when it is configured; a client that cannot be built is logged and leaves
+/// Lab off.
+fn lab_hub(config: &Config) -> Option<Lab> {
+    Lab::new(config.hub.as_ref()?, config.lab.clone())
+        .map_err(|error| tracing::error!(%error, "Lab is off"))
+        .ok()
 }
 
 impl AppState {
@@ -119,6 +130,7 @@ impl AppState {
             usage: UsageRecorder::new(config.request_log_per_key_per_sec),
             charger: Charger::start(db.clone(), clock.clone()),
             payments: payment_provider(&config),
+            lab: lab_hub(&config),
             last_healthy_ms: AtomicI64::new(i64::MIN),
             config: Arc::new(config),
             clock,
@@ -194,6 +206,18 @@ impl AppState {
                 }
             }
         });
+        if let Some(lab) = &self.lab {
+            match Runner::new(
+                lab.clone(),
+                self.db.clone(),
+                self.clock.clone(),
+                self.mailer.clone(),
+                self.config.base_url(),
+            ) {
+                Ok(runner) => runner.start(),
+                Err(error) => tracing::error!(%error, "Lab metering did not start"),
+            }
+        }
         if self.db.backend == Backend::Postgres {
             tokio::spawn(listen_for_key_changes(
                 self.config.database_url.clone(),

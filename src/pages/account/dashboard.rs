@@ -1,3 +1,4 @@
+use super::lab::card::DashboardLabCard;
 use crate::auth::api::ResendVerification;
 use crate::dashboard::api::account_overview;
 use crate::time_fmt;
@@ -52,6 +53,7 @@ pub fn DashboardPage() -> impl IntoView {
                                     <p class="muted">"Any key, any endpoint"</p>
                                 </div>
                             </section>
+                            <DashboardLabCard />
                             <section class="card">
                                 <h2>"Account"</h2>
                                 <dl class="details">

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod api_keys;
 pub mod dashboard;
+pub mod lab;
 pub mod security;
 mod two_factor;
 pub mod wallet;
@@ -10,8 +11,10 @@ pub mod wallet;
 use crate::admin::api::admin_status;
 use crate::auth::api::{current_user, SignOut};
 use crate::components::icons::{
-    CoinsIcon, HomeIcon, KeyIcon, LogoIcon, MenuIcon, ShieldIcon, SignOutIcon, TagIcon, WalletIcon,
+    CoinsIcon, FlaskIcon, HomeIcon, KeyIcon, LogoIcon, MenuIcon, ServerIcon, ShieldIcon,
+    SignOutIcon, TagIcon, WalletIcon,
 };
+use lab::controls::{LabStatus, SidebarLab, StopServerDialog};
 use leptos::html;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
@@ -22,6 +25,7 @@ pub fn AccountLayout() -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
     let admin = Resource::new(|| (), |_| admin_status());
     let sign_out = ServerAction::<SignOut>::new();
+    LabStatus::provide();
     Effect::new(move |_| {
         if let Some(Ok(())) = sign_out.value().get() {
             crate::components::load_page("/sign-in");
@@ -93,6 +97,12 @@ pub fn AccountLayout() -> impl IntoView {
                             </A>
                         </li>
                         <li>
+                            <A href="/account/lab">
+                                <FlaskIcon />
+                                <span>"Lab"</span>
+                            </A>
+                        </li>
+                        <li>
                             <A href="/account/security">
                                 <ShieldIcon />
                                 <span>"Security"</span>
@@ -118,11 +128,18 @@ pub fn AccountLayout() -> impl IntoView {
                                             <span>"Credit grants"</span>
                                         </A>
                                     </li>
+                                    <li>
+                                        <A href="/account/admin/lab">
+                                            <ServerIcon />
+                                            <span>"Lab servers"</span>
+                                        </A>
+                                    </li>
                                 </ul>
                             </nav>
                         })
                     })}
                 </Suspense>
+                <SidebarLab />
                 <div class="sidebar-footer">
                     <Suspense fallback=|| view! { <p class="signed-in-as muted">"Loading…"</p> }>
                         {move || Suspend::new(async move {
@@ -153,6 +170,7 @@ pub fn AccountLayout() -> impl IntoView {
             <main class="content" id="main">
                 <Outlet />
             </main>
+            <StopServerDialog />
         </div>
     }
 }

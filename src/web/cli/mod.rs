@@ -46,6 +46,11 @@ enum Command {
         #[command(subcommand)]
         action: PromoAction,
     },
+    /// Put a person on a Lab plan (free, standard or pro).
+    Plan {
+        #[command(subcommand)]
+        action: PlanAction,
+    },
     /// Check the ledger.
     Ledger {
         #[command(subcommand)]
@@ -69,6 +74,16 @@ enum Command {
         /// Where the funded users' keys go (one each).
         #[arg(long, default_value = "bench-funded-keys.txt")]
         funded_out: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum PlanAction {
+    /// Set the plan of the account with this email.
+    Set {
+        email: String,
+        /// free, standard or pro.
+        plan: String,
     },
 }
 
@@ -130,6 +145,10 @@ pub async fn main() -> ExitCode {
             Ok(db) => promo_command(&db, &config, action).await,
             Err(message) => Err(message),
         },
+        Command::Plan { action } => match open(&config).await {
+            Ok(db) => plan_command(&db, &config, action).await,
+            Err(message) => Err(message),
+        },
         Command::Ledger { action } => match open(&config).await {
             Ok(db) => ledger_command(&db, action).await,
             Err(message) => Err(message),
@@ -179,5 +198,25 @@ async fn admin_command(db: &Db, action: AdminAction) -> Result<(), String> {
     } else {
         println!("{email} is no longer an admin");
     }
+    Ok(())
+}
+
+async fn plan_command(db: &Db, config: &Config, action: PlanAction) -> Result<(), String> {
+    let PlanAction::Set { email, plan } = action;
+    let Some(plan) = crate::lab::Plan::parse(&plan) else {
+        return Err(format!("{plan:?} is not a plan; use free, standard or pro"));
+    };
+    let now = crate::time_fmt::now_ms();
+    if !crate::lab::store::set_plan(db, &email, plan, now)
+        .await
+        .map_err(explain)?
+    {
+        return Err(format!("no account has the email {email}"));
+    }
+    let hours = crate::lab::control::limit_hours(&config.lab, plan);
+    println!(
+        "{email} is now on the {} plan ({hours} compute hours a month)",
+        plan.label()
+    );
     Ok(())
 }

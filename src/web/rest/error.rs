@@ -135,6 +135,7 @@ impl From<AppError> for ApiError {
             }
             AppError::NotFound => Self::new(status, "not_found", "No key with that ID."),
             AppError::LimitReached(message) => Self::new(status, "limit_reached", message),
+            AppError::Unavailable(message) => Self::new(status, "unavailable", message),
             other => Self::new(status, "internal_error", other.to_string()),
         }
     }

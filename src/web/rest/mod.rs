@@ -9,6 +9,7 @@ pub mod auth;
 mod credits;
 pub mod error;
 mod keys;
+mod lab;
 mod openapi;
 mod service;
 
@@ -29,6 +30,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/keys/{id}/usage", get(keys::key_usage))
         .route("/credits", get(credits::credits))
         .route("/credits/transactions", get(credits::transactions))
+        .route("/lab", get(lab::lab))
+        .route("/lab/stop", post(lab::stop))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             auth::authenticate,

@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, derived from the handlers and their types.
 
-use super::{account, credits, keys, service};
+use super::{account, credits, keys, lab, service};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -17,12 +17,14 @@ use utoipa::OpenApi;
         keys::key_usage,
         credits::credits,
         credits::transactions,
+        lab::lab,
+        lab::stop,
         service::verify_key,
         service::refund_charge,
         service::healthz,
     ),
     modifiers(&SecuritySchemes),
-    tags((name = "account"), (name = "keys"), (name = "credits"), (name = "service"))
+    tags((name = "account"), (name = "keys"), (name = "credits"), (name = "lab"), (name = "service"))
 )]
 struct ApiDoc;
 

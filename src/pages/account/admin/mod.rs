@@ -3,6 +3,7 @@
 //! before the answer starts).
 
 pub mod credits;
+pub mod lab;
 pub mod promo_codes;
 
 use crate::admin::api::admin_status;
