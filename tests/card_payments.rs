@@ -94,15 +94,6 @@ fn intent(id: &str, order: &str, amount: i64, status: &str, error: Option<&str>)
     })
 }
 
-async fn user_id(app: &TestApp, email: &str) -> String {
-    let (id,): (String,) = sqlx::query_as("SELECT id FROM users WHERE email = $1")
-        .bind(email)
-        .fetch_one(&app.state.db.pool)
-        .await
-        .unwrap();
-    id
-}
-
 async fn balance(app: &TestApp, user: &str) -> i64 {
     ledger::balance(&app.state.db, &Owner::User(user.to_string()))
         .await
@@ -161,7 +152,7 @@ async fn only_the_card_form_frame_may_run_the_providers_script(app: TestApp) {
     let frame = app.get("/account/wallet/card-form", Some(&cookie)).await;
     assert_eq!(frame.status, StatusCode::OK);
     let policy = frame.header("content-security-policy").unwrap();
-    assert!(policy.contains(&format!("script-src 'nonce-")), "{policy}");
+    assert!(policy.contains("script-src 'nonce-"), "{policy}");
     assert!(policy.contains(&origin), "{policy}");
     assert!(policy.contains("frame-ancestors 'self'"), "{policy}");
     assert_eq!(
@@ -200,7 +191,7 @@ async fn only_the_card_form_frame_may_run_the_providers_script(app: TestApp) {
 
 async fn webhook_signatures_are_checked_before_anything_happens(app: TestApp) {
     let (email, cookie) = app.sign_up().await;
-    let user = user_id(&app, &email).await;
+    let user = app.user_id(&email).await;
     let order = processing_order(&app, &cookie, "pi_sigtest").await;
     let body = serde_json::to_vec(&json!({
         "id": "evt_sig", "type": "payment_intent.succeeded", "created": now_secs(&app),
@@ -255,7 +246,7 @@ async fn webhook_signatures_are_checked_before_anything_happens(app: TestApp) {
 
 async fn redelivered_and_out_of_order_webhooks_credit_once(app: TestApp) {
     let (email, cookie) = app.sign_up().await;
-    let user = user_id(&app, &email).await;
+    let user = app.user_id(&email).await;
 
     // Success, the same event again, another event for the same payment, then a late
     // failure: credited once, and the order stays paid.
@@ -402,7 +393,7 @@ async fn a_card_payment_through_localstripe_adds_credits_once(app: TestApp) {
     assert!(registered.status().is_success());
 
     let (email, cookie) = app.sign_up().await;
-    let user = user_id(&app, &email).await;
+    let user = app.user_id(&email).await;
     promos::create(
         &app.state.db,
         &NewPromo {

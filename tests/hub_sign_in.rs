@@ -140,15 +140,6 @@ async fn userinfo(app: &TestApp, access_token: &str) -> Reply {
     app.send(request).await
 }
 
-async fn user_id(app: &TestApp, email: &str) -> String {
-    let (id,): (String,) = sqlx::query_as("SELECT id FROM users WHERE email = $1")
-        .bind(email)
-        .fetch_one(&app.state.db.pool)
-        .await
-        .unwrap();
-    id
-}
-
 async fn the_hub_signs_a_person_in_with_a_code_and_pkce(app: TestApp) {
     let (email, cookie) = app.sign_up().await;
     let code = code_for(&app, &cookie).await;
@@ -166,7 +157,7 @@ async fn the_hub_signs_a_person_in_with_a_code_and_pkce(app: TestApp) {
         .as_str()
         .unwrap()
         .to_string();
-    assert_eq!(name, oauth::hub_username(&user_id(&app, &email).await));
+    assert_eq!(name, oauth::hub_username(&app.user_id(&email).await));
     assert!(
         !info.body.contains(&email),
         "the email never reaches the hub"

@@ -67,15 +67,6 @@ fn runner(app: &TestApp) -> Runner {
     .expect("a runner")
 }
 
-async fn user_id(app: &TestApp, email: &str) -> String {
-    let (id,): (String,) = sqlx::query_as("SELECT id FROM users WHERE email = $1")
-        .bind(email)
-        .fetch_one(&app.state.db.pool)
-        .await
-        .unwrap();
-    id
-}
-
 async fn overview(app: &TestApp, cookie: &str) -> Value {
     let reply = app.call("/api/lab_summary", &[], Some(cookie)).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
@@ -121,7 +112,7 @@ async fn used_cpu_ms(app: &TestApp, cookie: &str) -> i64 {
 
 async fn a_server_started_anywhere_is_metered_and_stopped_by_its_owner(app: TestApp) {
     let (email, cookie) = app.sign_up().await;
-    let user = user_id(&app, &email).await;
+    let user = app.user_id(&email).await;
     let first = overview(&app, &cookie).await;
     assert_eq!(server_state(&first), "stopped");
     assert_eq!(first["compute"]["plan"], "free");
@@ -204,7 +195,7 @@ async fn an_idle_server_is_stopped_and_its_owner_told(app: TestApp) {
     // The hub's last activity is now more than 600 minutes old.
     app.state.clock.advance_secs(600 * 60);
     let pass = runner.pass().await.unwrap();
-    let user = user_id(&app, &email).await;
+    let user = app.user_id(&email).await;
     assert!(
         pass.stopped.contains(&(user.clone(), StopReason::Idle)),
         "{pass:?}"
@@ -240,7 +231,7 @@ async fn an_idle_server_is_stopped_and_its_owner_told(app: TestApp) {
 
 async fn the_limit_stops_the_server_and_credits_pay_past_it(app: TestApp) {
     let (email, cookie) = app.sign_up().await;
-    let user = user_id(&app, &email).await;
+    let user = app.user_id(&email).await;
     let owner = Owner::User(user.clone());
     assert_eq!(launch(&app, &cookie).await.status, StatusCode::OK);
     wait_for(&app, &cookie, "running").await;

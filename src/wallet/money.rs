@@ -47,6 +47,23 @@ pub fn parse_money(text: &str) -> Option<i64> {
     whole.checked_mul(100)?.checked_add(cents)
 }
 
+/// "1,000" or "1000" credits (at least 1, at most `max`), or empty for none; None for
+/// anything else, so the caller can say what to type beside its field.
+pub fn parse_optional_credits(text: &str, max: i64) -> Option<Option<i64>> {
+    let digits: String = text
+        .trim()
+        .chars()
+        .filter(|c| *c != ',' && *c != '_')
+        .collect();
+    if digits.is_empty() {
+        return Some(None);
+    }
+    match digits.parse::<i64>() {
+        Ok(n) if (1..=max).contains(&n) => Some(Some(n)),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,22 +91,5 @@ mod tests {
         assert_eq!(format_money(123_456, "usd"), "$1,234.56");
         assert_eq!(format_money(-250, "eur"), "-€2.50");
         assert_eq!(format_money(100, "chf"), "1.00 CHF");
-    }
-}
-
-/// "1,000" or "1000" credits (at least 1, at most `max`), or empty for none; None for
-/// anything else, so the caller can say what to type beside its field.
-pub fn parse_optional_credits(text: &str, max: i64) -> Option<Option<i64>> {
-    let digits: String = text
-        .trim()
-        .chars()
-        .filter(|c| *c != ',' && *c != '_')
-        .collect();
-    if digits.is_empty() {
-        return Some(None);
-    }
-    match digits.parse::<i64>() {
-        Ok(n) if (1..=max).contains(&n) => Some(Some(n)),
-        _ => None,
     }
 }

@@ -247,6 +247,16 @@ impl TestApp {
         (email, cookie)
     }
 
+    /// The id of the account with this email.
+    pub async fn user_id(&self, email: &str) -> String {
+        let (id,): (String,) = sqlx::query_as("SELECT id FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_one(&self.state.db.pool)
+            .await
+            .expect("an account with this email");
+        id
+    }
+
     pub async fn count(&self, sql: &'static str) -> i64 {
         use sqlx::Row;
         sqlx::query(sql)

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 pub fn DashboardLabCard() -> impl IntoView {
     let lab = use_lab();
     view! {
-        <Suspense fallback=|| view! { <section class="card skeleton" aria-busy="true">"Loading Lab…"</section> }>
+        <Transition fallback=|| view! { <section class="card skeleton" aria-busy="true">"Loading Lab…"</section> }>
             {move || Suspend::new(async move {
                 let overview = match lab.overview.await {
                     Ok(overview) => overview,
@@ -54,6 +54,6 @@ pub fn DashboardLabCard() -> impl IntoView {
                     </section>
                 }.into_any()
             })}
-        </Suspense>
+        </Transition>
     }
 }

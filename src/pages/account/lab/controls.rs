@@ -145,7 +145,8 @@ pub fn LaunchButton(#[prop(optional)] primary: bool) -> impl IntoView {
     }
 }
 
-/// "Running since 2:05 PM · active 3 minutes ago", "Starting…", "Stopped".
+/// "Started 2026-12-02 14:05:09 UTC · last activity 3 minutes ago", "Your server is
+/// starting…": the line beside the state's badge.
 pub fn status_line(status: &ServerStatus) -> (String, &'static str, &'static str) {
     let now = time_fmt::now_ms();
     match status {
@@ -169,8 +170,8 @@ pub fn status_line(status: &ServerStatus) -> (String, &'static str, &'static str
             last_activity_at,
         } => {
             let since = started_at
-                .map(|t| format!("Running since {}", time_fmt::exact(t)))
-                .unwrap_or_else(|| "Running".into());
+                .map(|t| format!("Started {}", time_fmt::exact(t)))
+                .unwrap_or_else(|| "Started".into());
             let active = last_activity_at
                 .map(|t| format!(" · last activity {}", time_fmt::relative(t, now)))
                 .unwrap_or_default();
@@ -265,7 +266,9 @@ pub fn StopNoticeBanner(notice: StopNotice, idle_minutes: i64) -> impl IntoView 
 pub fn SidebarLab() -> impl IntoView {
     let lab = use_lab();
     view! {
-        <Suspense fallback=|| ()>
+        // A Transition, not a Suspense: while the state is read again the box stays as it
+        // was, so it disappears only once the server has stopped.
+        <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let overview = lab.overview.await.ok()?;
                 let status = overview.server().filter(|s| s.is_active())?.clone();
@@ -277,6 +280,6 @@ pub fn SidebarLab() -> impl IntoView {
                     </section>
                 })
             })}
-        </Suspense>
+        </Transition>
     }
 }

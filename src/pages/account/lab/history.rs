@@ -14,7 +14,7 @@ pub fn SessionHistory() -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="history-heading">
             <h2 id="history-heading">"Session history"</h2>
-            <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading sessions…"</p> }>
+            <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading sessions…"</p> }>
                 {move || Suspend::new(async move {
                     match sessions.await {
                         Ok(list) if list.is_empty() => view! {
@@ -50,7 +50,7 @@ pub fn SessionHistory() -> impl IntoView {
                         Err(e) => view! { <p class="field-error" role="alert">{e.to_string()}</p> }.into_any(),
                     }
                 })}
-            </Suspense>
+            </Transition>
         </section>
     }
 }

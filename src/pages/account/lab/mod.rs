@@ -23,14 +23,14 @@ pub fn LabPage() -> impl IntoView {
                 <p class="muted">"Your own JupyterLab server. Stop it when you are done: running time counts against your monthly compute hours."</p>
             </div>
         </header>
-        <Suspense fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading your Lab server…"</div> }>
+        <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading your Lab server…"</div> }>
             {move || Suspend::new(async move {
                 match lab.overview.await {
                     Ok(overview) => view! { <LabDetails overview /> }.into_any(),
                     Err(e) => view! { <div class="banner banner-danger" role="alert">{e.to_string()}</div> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -110,7 +110,6 @@ fn ComputeCard(compute: ComputeUse) -> impl IntoView {
             } else {
                 "Continue with credits is off."
             });
-            lab.refresh();
         }
         Some(Err(e)) => {
             on.set(!on.get_untracked());
