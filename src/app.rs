@@ -10,6 +10,7 @@ use crate::pages::{
         api_keys::ApiKeysPage,
         dashboard::DashboardPage,
         lab::LabPage,
+        organizations::{invitations::InvitationPage, members::OrgMembersPage, OrganizationsPage},
         security::SecurityPage,
         wallet::{checkout::CheckoutPage, WalletPage},
         AccountLayout,
@@ -81,6 +82,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("wallet") view={Lazy::<WalletRoute>::new()} />
                     <Route path=path!("wallet/checkout/:order") view={Lazy::<CheckoutRoute>::new()} />
                     <Route path=path!("lab") view={Lazy::<LabRoute>::new()} />
+                    <Route path=path!("organizations") view={Lazy::<OrganizationsRoute>::new()} />
+                    <Route path=path!("organizations/:slug") view={Lazy::<OrgMembersRoute>::new()} />
+                    <Route path=path!("invitations") view={Lazy::<InvitationRoute>::new()} />
                     <Route path=path!("security") view={Lazy::<SecurityRoute>::new()} />
                     <ParentRoute path=path!("admin") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::Async>
                         <Route path=path!("promo-codes") view={Lazy::<PromoCodesRoute>::new()} />
@@ -138,6 +142,9 @@ lazy_page!(DashboardRoute, DashboardPage);
 lazy_page!(ApiKeysRoute, ApiKeysPage);
 lazy_page!(SecurityRoute, SecurityPage);
 lazy_page!(LabRoute, LabPage);
+lazy_page!(OrganizationsRoute, OrganizationsPage);
+lazy_page!(OrgMembersRoute, OrgMembersPage);
+lazy_page!(InvitationRoute, InvitationPage);
 lazy_page!(WalletRoute, WalletPage);
 lazy_page!(CheckoutRoute, CheckoutPage);
 lazy_page!(AdminRoute, AdminLayout, layout);

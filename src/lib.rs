@@ -12,6 +12,7 @@ pub mod error;
 pub mod infra;
 pub mod keys;
 pub mod lab;
+pub mod orgs;
 pub mod pages;
 pub mod time_fmt;
 pub mod usage;

@@ -31,7 +31,7 @@ fn help_lists_every_subcommand_and_usage_errors_exit_2() {
     let help = keyward(&["--help"], &url);
     assert_eq!(help.status.code(), Some(0));
     let (out, _) = text(&help);
-    for subcommand in ["serve", "admin", "credits", "promo", "ledger"] {
+    for subcommand in ["serve", "admin", "credits", "promo", "plan", "ledger"] {
         assert!(
             out.contains(subcommand),
             "--help lacks {subcommand}:\n{out}"
@@ -46,6 +46,7 @@ fn help_lists_every_subcommand_and_usage_errors_exit_2() {
         &["credits", "grant", "a@example.com", "10"],
         &["credits", "grant", "a@example.com", "ten", "--reason", "x"],
         &["ledger", "fix"],
+        &["plan", "set", "a@example.com"],
     ] {
         let output = keyward(args, &url);
         let (out, err) = text(&output);
@@ -159,4 +160,29 @@ async fn operators_grant_admin_and_credits_and_verify_the_ledger() {
     let broken = keyward(&["ledger", "verify"], &url);
     assert_eq!(broken.status.code(), Some(1));
     assert!(text(&broken).0.contains("MISMATCH"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_put_people_on_lab_plans() {
+    let app = TestApp::sqlite().await;
+    let url = format!("sqlite://{}", app.sqlite_path.as_ref().unwrap().display());
+    let (email, _) = app.sign_up().await;
+    let user = app.user_id(&email).await;
+    let set = keyward(&["plan", "set", &email, "Pro"], &url);
+    let (out, err) = text(&set);
+    assert!(set.status.success(), "{out}{err}");
+    assert!(
+        out.contains("Pro plan (2000 compute hours a month)"),
+        "{out}"
+    );
+    let account = keyward::lab::store::ensure_account(&app.state.db, &user, 0)
+        .await
+        .unwrap();
+    assert_eq!(account.plan, keyward::lab::Plan::Pro);
+    let gold = keyward(&["plan", "set", &email, "gold"], &url);
+    assert_eq!(gold.status.code(), Some(1));
+    assert!(text(&gold).1.contains("is not a plan"));
+    let nobody = keyward(&["plan", "set", "nobody@example.com", "free"], &url);
+    assert_eq!(nobody.status.code(), Some(1));
+    assert!(text(&nobody).1.contains("no account has the email"));
 }

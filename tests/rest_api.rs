@@ -530,6 +530,9 @@ async fn errors_are_json(app: TestApp) {
         "/api/v1/keys/{id}/usage",
         "/api/v1/verify",
         "/api/v1/healthz",
+        "/api/v1/credits",
+        "/api/v1/lab",
+        "/api/v1/lab/stop",
     ] {
         assert!(
             doc["paths"][path].is_object(),

@@ -186,3 +186,25 @@ test("the Lab page stopped and running, its stop dialog, the dashboard card and 
   await expect(page.getByRole("heading", { name: "Lab servers", level: 1 })).toBeVisible();
   await expectAccessible(page, "admin lab servers", "admin-lab");
 });
+
+test("the organizations page and an organization's members page", async ({ page }) => {
+  await signUp(page);
+  await page.goto("/account/organizations");
+  await hydrated(page);
+  await expect(page.getByText("You are not in any organization yet")).toBeVisible();
+  await expectAccessible(page, "organizations, none", "organizations");
+  // A create form with its errors showing.
+  await page.getByRole("button", { name: "Create organization" }).click();
+  await expect(page.getByText("Enter a name for the organization.")).toBeVisible();
+  await expectAccessible(page, "organizations, form errors");
+  await page.getByLabel("Name").fill("Acme Research");
+  await page.getByLabel("URL").fill(`acme-${Date.now().toString(36)}`);
+  await page.getByRole("button", { name: "Create organization" }).click();
+  await expect(page.getByRole("heading", { name: "Acme Research", level: 1 })).toBeVisible();
+  await hydrated(page);
+  await page.getByLabel("Email addresses").fill("ada@example.com, grace@example.com, not-an-address@");
+  await page.getByRole("button", { name: "Send invitations" }).click();
+  await expect(page.getByText("2 invitations sent.")).toBeVisible();
+  await expect(page.getByRole("list", { name: "Addresses not invited" })).toBeVisible();
+  await expectAccessible(page, "organization members", "organization-members");
+});

@@ -172,3 +172,11 @@ pub fn ServerIcon() -> impl IntoView {
         r#"<rect x="3" y="3" width="18" height="8" rx="2"/><rect x="3" y="13" width="18" height="8" rx="2"/><path d="M7 7h.01"/><path d="M7 17h.01"/>"#,
     )
 }
+
+/// People: organizations.
+#[component]
+pub fn UsersIcon() -> impl IntoView {
+    svg(
+        r#"<path d="M16 21v-2a4 4 0 0 0-4-4H6a4 4 0 0 0-4 4v2"/><circle cx="9" cy="7" r="4"/><path d="M22 21v-2a4 4 0 0 0-3-3.87"/><path d="M16 3.13a4 4 0 0 1 0 7.75"/>"#,
+    )
+}

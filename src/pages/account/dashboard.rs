@@ -1,4 +1,5 @@
 use super::lab::card::DashboardLabCard;
+use super::organizations::invitations::IncomingInvitations;
 use crate::auth::api::ResendVerification;
 use crate::dashboard::api::account_overview;
 use crate::time_fmt;
@@ -34,6 +35,7 @@ pub fn DashboardPage() -> impl IntoView {
                             </div>
                         });
                         view! {
+                            <IncomingInvitations />
                             {unverified}
                             {low}
                             <section class="stat-grid" aria-label="Account summary">

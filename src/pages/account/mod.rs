@@ -4,6 +4,7 @@ pub mod admin;
 pub mod api_keys;
 pub mod dashboard;
 pub mod lab;
+pub mod organizations;
 pub mod security;
 mod two_factor;
 pub mod wallet;
@@ -12,7 +13,7 @@ use crate::admin::api::admin_status;
 use crate::auth::api::{current_user, SignOut};
 use crate::components::icons::{
     CoinsIcon, FlaskIcon, HomeIcon, KeyIcon, LogoIcon, MenuIcon, ServerIcon, ShieldIcon,
-    SignOutIcon, TagIcon, WalletIcon,
+    SignOutIcon, TagIcon, UsersIcon, WalletIcon,
 };
 use lab::controls::{LabStatus, SidebarLab, StopServerDialog};
 use leptos::html;
@@ -100,6 +101,12 @@ pub fn AccountLayout() -> impl IntoView {
                             <A href="/account/lab">
                                 <FlaskIcon />
                                 <span>"Lab"</span>
+                            </A>
+                        </li>
+                        <li>
+                            <A href="/account/organizations">
+                                <UsersIcon />
+                                <span>"Organizations"</span>
                             </A>
                         </li>
                         <li>

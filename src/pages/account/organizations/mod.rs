@@ -1,0 +1,119 @@
+//! Account > Organizations: the person's organizations with their role, and a form to
+//! create one. Each links to its Members page.
+
+pub mod invitations;
+pub mod members;
+
+use crate::components::field::TextField;
+use crate::error::AppError;
+use crate::orgs::api::{my_organizations, CreateOrganization};
+use crate::orgs::suggest_slug;
+use invitations::IncomingInvitations;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn OrganizationsPage() -> impl IntoView {
+    let orgs = Resource::new(|| (), |_| my_organizations());
+    view! {
+        <Title text="Organizations" />
+        <header class="page-header">
+            <div>
+                <h1>"Organizations"</h1>
+                <p class="muted">"Workspaces you share with others: their members, invitations and roles."</p>
+            </div>
+        </header>
+        <IncomingInvitations />
+        <section class="card" aria-labelledby="orgs-heading">
+            <h2 id="orgs-heading">"Your organizations"</h2>
+            <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match orgs.await {
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="muted">"You are not in any organization yet. Create one below, or accept an invitation."</p>
+                        }.into_any(),
+                        Ok(list) => view! {
+                            <div class="table-wrap flat">
+                                <table class="stack-table">
+                                    <thead><tr>
+                                        <th scope="col">"Name"</th>
+                                        <th scope="col">"Your role"</th>
+                                        <th scope="col" class="numeric">"Members"</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {list.into_iter().map(|org| view! {
+                                            <tr>
+                                                <td class="cell-primary">
+                                                    <a href=format!("/account/organizations/{}", org.slug)>{org.name.clone()}</a>
+                                                    <span class="reference muted">{format!("/{}", org.slug)}</span>
+                                                </td>
+                                                <td data-label="Your role">{org.role.label()}</td>
+                                                <td class="numeric" data-label="Members">{org.members}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        }.into_any(),
+                        Err(e) => view! { <p class="field-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+        <CreateOrganizationForm />
+    }
+}
+
+#[component]
+fn CreateOrganizationForm() -> impl IntoView {
+    let create = ServerAction::<CreateOrganization>::new();
+    let name = RwSignal::new(String::new());
+    let slug = RwSignal::new(String::new());
+    let slug_edited = RwSignal::new(false);
+    let error = RwSignal::new(None::<AppError>);
+    Effect::new(move |_| {
+        let suggested = suggest_slug(&name.get());
+        if !slug_edited.get_untracked() {
+            slug.set(suggested);
+        }
+    });
+    Effect::new(move |_| {
+        // A slug typed by hand is kept when the name changes.
+        let typed = slug.get();
+        if typed != suggest_slug(&name.get_untracked()) {
+            slug_edited.set(true);
+        }
+    });
+    Effect::new(move |_| match create.value().get() {
+        Some(Ok(org)) => {
+            crate::components::load_page(&format!("/account/organizations/{}", org.slug))
+        }
+        Some(Err(e)) => error.set(Some(e)),
+        None => {}
+    });
+    let field = move |name: &'static str| {
+        Signal::derive(move || error.with(|e| e.as_ref().and_then(|e| e.field_message(name))))
+    };
+    view! {
+        <section class="card narrow-form" aria-labelledby="create-org-heading">
+            <h2 id="create-org-heading">"Create an organization"</h2>
+            <p class="muted card-text">"You become its Owner, and can invite others as Admins or Members."</p>
+            <form novalidate on:submit=move |ev: leptos::ev::SubmitEvent| {
+                ev.prevent_default();
+                create.dispatch(CreateOrganization { name: name.get_untracked(), slug: slug.get_untracked() });
+            }>
+                <TextField label="Name" name="name" value=name error=field("name") max_chars=64
+                    hint="For example Acme Research." />
+                <TextField label="URL" name="slug" value=slug error=field("slug") max_chars=40
+                    hint="Lowercase letters, digits and hyphens, e.g. acme-research. Links to the organization use it." />
+                {move || error.with(|e| match e {
+                    Some(AppError::Validation(_)) | None => None,
+                    Some(other) => Some(view! { <p class="field-error" role="alert">{other.to_string()}</p> }),
+                })}
+                <button type="submit" class="button button-primary" disabled=move || create.pending().get()>
+                    {move || if create.pending().get() { "Creating…" } else { "Create organization" }}
+                </button>
+            </form>
+        </section>
+    }
+}
