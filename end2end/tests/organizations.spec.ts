@@ -34,7 +34,7 @@ test("an organization invites a person by email, who accepts; removing them ends
   await a.getByRole("button", { name: "Send invitations" }).click();
   await expect(a.getByText("1 invitation sent.")).toBeVisible();
   const pending = a.getByRole("region", { name: "Pending invitations" });
-  await expect(pending.getByRole("cell", { name: bEmail })).toBeVisible();
+  await expect(pending.getByRole("cell", { name: bEmail, exact: true })).toBeVisible();
 
   const link = linkIn(await emailTo(bEmail, "Join Acme Research"), "/account/invitations");
   await b.goto(link);
@@ -50,10 +50,10 @@ test("an organization invites a person by email, who accepts; removing them ends
   await a.reload();
   await hydrated(a);
   const members = a.getByRole("region", { name: "Members" });
-  await expect(members.getByRole("cell", { name: bEmail })).toBeVisible();
+  await expect(members.getByRole("cell", { name: bEmail, exact: true })).toBeVisible();
   await members.getByRole("button", { name: `Remove ${bEmail}` }).click();
   await expect(a.getByText(`${bEmail} removed.`)).toBeVisible();
-  await expect(members.getByRole("cell", { name: bEmail })).toBeHidden();
+  await expect(members.getByRole("cell", { name: bEmail, exact: true })).toBeHidden();
 
   await b.goto(`/account/organizations/${unique}`);
   await hydrated(b);

@@ -26,12 +26,18 @@ pub fn OrgMembersPage() -> impl IntoView {
     );
     let toasts = Toasts::new();
     let reload = Callback::new(move |_: ()| version.update(|v| *v += 1));
+    // Kept here, not in the form: the page renders again after each change, and the
+    // addresses typed and the per-address results must survive that.
+    let invite_state = InviteState {
+        emails: RwSignal::new(String::new()),
+        results: RwSignal::new(Vec::new()),
+    };
     view! {
         <p class="breadcrumb"><a href="/account/organizations">"← Organizations"</a></p>
         <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading the organization…"</div> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(data) => view! { <MembersView data toasts reload /> }.into_any(),
+                    Ok(data) => view! { <MembersView data toasts reload invite_state /> }.into_any(),
                     Err(AppError::NotFound) => view! {
                         <Title text="Organization not found" />
                         <div class="card empty-state">
@@ -49,7 +55,12 @@ pub fn OrgMembersPage() -> impl IntoView {
 }
 
 #[component]
-fn MembersView(data: OrgMembers, toasts: Toasts, reload: Callback<()>) -> impl IntoView {
+fn MembersView(
+    data: OrgMembers,
+    toasts: Toasts,
+    reload: Callback<()>,
+    invite_state: InviteState,
+) -> impl IntoView {
     let org = data.org.clone();
     let slug = org.slug.clone();
     let manages = org.role.manages();
@@ -59,7 +70,7 @@ fn MembersView(data: OrgMembers, toasts: Toasts, reload: Callback<()>) -> impl I
         view! { <PendingInvitations slug invitations=data.invitations.clone() toasts reload /> }
     });
     let invite =
-        manages.then(|| view! { <InviteForm slug=slug.clone() owner=is_owner toasts reload /> });
+        manages.then(|| view! { <InviteForm slug=slug.clone() owner=is_owner toasts reload state=invite_state /> });
     let members = data.members.clone();
     view! {
         <Title text=org.name.clone() />
@@ -184,13 +195,25 @@ fn MemberRow(
     }
 }
 
+/// What the invite form keeps across the page's renders.
+#[derive(Clone, Copy)]
+struct InviteState {
+    emails: RwSignal<String>,
+    results: RwSignal<Vec<crate::orgs::InviteResult>>,
+}
+
 #[component]
-fn InviteForm(slug: String, owner: bool, toasts: Toasts, reload: Callback<()>) -> impl IntoView {
+fn InviteForm(
+    slug: String,
+    owner: bool,
+    toasts: Toasts,
+    reload: Callback<()>,
+    state: InviteState,
+) -> impl IntoView {
     let invite = ServerAction::<InviteMembers>::new();
-    let emails = RwSignal::new(String::new());
+    let InviteState { emails, results } = state;
     let role = RwSignal::new("member".to_string());
     let error = RwSignal::new(None::<String>);
-    let results = RwSignal::new(Vec::new());
     Effect::new(move |_| match invite.value().get() {
         Some(Ok(list)) => {
             let sent = list
