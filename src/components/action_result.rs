@@ -34,3 +34,23 @@ pub fn form_level_message(error: Option<AppError>) -> Option<String> {
         Some(other) => Some(other.to_string()),
     }
 }
+
+/// Like [`on_action_result`] for a button with no form: a failure is shown as an
+/// error toast.
+pub fn on_action_toast<S>(
+    action: ServerAction<S>,
+    toasts: crate::components::toast::Toasts,
+    on_ok: impl Fn(S::Output) + 'static,
+) where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(output)) => {
+            action.value().set(None);
+            on_ok(output);
+        }
+        Some(Err(e)) => toasts.error(e.to_string()),
+        None => {}
+    });
+}

@@ -41,8 +41,12 @@ pub fn next_month_start(ms: i64) -> i64 {
     crate::time_fmt::month_of(start + 32 * crate::time_fmt::DAY_MS).1
 }
 
-/// The person's Lab row, made on first use.
+/// The person's Lab row, made on first use. Read first, so that the page loads which
+/// ask for it (the sidebar, on every account page) write nothing once it exists.
 pub async fn ensure_account(db: &Db, user_id: &str, now: i64) -> Result<LabAccount, AppError> {
+    if let Some(account) = account_of(db, user_id).await? {
+        return Ok(account);
+    }
     sqlx::query(
         "INSERT INTO lab_accounts (user_id, hub_name, plan, continue_with_credits, created_at) \
          VALUES ($1, $2, 'free', 0, $3) ON CONFLICT (user_id) DO NOTHING",
@@ -52,18 +56,26 @@ pub async fn ensure_account(db: &Db, user_id: &str, now: i64) -> Result<LabAccou
     .bind(now)
     .execute(&db.pool)
     .await?;
-    let (hub_name, plan, continue_with_credits): (String, String, i64) = sqlx::query_as(
+    account_of(db, user_id)
+        .await?
+        .ok_or_else(|| AppError::internal("Lab account", "missing right after it was made"))
+}
+
+async fn account_of(db: &Db, user_id: &str) -> Result<Option<LabAccount>, AppError> {
+    let row: Option<(String, String, i64)> = sqlx::query_as(
         "SELECT hub_name, plan, continue_with_credits FROM lab_accounts WHERE user_id = $1",
     )
     .bind(user_id)
-    .fetch_one(&db.pool)
+    .fetch_optional(&db.pool)
     .await?;
-    Ok(LabAccount {
-        user_id: user_id.to_string(),
-        hub_name,
-        plan: Plan::parse(&plan).unwrap_or(Plan::Free),
-        continue_with_credits: continue_with_credits != 0,
-    })
+    Ok(
+        row.map(|(hub_name, plan, continue_with_credits)| LabAccount {
+            user_id: user_id.to_string(),
+            hub_name,
+            plan: Plan::parse(&plan).unwrap_or(Plan::Free),
+            continue_with_credits: continue_with_credits != 0,
+        }),
+    )
 }
 
 /// Puts the account with this email on `plan`; false when no account has the email.

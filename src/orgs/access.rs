@@ -14,6 +14,7 @@ pub struct Membership {
     pub name: String,
     pub slug: String,
     pub role: Role,
+    pub created_at: i64,
 }
 
 impl Membership {
@@ -43,15 +44,15 @@ pub async fn membership(
     user_id: &str,
     now: i64,
 ) -> Result<Membership, AppError> {
-    let row: Option<(String, String, String, String)> = sqlx::query_as(
-        "SELECT o.id, o.name, o.slug, m.role FROM organizations o \
+    let row: Option<(String, String, String, String, i64)> = sqlx::query_as(
+        "SELECT o.id, o.name, o.slug, m.role, o.created_at FROM organizations o \
          JOIN org_members m ON m.org_id = o.id WHERE o.slug = $1 AND m.user_id = $2",
     )
     .bind(slug.trim().to_ascii_lowercase())
     .bind(user_id)
     .fetch_optional(&db.pool)
     .await?;
-    let (org_id, name, slug, role) = row.ok_or(AppError::NotFound)?;
+    let (org_id, name, slug, role, created_at) = row.ok_or(AppError::NotFound)?;
     let role = Role::parse(&role).ok_or(AppError::NotFound)?;
     // At most one write a minute per member, so reads stay reads.
     sqlx::query(
@@ -69,6 +70,7 @@ pub async fn membership(
         name,
         slug,
         role,
+        created_at,
     })
 }
 

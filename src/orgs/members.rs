@@ -170,12 +170,7 @@ pub async fn remove(db: &Db, acting: &Membership, user_id: &str) -> Result<(), A
             "Only the Owner removes an Admin.",
         ));
     }
-    sqlx::query("DELETE FROM org_members WHERE org_id = $1 AND user_id = $2 AND role <> 'owner'")
-        .bind(&acting.org_id)
-        .bind(user_id)
-        .execute(&db.pool)
-        .await?;
-    Ok(())
+    delete_member(db, &acting.org_id, user_id).await
 }
 
 /// The asking person leaves; the Owner must transfer ownership first.
@@ -186,8 +181,13 @@ pub async fn leave(db: &Db, acting: &Membership, user_id: &str) -> Result<(), Ap
             "Transfer ownership to an Admin before you leave.",
         ));
     }
+    delete_member(db, &acting.org_id, user_id).await
+}
+
+/// Takes anyone but the Owner out of the organization.
+async fn delete_member(db: &Db, org_id: &str, user_id: &str) -> Result<(), AppError> {
     sqlx::query("DELETE FROM org_members WHERE org_id = $1 AND user_id = $2 AND role <> 'owner'")
-        .bind(&acting.org_id)
+        .bind(org_id)
         .bind(user_id)
         .execute(&db.pool)
         .await?;

@@ -1,5 +1,6 @@
 //! Admin > Lab servers: put a person on a plan, and see and stop running servers.
 
+use crate::components::action_result::{form_level_message, on_action_toast};
 use crate::components::field::EmailField;
 use crate::components::toast::{ToastRegion, Toasts};
 use crate::error::AppError;
@@ -66,10 +67,7 @@ fn PlanForm(toasts: Toasts) -> impl IntoView {
                     </select>
                     {move || field("plan").get().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
                 </div>
-                {move || error.with(|e| match e {
-                    Some(AppError::Validation(_)) | None => None,
-                    Some(other) => Some(view! { <p class="field-error" role="alert">{other.to_string()}</p> }),
-                })}
+                {move || form_level_message(error.get()).map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
                 <button type="submit" class="button button-primary" disabled=move || save.pending().get()>"Set plan"</button>
             </form>
         </section>
@@ -80,13 +78,9 @@ fn PlanForm(toasts: Toasts) -> impl IntoView {
 fn RunningServers(toasts: Toasts) -> impl IntoView {
     let servers = Resource::new(|| (), |_| admin_lab_servers());
     let stop = ServerAction::<AdminStopLab>::new();
-    Effect::new(move |_| match stop.value().get() {
-        Some(Ok(())) => {
-            toasts.success("Server stopped.");
-            servers.refetch();
-        }
-        Some(Err(e)) => toasts.error(e.to_string()),
-        None => {}
+    on_action_toast(stop, toasts, move |()| {
+        toasts.success("Server stopped.");
+        servers.refetch();
     });
     view! {
         <section class="card" aria-labelledby="running-heading">

@@ -3,6 +3,7 @@
 //! revoke pending invitations, change roles and remove members; anyone but the Owner
 //! leaves; the Owner transfers ownership or deletes the organization.
 
+use crate::components::action_result::on_action_toast;
 use crate::components::toast::{ToastRegion, Toasts};
 use crate::error::AppError;
 use crate::orgs::api::{
@@ -126,33 +127,15 @@ fn MemberRow(
     let transfer = ServerAction::<TransferOwnership>::new();
     let email = member.email.clone();
     let done = move |message: String| {
-        toasts.success(message);
-        reload.run(());
+        let message = message.replace("{email}", &email);
+        move |()| {
+            toasts.success(message.clone());
+            reload.run(());
+        }
     };
-    {
-        let email = email.clone();
-        Effect::new(move |_| match change.value().get() {
-            Some(Ok(())) => done(format!("{email}'s role changed.")),
-            Some(Err(e)) => toasts.error(e.to_string()),
-            None => {}
-        });
-    }
-    {
-        let email = email.clone();
-        Effect::new(move |_| match remove.value().get() {
-            Some(Ok(())) => done(format!("{email} removed.")),
-            Some(Err(e)) => toasts.error(e.to_string()),
-            None => {}
-        });
-    }
-    {
-        let email = email.clone();
-        Effect::new(move |_| match transfer.value().get() {
-            Some(Ok(())) => done(format!("{email} is now the Owner.")),
-            Some(Err(e)) => toasts.error(e.to_string()),
-            None => {}
-        });
-    }
+    on_action_toast(change, toasts, done("{email}'s role changed.".into()));
+    on_action_toast(remove, toasts, done("{email} removed.".into()));
+    on_action_toast(transfer, toasts, done("{email} is now the Owner.".into()));
     // Admins manage Members; the Owner manages everyone but themself.
     let may_manage = member.role != Role::Owner
         && (acting == Role::Owner || (acting == Role::Admin && member.role == Role::Member));
@@ -286,13 +269,9 @@ fn PendingInvitations(
     reload: Callback<()>,
 ) -> impl IntoView {
     let revoke = ServerAction::<RevokeInvitation>::new();
-    Effect::new(move |_| match revoke.value().get() {
-        Some(Ok(())) => {
-            toasts.success("Invitation revoked.");
-            reload.run(());
-        }
-        Some(Err(e)) => toasts.error(e.to_string()),
-        None => {}
+    on_action_toast(revoke, toasts, move |()| {
+        toasts.success("Invitation revoked.");
+        reload.run(());
     });
     view! {
         <section class="card" aria-labelledby="pending-heading">
@@ -339,10 +318,8 @@ fn DangerZone(slug: String, owner: bool, toasts: Toasts) -> impl IntoView {
     let delete = ServerAction::<DeleteOrganization>::new();
     let confirm = RwSignal::new(String::new());
     let delete_error = RwSignal::new(None::<String>);
-    Effect::new(move |_| match leave.value().get() {
-        Some(Ok(())) => crate::components::load_page("/account/organizations"),
-        Some(Err(e)) => toasts.error(e.to_string()),
-        None => {}
+    on_action_toast(leave, toasts, |()| {
+        crate::components::load_page("/account/organizations")
     });
     Effect::new(move |_| match delete.value().get() {
         Some(Ok(())) => crate::components::load_page("/account/organizations"),

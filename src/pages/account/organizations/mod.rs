@@ -4,6 +4,7 @@
 pub mod invitations;
 pub mod members;
 
+use crate::components::action_result::form_level_message;
 use crate::components::field::TextField;
 use crate::error::AppError;
 use crate::orgs::api::{my_organizations, CreateOrganization};
@@ -106,10 +107,7 @@ fn CreateOrganizationForm() -> impl IntoView {
                     hint="For example Acme Research." />
                 <TextField label="URL" name="slug" value=slug error=field("slug") max_chars=40
                     hint="Lowercase letters, digits and hyphens, e.g. acme-research. Links to the organization use it." />
-                {move || error.with(|e| match e {
-                    Some(AppError::Validation(_)) | None => None,
-                    Some(other) => Some(view! { <p class="field-error" role="alert">{other.to_string()}</p> }),
-                })}
+                {move || form_level_message(error.get()).map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
                 <button type="submit" class="button button-primary" disabled=move || create.pending().get()>
                     {move || if create.pending().get() { "Creating…" } else { "Create organization" }}
                 </button>
