@@ -10,7 +10,10 @@ use crate::pages::{
         api_keys::ApiKeysPage,
         dashboard::DashboardPage,
         lab::LabPage,
-        organizations::{invitations::InvitationPage, members::OrgMembersPage, OrganizationsPage},
+        organizations::{
+            dashboard::OrgDashboardPage, invitations::InvitationPage, members::OrgMembersPage,
+            OrganizationsPage,
+        },
         security::SecurityPage,
         wallet::{checkout::CheckoutPage, WalletPage},
         AccountLayout,
@@ -83,7 +86,6 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("wallet/checkout/:order") view={Lazy::<CheckoutRoute>::new()} />
                     <Route path=path!("lab") view={Lazy::<LabRoute>::new()} />
                     <Route path=path!("organizations") view={Lazy::<OrganizationsRoute>::new()} />
-                    <Route path=path!("organizations/:slug") view={Lazy::<OrgMembersRoute>::new()} />
                     <Route path=path!("invitations") view={Lazy::<InvitationRoute>::new()} />
                     <Route path=path!("security") view={Lazy::<SecurityRoute>::new()} />
                     <ParentRoute path=path!("admin") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::Async>
@@ -91,6 +93,14 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("credits") view={Lazy::<CreditGrantsRoute>::new()} />
                         <Route path=path!("lab") view={Lazy::<LabServersRoute>::new()} />
                     </ParentRoute>
+                </ParentRoute>
+                // An organization's workspace: the same layout and pages, for its resources.
+                <ParentRoute path=path!("/org/:slug") view={Lazy::<AccountRoute>::new()}>
+                    <Route path=path!("") view={Lazy::<OrgDashboardRoute>::new()} />
+                    <Route path=path!("api-keys") view={Lazy::<ApiKeysRoute>::new()} />
+                    <Route path=path!("wallet") view={Lazy::<WalletRoute>::new()} />
+                    <Route path=path!("wallet/checkout/:order") view={Lazy::<CheckoutRoute>::new()} />
+                    <Route path=path!("members") view={Lazy::<OrgMembersRoute>::new()} />
                 </ParentRoute>
             </Routes>
         </Router>
@@ -144,6 +154,7 @@ lazy_page!(SecurityRoute, SecurityPage);
 lazy_page!(LabRoute, LabPage);
 lazy_page!(OrganizationsRoute, OrganizationsPage);
 lazy_page!(OrgMembersRoute, OrgMembersPage);
+lazy_page!(OrgDashboardRoute, OrgDashboardPage);
 lazy_page!(InvitationRoute, InvitationPage);
 lazy_page!(WalletRoute, WalletPage);
 lazy_page!(CheckoutRoute, CheckoutPage);

@@ -6,8 +6,8 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{Reply, TestApp};
-use serde_json::Value;
+use common::orgs::{call, create_org, invite, join, person, token_sent_to, Person};
+use common::TestApp;
 
 on_both_databases!(
     every_role_gets_exactly_what_it_may,
@@ -15,98 +15,6 @@ on_both_databases!(
     bulk_invitations_answer_per_address,
     ownership_moves_to_an_admin_and_there_is_one_owner,
 );
-
-struct Person {
-    email: String,
-    cookie: String,
-    id: String,
-}
-
-/// A fresh person with a verified email (invitations go to verified addresses only).
-async fn person(app: &TestApp) -> Person {
-    let (email, cookie) = app.sign_up().await;
-    sqlx::query("UPDATE users SET email_verified_at = $1 WHERE email = $2")
-        .bind(app.state.now_ms())
-        .bind(&email)
-        .execute(&app.state.db.pool)
-        .await
-        .unwrap();
-    let id = app.user_id(&email).await;
-    Person { email, cookie, id }
-}
-
-async fn call(app: &TestApp, who: &Person, function: &str, form: &[(&str, &str)]) -> Reply {
-    app.call(&format!("/api/{function}"), form, Some(&who.cookie))
-        .await
-}
-
-fn slug() -> String {
-    format!(
-        "org-{}",
-        keyward::infra::random::base62(8).unwrap().to_lowercase()
-    )
-}
-
-async fn create_org(app: &TestApp, owner: &Person) -> String {
-    let slug = slug();
-    let reply = call(
-        app,
-        owner,
-        "create_organization",
-        &[("name", "Acme Research"), ("slug", &slug)],
-    )
-    .await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    slug
-}
-
-/// The token in the newest invitation email to `email` (not the sign-up's verification
-/// email, which also holds one).
-async fn token_sent_to(app: &TestApp, email: &str) -> String {
-    for _ in 0..100 {
-        if let Some(mail) = app
-            .state
-            .mailer
-            .recent()
-            .iter()
-            .rev()
-            .find(|m| m.to == email && m.subject.starts_with("Join "))
-        {
-            let at = mail.text.find("token=").expect("a link with a token") + "token=".len();
-            return mail.text[at..at + 64].to_string();
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    panic!("no invitation email to {email}");
-}
-
-async fn invite(app: &TestApp, by: &Person, slug: &str, email: &str, role: &str) -> Reply {
-    call(
-        app,
-        by,
-        "invite_members",
-        &[("slug", slug), ("emails", email), ("role", role)],
-    )
-    .await
-}
-
-/// Invites `who` as `role` and has them accept from their dashboard.
-async fn join(app: &TestApp, owner: &Person, slug: &str, who: &Person, role: &str) {
-    let sent = invite(app, owner, slug, &who.email, role).await;
-    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
-    assert!(sent.json()[0]["problem"].is_null(), "{}", sent.body);
-    let mine = call(app, who, "my_invitations", &[]).await.json();
-    let id = mine[0]["id"].as_str().expect("an invitation").to_string();
-    let accepted = call(
-        app,
-        who,
-        "answer_invitation",
-        &[("invitation_id", &id), ("accept", "true")],
-    )
-    .await;
-    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.body);
-    assert_eq!(accepted.json(), Value::String(slug.to_string()));
-}
 
 async fn pending_invitation_id(app: &TestApp, owner: &Person, slug: &str) -> String {
     let email = format!(

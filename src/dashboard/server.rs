@@ -14,8 +14,9 @@ pub async fn overview(
     now: i64,
     user: &User,
 ) -> Result<Overview, AppError> {
-    let totals = keys.totals(&user.id).await?;
-    let alert = low_balance::state(db, &Owner::User(user.id.clone())).await?;
+    let owner = Owner::User(user.id.clone());
+    let totals = keys.totals(&owner).await?;
+    let alert = low_balance::state(db, &owner).await?;
     Ok(Overview {
         email: user.email.clone(),
         email_verified: user.email_verified_at.is_some(),
@@ -23,7 +24,7 @@ pub async fn overview(
         total_keys: totals.total,
         active_keys: totals.active,
         last_used_at: totals.last_used_at,
-        requests_30d: queries::owner_requests_30d(db, &user.id, now).await?,
+        requests_30d: queries::owner_requests_30d(db, &owner, now).await?,
         balance: alert.balance,
         low_balance_threshold: alert.threshold,
     })

@@ -1,5 +1,6 @@
-//! Server functions behind the API Keys page. Each checks the session, calls the
-//! store with the caller's own user id, and answers.
+//! Server functions behind the API Keys page. Each checks the session, resolves the
+//! workspace (`org`: an organization's slug, or None for the person's own keys) with
+//! the role the action needs, calls the store for that owner, and answers.
 
 use super::{Expiry, KeyDetails, KeySummary, KeysPage, RevealedKey};
 use crate::error::AppError;
@@ -9,41 +10,62 @@ use leptos::prelude::*;
 use {
     super::{rules::NewKey, store::Actor},
     crate::auth::User,
+    crate::orgs::access::{workspace, Need},
     crate::web::request::Caller,
 };
 
+/// The person acting on the keys of the workspace `org` names, if `need` allows.
 #[cfg(feature = "ssr")]
-fn actor(caller: &Caller, user: &User) -> Actor {
-    Actor {
+async fn actor(
+    caller: &Caller,
+    user: &User,
+    org: Option<String>,
+    need: Need,
+) -> Result<Actor, AppError> {
+    let state = &caller.state;
+    let space = workspace(&state.db, org.as_deref(), &user.id, state.now_ms(), need).await?;
+    Ok(Actor {
         user_id: user.id.clone(),
+        owner: space.owner,
         label: user.email.clone(),
         client_addr: caller.client_addr.clone(),
-    }
+    })
 }
 
 #[server(endpoint = "list_keys")]
-pub async fn list_keys() -> Result<KeysPage, AppError> {
+pub async fn list_keys(org: Option<String>) -> Result<KeysPage, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
-        let keys = &caller.state.keys;
+        let state = &caller.state;
+        let space = workspace(
+            &state.db,
+            org.as_deref(),
+            &user.id,
+            state.now_ms(),
+            Need::Use,
+        )
+        .await?;
         Ok(KeysPage {
-            keys: keys.list(&user.id).await?,
-            catalog: keys.catalog(),
-            now: caller.state.now_ms(),
+            keys: state.keys.list(&space.owner).await?,
+            catalog: state.keys.catalog(),
+            now: state.now_ms(),
+            can_manage: space.can_manage(),
         })
     })
     .await
 }
 
 #[server(endpoint = "key_details")]
-pub async fn get_key_details(id: String) -> Result<KeyDetails, AppError> {
+pub async fn get_key_details(org: Option<String>, id: String) -> Result<KeyDetails, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
-        caller.state.keys.details(&user.id, &id).await
+        let actor = actor(caller, &user, org, Need::Use).await?;
+        caller.state.keys.details(&actor.owner, &id).await
     })
     .await
 }
 
 #[server(endpoint = "create_key", input = leptos::server_fn::codec::Json)]
 pub async fn create_key(
+    org: Option<String>,
     name: String,
     scopes: Vec<String>,
     expiry: Expiry,
@@ -55,46 +77,58 @@ pub async fn create_key(
             expiry,
             not_after: None,
         };
-        caller.state.keys.create(&actor(caller, &user), input).await
+        let actor = actor(caller, &user, org, Need::Manage).await?;
+        caller.state.keys.create(&actor, input).await
     })
     .await
 }
 
 #[server(endpoint = "regenerate_key")]
-pub async fn regenerate_key(id: String, grace_secs: i64) -> Result<RevealedKey, AppError> {
+pub async fn regenerate_key(
+    org: Option<String>,
+    id: String,
+    grace_secs: i64,
+) -> Result<RevealedKey, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
-        let keys = &caller.state.keys;
-        keys.regenerate(&actor(caller, &user), &id, grace_secs)
-            .await
+        let actor = actor(caller, &user, org, Need::Manage).await?;
+        caller.state.keys.regenerate(&actor, &id, grace_secs).await
     })
     .await
 }
 
 #[server(endpoint = "delete_key")]
-pub async fn delete_key(id: String) -> Result<(), AppError> {
+pub async fn delete_key(org: Option<String>, id: String) -> Result<(), AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
-        caller.state.keys.delete(&actor(caller, &user), &id).await
+        let actor = actor(caller, &user, org, Need::Manage).await?;
+        caller.state.keys.delete(&actor, &id).await
     })
     .await
 }
 
 #[server(endpoint = "set_key_active")]
-pub async fn set_key_active(id: String, active: bool) -> Result<KeySummary, AppError> {
+pub async fn set_key_active(
+    org: Option<String>,
+    id: String,
+    active: bool,
+) -> Result<KeySummary, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
-        let keys = &caller.state.keys;
-        keys.set_active(&actor(caller, &user), &id, active).await
+        let actor = actor(caller, &user, org, Need::Manage).await?;
+        caller.state.keys.set_active(&actor, &id, active).await
     })
     .await
 }
 
 /// Sets the key's monthly spending limit in credits; `limit` empty removes it.
 #[server(endpoint = "set_key_spend_limit")]
-pub async fn set_key_spend_limit(id: String, limit: String) -> Result<KeySummary, AppError> {
+pub async fn set_key_spend_limit(
+    org: Option<String>,
+    id: String,
+    limit: String,
+) -> Result<KeySummary, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         let limit = super::parse_spend_limit(&limit)?;
-        let keys = &caller.state.keys;
-        keys.set_spend_limit(&actor(caller, &user), &id, limit)
-            .await
+        let actor = actor(caller, &user, org, Need::Manage).await?;
+        caller.state.keys.set_spend_limit(&actor, &id, limit).await
     })
     .await
 }

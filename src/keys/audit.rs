@@ -2,10 +2,14 @@
 
 use crate::error::AppError;
 use crate::infra::random;
+use crate::wallet::Owner;
 
-/// Who performed a change, for the audit trail.
+/// Who performed a change, for the audit trail, and in which workspace.
 pub struct Actor {
+    /// The person acting (a key acting through the REST API acts for its creator).
     pub user_id: String,
+    /// Whose keys are acted on: the person's own, or an organization's.
+    pub owner: Owner,
     /// The person's email, or "API key kid_…" when a key acted through the REST API.
     pub label: String,
     pub client_addr: String,

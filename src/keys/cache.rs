@@ -19,11 +19,21 @@ pub const KEY_CHANGES_CHANNEL: &str = "keyward_key_changed";
 pub const CACHE_TTL_MS: i64 = 30_000;
 const DEFAULT_MAX_ENTRIES: usize = 1_000_000;
 
+/// The organization an organization key belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyOrg {
+    pub id: String,
+    pub name: String,
+}
+
 /// What the server knows about a verified key value. Holds a digest, never the value.
 #[derive(Debug)]
 pub struct VerifiedKey {
     pub key_id: String,
+    /// For a personal key its owner; for an organization's key the person who created it.
     pub user_id: String,
+    /// Set for an organization's key: it acts as the organization.
+    pub org: Option<KeyOrg>,
     /// The owner's email and sign-up time: fixed for an account's life, so `/me`
     /// answers from the cache without a query.
     pub owner_email: String,
@@ -40,6 +50,14 @@ pub struct VerifiedKey {
 }
 
 impl VerifiedKey {
+    /// Whose keys and wallet this key acts on.
+    pub fn owner(&self) -> crate::wallet::Owner {
+        match &self.org {
+            Some(org) => crate::wallet::Owner::Org(org.id.clone()),
+            None => crate::wallet::Owner::User(self.user_id.clone()),
+        }
+    }
+
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.iter().any(|s| s == scope)
     }
@@ -222,6 +240,7 @@ mod tests {
         Arc::new(VerifiedKey {
             key_id: key_id.into(),
             user_id: "usr_1".into(),
+            org: None,
             owner_email: "a@example.com".into(),
             owner_created_at: 0,
             scopes: vec!["account:read".into()],

@@ -8,6 +8,10 @@ pub mod cache;
 #[cfg(feature = "ssr")]
 pub mod emails;
 #[cfg(feature = "ssr")]
+pub mod owner;
+#[cfg(feature = "ssr")]
+mod regenerate;
+#[cfg(feature = "ssr")]
 pub mod rules;
 #[cfg(feature = "ssr")]
 pub mod secret;
@@ -34,7 +38,7 @@ pub struct ScopeInfo {
     pub description: String,
 }
 
-pub const BUILTIN_SCOPES: [(&str, &str); 6] = [
+pub const BUILTIN_SCOPES: [(&str, &str); 7] = [
     (
         "account:read",
         "Read your account's ID, email and sign-up date.",
@@ -50,6 +54,7 @@ pub const BUILTIN_SCOPES: [(&str, &str); 6] = [
         "Read your Lab server's state, compute hours and plan.",
     ),
     ("lab:write", "Stop your Lab server."),
+    ("org:read", "List your organizations and their members."),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,6 +173,8 @@ pub struct KeysPage {
     pub catalog: Vec<ScopeInfo>,
     /// Server time, so "Rotation recommended" and "Expired" agree with the server.
     pub now: i64,
+    /// False for an organization's Members: they see the keys but cannot change them.
+    pub can_manage: bool,
 }
 
 /// How long a new key lives.

@@ -7,6 +7,7 @@ use super::cache::KeyChanges;
 use crate::error::AppError;
 use crate::infra::db::Db;
 use crate::time_fmt::month_of;
+use crate::wallet::Owner;
 
 /// The largest monthly limit a key may have.
 pub const MAX_SPEND_LIMIT: i64 = 1_000_000_000_000;
@@ -34,17 +35,18 @@ pub async fn set(
 ) -> Result<(), AppError> {
     validate(limit)?;
     let mut tx = db.begin_write().await?;
-    let (name,): (String,) = sqlx::query_as(
-        "UPDATE api_keys SET monthly_spend_limit = $1 WHERE id = $2 AND user_id = $3 RETURNING name",
-    )
+    let (name,): (String,) = sqlx::query_as(&format!(
+        "UPDATE api_keys SET monthly_spend_limit = $1 WHERE id = $2 AND {} RETURNING name",
+        super::owner::owned_by(&actor.owner, 3)
+    ))
     .bind(limit)
     .bind(key_id)
-    .bind(&actor.user_id)
+    .bind(actor.owner.id())
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
     if limit.is_some() {
-        let spent = spent_in(&mut *tx, &actor.user_id, key_id, now).await?;
+        let spent = spent_in(&mut *tx, &actor.owner, key_id, now).await?;
         sqlx::query(
             "INSERT INTO key_spending (key_id, month, spent) VALUES ($1, $2, $3) \
              ON CONFLICT (key_id, month) DO UPDATE SET spent = \
@@ -73,26 +75,25 @@ pub async fn set(
 /// the wallet its credits back but not the key its allowance.
 pub async fn spent_this_month(
     db: &Db,
-    owner_id: &str,
+    owner: &Owner,
     key_id: &str,
     now: i64,
 ) -> Result<i64, AppError> {
-    spent_in(&db.pool, owner_id, key_id, now).await
+    spent_in(&db.pool, owner, key_id, now).await
 }
 
 async fn spent_in<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    owner_id: &str,
+    owner: &Owner,
     key_id: &str,
     now: i64,
 ) -> Result<i64, AppError> {
     // Through the owner's wallet, whose (wallet_id, created_at) index bounds the scan.
     let (spent,): (i64,) = sqlx::query_as(
         "SELECT CAST(COALESCE(SUM(-amount), 0) AS BIGINT) FROM ledger_entries \
-         WHERE wallet_id = (SELECT id FROM wallets WHERE owner_kind = 'user' AND owner_id = $1) \
-         AND created_at >= $2 AND key_id = $3 AND kind = 'charge'",
+         WHERE wallet_id = $1 AND created_at >= $2 AND key_id = $3 AND kind = 'charge'",
     )
-    .bind(owner_id)
+    .bind(crate::wallet::wallet_id(owner))
     .bind(month_of(now).1)
     .bind(key_id)
     .fetch_one(executor)

@@ -4,14 +4,13 @@
 use super::audit::record_event;
 pub use super::audit::Actor;
 use super::cache::KeyChanges;
+pub use super::owner::owned_by;
 use super::rules::{validate, NewKey, ValidKey};
-use super::{
-    secret, KeyDetails, KeyEvent, KeyStatus, KeySummary, RevealedKey, ScopeInfo, GRACE_CHOICES,
-};
+use super::{secret, KeyDetails, KeyEvent, KeyStatus, KeySummary, RevealedKey, ScopeInfo};
 use crate::error::AppError;
 use crate::infra::{clock::Clock, db::Db, random};
-use crate::time_fmt::DAY_MS;
 use crate::usage::queries as usage;
+use crate::wallet::Owner;
 use std::sync::Arc;
 
 /// Keys one owner may hold unless the operator says otherwise.
@@ -64,12 +63,12 @@ pub struct KeyTotals {
 /// Key storage and lifecycle, built from what it needs.
 #[derive(Clone)]
 pub struct KeyStore {
-    db: Db,
-    clock: Clock,
+    pub(super) db: Db,
+    pub(super) clock: Clock,
     max_keys_per_owner: i64,
-    prefix: Arc<str>,
+    pub(super) prefix: Arc<str>,
     catalog: Arc<[ScopeInfo]>,
-    changes: KeyChanges,
+    pub(super) changes: KeyChanges,
 }
 
 impl KeyStore {
@@ -105,23 +104,25 @@ impl KeyStore {
         self.catalog.iter().any(|s| s.name == name)
     }
 
-    pub async fn list(&self, owner_id: &str) -> Result<Vec<KeySummary>, AppError> {
+    pub async fn list(&self, owner: &Owner) -> Result<Vec<KeySummary>, AppError> {
         let now = self.clock.now_ms();
         let rows: Vec<KeyRow> = sqlx::query_as(&format!(
-            "SELECT {KEY_COLUMNS} FROM api_keys WHERE user_id = $1 ORDER BY created_at DESC, id"
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE {} ORDER BY created_at DESC, id",
+            owned_by(owner, 1)
         ))
-        .bind(owner_id)
+        .bind(owner.id())
         .fetch_all(&self.db.pool)
         .await?;
         Ok(rows.into_iter().map(|r| r.summary(now)).collect())
     }
 
-    pub async fn get(&self, owner_id: &str, key_id: &str) -> Result<KeySummary, AppError> {
+    pub async fn get(&self, owner: &Owner, key_id: &str) -> Result<KeySummary, AppError> {
         let row: KeyRow = sqlx::query_as(&format!(
-            "SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1 AND user_id = $2"
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1 AND {}",
+            owned_by(owner, 2)
         ))
         .bind(key_id)
-        .bind(owner_id)
+        .bind(owner.id())
         .fetch_optional(&self.db.pool)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -129,14 +130,15 @@ impl KeyStore {
     }
 
     /// How many keys an owner has, how many work, and when any was last used.
-    pub async fn totals(&self, owner_id: &str) -> Result<KeyTotals, AppError> {
-        Ok(sqlx::query_as(
+    pub async fn totals(&self, owner: &Owner) -> Result<KeyTotals, AppError> {
+        Ok(sqlx::query_as(&format!(
             "SELECT COUNT(*) AS total, \
              CAST(COALESCE(SUM(CASE WHEN active = 1 AND (expires_at IS NULL OR expires_at > $2) \
              THEN 1 ELSE 0 END), 0) AS BIGINT) AS active, \
-             MAX(last_used_at) AS last_used_at FROM api_keys WHERE user_id = $1",
-        )
-        .bind(owner_id)
+             MAX(last_used_at) AS last_used_at FROM api_keys WHERE {}",
+            owned_by(owner, 1)
+        ))
+        .bind(owner.id())
         .bind(self.clock.now_ms())
         .fetch_one(&self.db.pool)
         .await?)
@@ -146,35 +148,53 @@ impl KeyStore {
     pub async fn create(&self, actor: &Actor, input: NewKey) -> Result<RevealedKey, AppError> {
         let now = self.clock.now_ms();
         let key = validate(&self.catalog, &input, now)?;
-        let (held,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_keys WHERE user_id = $1")
-            .bind(&actor.user_id)
-            .fetch_one(&self.db.pool)
-            .await?;
+        let owner = &actor.owner;
+        let (held,): (i64,) = sqlx::query_as(&format!(
+            "SELECT COUNT(*) FROM api_keys WHERE {}",
+            owned_by(owner, 1)
+        ))
+        .bind(owner.id())
+        .fetch_one(&self.db.pool)
+        .await?;
         if held >= self.max_keys_per_owner {
             return Err(AppError::LimitReached(format!(
                 "You have {held} keys, the most this server allows. Delete keys you no longer use to create new ones."
             )));
         }
-        let taken = sqlx::query("SELECT 1 FROM api_keys WHERE user_id = $1 AND name = $2")
-            .bind(&actor.user_id)
-            .bind(&key.name)
-            .fetch_optional(&self.db.pool)
-            .await?
-            .is_some();
+        let taken = sqlx::query(&format!(
+            "SELECT 1 FROM api_keys WHERE {} AND name = $2",
+            owned_by(owner, 1)
+        ))
+        .bind(owner.id())
+        .bind(&key.name)
+        .fetch_optional(&self.db.pool)
+        .await?
+        .is_some();
         if taken {
             return Err(name_taken());
         }
         let mut tx = self.db.pool.begin().await?;
-        let (id, value) = match self.insert(&mut tx, &actor.user_id, &key, now).await {
+        let org_id = match owner {
+            Owner::Org(id) => Some(id.as_str()),
+            Owner::User(_) => None,
+        };
+        let inserted = self
+            .insert_for(&mut tx, &actor.user_id, org_id, &key, now)
+            .await;
+        let (id, value) = match inserted {
             Ok(inserted) => inserted,
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(name_taken()),
+            // A name the person used for a key in another workspace (one constraint
+            // covers every key a person created).
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(name_used_elsewhere())
+            }
             Err(e) => return Err(e.into()),
         };
         record_event(&mut tx, actor, &id, &key.name, "created", now).await?;
         tx.commit().await?;
         tracing::info!(key_id = %id, user_id = %actor.user_id, "API key created");
         Ok(RevealedKey {
-            key: self.get(&actor.user_id, &id).await?,
+            key: self.get(owner, &id).await?,
             secret: value,
         })
     }
@@ -188,103 +208,37 @@ impl KeyStore {
         key: &ValidKey,
         now: i64,
     ) -> Result<(String, String), sqlx::Error> {
+        self.insert_for(tx, owner_id, None, key, now).await
+    }
+
+    /// `insert` for a creator and, for an organization's key, that organization.
+    async fn insert_for(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        creator_id: &str,
+        org_id: Option<&str>,
+        key: &ValidKey,
+        now: i64,
+    ) -> Result<(String, String), sqlx::Error> {
         let value = secret::generate(&self.prefix).map_err(random_failed)?;
         let id = random::id("kid").map_err(random_failed)?;
         sqlx::query(
-            "INSERT INTO api_keys (id, user_id, name, preview, scopes, active, created_at, expires_at, ttl_days) \
-             VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8)",
+            "INSERT INTO api_keys (id, user_id, name, preview, scopes, active, created_at, expires_at, ttl_days, org_id) \
+             VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9)",
         )
         .bind(&id)
-        .bind(owner_id)
+        .bind(creator_id)
         .bind(&key.name)
         .bind(secret::preview(&self.prefix, &value))
         .bind(&key.scopes)
         .bind(now)
         .bind(key.expires_at)
         .bind(key.ttl_days)
+        .bind(org_id)
         .execute(&mut **tx)
         .await?;
         insert_secret(tx, &id, &value, now).await?;
         Ok((id, value))
-    }
-
-    /// Replaces a key's value. With `grace_secs == 0` every earlier value stops working
-    /// before this returns; otherwise the current one keeps working for that long. One
-    /// transaction, whose first statement takes the write lock, so racing regenerations
-    /// leave exactly one current value.
-    pub async fn regenerate(
-        &self,
-        actor: &Actor,
-        key_id: &str,
-        grace_secs: i64,
-    ) -> Result<RevealedKey, AppError> {
-        if !GRACE_CHOICES.iter().any(|(secs, _)| *secs == grace_secs) {
-            return Err(AppError::invalid(
-                "grace",
-                "Choose when the old value stops working.",
-            ));
-        }
-        let now = self.clock.now_ms();
-        let value = secret::generate(&self.prefix)?;
-        let mut tx = self.db.pool.begin().await?;
-        // The first statement writes, so it takes the lock; it changes nothing else yet,
-        // so RETURNING shows the expiry as it was.
-        let row: Option<(String, Option<i64>, Option<i64>)> = sqlx::query_as(
-            "UPDATE api_keys SET regenerated_at = $1 WHERE id = $2 AND user_id = $3 \
-             RETURNING name, expires_at, ttl_days",
-        )
-        .bind(now)
-        .bind(key_id)
-        .bind(&actor.user_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((name, old_expiry, ttl_days)) = row else {
-            return Err(AppError::NotFound);
-        };
-        let expires_at = match ttl_days {
-            Some(days) => Some(now + days * DAY_MS),
-            None => old_expiry,
-        };
-        sqlx::query("UPDATE api_keys SET preview = $1, expires_at = $2 WHERE id = $3")
-            .bind(secret::preview(&self.prefix, &value))
-            .bind(expires_at)
-            .bind(key_id)
-            .execute(&mut *tx)
-            .await?;
-        // An expired key's old values must not come back to life with the renewed expiry.
-        let was_expired = old_expiry.is_some_and(|at| at <= now);
-        if grace_secs == 0 || was_expired {
-            // "Immediately" means every earlier value, including ones still in a grace period.
-            sqlx::query("DELETE FROM key_secrets WHERE key_id = $1")
-                .bind(key_id)
-                .execute(&mut *tx)
-                .await?;
-        } else {
-            // Values whose grace already ran out are gone for good.
-            sqlx::query(
-                "DELETE FROM key_secrets WHERE key_id = $1 AND retires_at IS NOT NULL AND retires_at <= $2",
-            )
-            .bind(key_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "UPDATE key_secrets SET retires_at = $1 WHERE key_id = $2 AND retires_at IS NULL",
-            )
-            .bind(now + grace_secs * 1000)
-            .bind(key_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        insert_secret(&mut tx, key_id, &value, now).await?;
-        record_event(&mut tx, actor, key_id, &name, "regenerated", now).await?;
-        let _forget_cached = self.changes.announce(&mut tx, key_id).await?;
-        tx.commit().await?;
-        tracing::info!(key_id = %key_id, grace_secs, "API key regenerated");
-        Ok(RevealedKey {
-            key: self.get(&actor.user_id, key_id).await?,
-            secret: value,
-        })
     }
 
     /// Deletes a key, its values and its usage; the lifecycle event stays.
@@ -292,13 +246,15 @@ impl KeyStore {
         let now = self.clock.now_ms();
         let mut tx = self.db.pool.begin().await?;
         // The write comes first: it takes the lock, and RETURNING says whether the key was there.
-        let (name,): (String,) =
-            sqlx::query_as("DELETE FROM api_keys WHERE id = $1 AND user_id = $2 RETURNING name")
-                .bind(key_id)
-                .bind(&actor.user_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(AppError::NotFound)?;
+        let (name,): (String,) = sqlx::query_as(&format!(
+            "DELETE FROM api_keys WHERE id = $1 AND {} RETURNING name",
+            owned_by(&actor.owner, 2)
+        ))
+        .bind(key_id)
+        .bind(actor.owner.id())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(AppError::NotFound)?;
         record_event(&mut tx, actor, key_id, &name, "deleted", now).await?;
         let _forget_cached = self.changes.announce(&mut tx, key_id).await?;
         tx.commit().await?;
@@ -315,12 +271,13 @@ impl KeyStore {
     ) -> Result<KeySummary, AppError> {
         let now = self.clock.now_ms();
         let mut tx = self.db.pool.begin().await?;
-        let (name,): (String,) = sqlx::query_as(
-            "UPDATE api_keys SET active = $1 WHERE id = $2 AND user_id = $3 RETURNING name",
-        )
+        let (name,): (String,) = sqlx::query_as(&format!(
+            "UPDATE api_keys SET active = $1 WHERE id = $2 AND {} RETURNING name",
+            owned_by(&actor.owner, 3)
+        ))
         .bind(i64::from(active))
         .bind(key_id)
-        .bind(&actor.user_id)
+        .bind(actor.owner.id())
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -328,7 +285,7 @@ impl KeyStore {
         record_event(&mut tx, actor, key_id, &name, event, now).await?;
         let _forget_cached = self.changes.announce(&mut tx, key_id).await?;
         tx.commit().await?;
-        self.get(&actor.user_id, key_id).await
+        self.get(&actor.owner, key_id).await
     }
 
     /// Sets or (None) removes the key's monthly spending limit.
@@ -340,19 +297,18 @@ impl KeyStore {
     ) -> Result<KeySummary, AppError> {
         let (db, changes, now) = (&self.db, &self.changes, self.clock.now_ms());
         super::spend_limit::set(db, changes, actor, key_id, limit, now).await?;
-        self.get(&actor.user_id, key_id).await
+        self.get(&actor.owner, key_id).await
     }
 
     /// The expanded row: the key, its usage, its recent requests and its lifecycle.
-    pub async fn details(&self, owner_id: &str, key_id: &str) -> Result<KeyDetails, AppError> {
-        let key = self.get(owner_id, key_id).await?;
+    pub async fn details(&self, owner: &Owner, key_id: &str) -> Result<KeyDetails, AppError> {
+        let key = self.get(owner, key_id).await?;
         let usage = usage::key_usage(&self.db, key_id, self.clock.now_ms()).await?;
         let events: Vec<KeyEvent> = sqlx::query_as(
-            "SELECT event, at, actor, client_addr FROM key_events WHERE key_id = $1 AND user_id = $2 \
+            "SELECT event, at, actor, client_addr FROM key_events WHERE key_id = $1 \
              ORDER BY at DESC, id DESC LIMIT 50",
         )
         .bind(key_id)
-        .bind(owner_id)
         .fetch_all(&self.db.pool)
         .await?;
         Ok(KeyDetails {
@@ -363,7 +319,7 @@ impl KeyStore {
             events,
             spent_this_month: super::spend_limit::spent_this_month(
                 &self.db,
-                owner_id,
+                owner,
                 key_id,
                 self.clock.now_ms(),
             )
@@ -375,6 +331,12 @@ impl KeyStore {
 fn random_failed(error: AppError) -> sqlx::Error {
     sqlx::Error::Protocol(format!("random generation failed: {error}"))
 }
+fn name_used_elsewhere() -> AppError {
+    AppError::invalid(
+        "name",
+        "You created a key with this name in another workspace. Choose another.",
+    )
+}
 fn name_taken() -> AppError {
     AppError::invalid(
         "name",
@@ -382,7 +344,7 @@ fn name_taken() -> AppError {
     )
 }
 
-async fn insert_secret(
+pub(super) async fn insert_secret(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     key_id: &str,
     value: &str,

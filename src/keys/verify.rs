@@ -6,7 +6,7 @@
 //! other processes hear of it through Postgres NOTIFY, and every entry lives at most
 //! `CACHE_TTL_MS` as a safety net. Expiry and grace periods are checked on every call.
 
-use super::cache::{KeyCache, VerifiedKey};
+use super::cache::{KeyCache, KeyOrg, VerifiedKey};
 use super::secret::{self, KeyDigest};
 use crate::infra::{clock::Clock, db::Db};
 use std::sync::Arc;
@@ -79,6 +79,8 @@ struct KeyRow {
     email: String,
     owner_created_at: i64,
     monthly_spend_limit: Option<i64>,
+    org_id: Option<String>,
+    org_name: Option<String>,
 }
 
 impl Verifier {
@@ -128,9 +130,10 @@ impl Verifier {
     async fn load(&self, digest: &[u8; 32], now: i64) -> Result<Option<VerifiedKey>, Refusal> {
         let row: Option<KeyRow> = sqlx::query_as(
             "SELECT s.digest, s.retires_at, k.id, k.user_id, k.scopes, k.active, k.expires_at, \
-             u.email, u.created_at AS owner_created_at, k.monthly_spend_limit \
+             u.email, u.created_at AS owner_created_at, k.monthly_spend_limit, \
+             o.id AS org_id, o.name AS org_name \
              FROM key_secrets s JOIN api_keys k ON k.id = s.key_id JOIN users u ON u.id = k.user_id \
-             WHERE s.digest = $1",
+             LEFT JOIN organizations o ON o.id = k.org_id WHERE s.digest = $1",
         )
         .bind(hex::encode(digest))
         .fetch_optional(&self.db.pool)
@@ -148,6 +151,10 @@ impl Verifier {
         Ok(Some(VerifiedKey {
             key_id: row.id,
             user_id: row.user_id,
+            org: row
+                .org_id
+                .zip(row.org_name)
+                .map(|(id, name)| KeyOrg { id, name }),
             owner_email: row.email,
             owner_created_at: row.owner_created_at,
             scopes: row.scopes.split_whitespace().map(str::to_string).collect(),

@@ -2,13 +2,16 @@
 //! person answers. Each one that names an organization first reads the asking
 //! person's membership (`access::membership`): for anyone else it does not exist.
 
-use super::{IncomingInvitation, InviteResult, OrgMembers, OrgSummary};
+use super::{
+    AnsweredRequest, CreditRequest, IncomingInvitation, InviteResult, OrgMembers, OrgOverview,
+    OrgSummary,
+};
 use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use {
-    super::{access, invitations, members, Role},
+    super::{access, credit_requests, credits, invitations, members, Role},
     crate::auth::User,
     crate::web::request::Caller,
 };
@@ -137,7 +140,8 @@ pub async fn remove_member(slug: String, user_id: String) -> Result<(), AppError
     in_org(
         &slug,
         async |caller: &Caller, _user: User, m: access::Membership| {
-            members::remove(&caller.state.db, &m, &user_id).await
+            let state = &caller.state;
+            members::remove(&state.db, &m, &user_id, state.now_ms()).await
         },
     )
     .await
@@ -148,7 +152,8 @@ pub async fn leave_organization(slug: String) -> Result<(), AppError> {
     in_org(
         &slug,
         async |caller: &Caller, user: User, m: access::Membership| {
-            members::leave(&caller.state.db, &m, &user.id).await
+            let state = &caller.state;
+            members::leave(&state.db, &m, &user.id, state.now_ms()).await
         },
     )
     .await
@@ -212,6 +217,121 @@ pub async fn answer_invitation(invitation_id: String, accept: bool) -> Result<St
             caller.state.now_ms(),
         )
         .await
+    })
+    .await
+}
+
+/// The organization's dashboard.
+#[server(endpoint = "organization_overview")]
+pub async fn organization_overview(slug: String) -> Result<OrgOverview, AppError> {
+    in_org(
+        &slug,
+        async |caller: &Caller, user: User, m: access::Membership| {
+            let state = &caller.state;
+            super::overview::overview(&state.db, &state.keys, &m, &user.id, state.now_ms()).await
+        },
+    )
+    .await
+}
+
+/// "1,000" or "1000" credits; anything else is told what to type.
+#[cfg(feature = "ssr")]
+fn credits_from(text: &str) -> Result<i64, AppError> {
+    crate::wallet::parse_optional_credits(text, credits::MAX_CREDITS)
+        .flatten()
+        .ok_or_else(|| AppError::invalid("credits", "Enter a whole number of credits, at least 1."))
+}
+
+/// Admins give `credits` to each member in `members`; answers the organization's balance.
+#[server(endpoint = "allocate_credits", input = leptos::server_fn::codec::Json)]
+pub async fn allocate_credits(
+    slug: String,
+    members: Vec<String>,
+    credits: String,
+    request_id: String,
+) -> Result<i64, AppError> {
+    in_org(
+        &slug,
+        async |caller: &Caller, user: User, m: access::Membership| {
+            let amount = credits_from(&credits)?;
+            let state = &caller.state;
+            let now = state.now_ms();
+            credits::allocate(
+                &state.db,
+                &m,
+                &user.email,
+                &members,
+                amount,
+                &request_id,
+                now,
+            )
+            .await
+        },
+    )
+    .await
+}
+
+/// A member asks the organization for credits.
+#[server(endpoint = "request_credits")]
+pub async fn request_credits(
+    slug: String,
+    credits: String,
+    note: String,
+) -> Result<CreditRequest, AppError> {
+    in_org(
+        &slug,
+        async |caller: &Caller, user: User, m: access::Membership| {
+            let amount = credits_from(&credits)?;
+            let state = &caller.state;
+            credit_requests::request(&state.db, &m, &user.id, amount, &note, state.now_ms()).await
+        },
+    )
+    .await
+}
+
+/// Admins approve (allocating the credits) or decline a member's request.
+#[server(endpoint = "answer_credit_request")]
+pub async fn answer_credit_request(
+    slug: String,
+    request_id: String,
+    approve: bool,
+) -> Result<(), AppError> {
+    in_org(
+        &slug,
+        async |caller: &Caller, user: User, m: access::Membership| {
+            let state = &caller.state;
+            let base_url = state.config.base_url();
+            let now = state.now_ms();
+            let mailer = &state.mailer;
+            credit_requests::decide(
+                &state.db,
+                mailer,
+                &base_url,
+                &m,
+                &user.email,
+                &request_id,
+                approve,
+                now,
+            )
+            .await
+        },
+    )
+    .await
+}
+
+/// Answers to the person's requests for credits, for their dashboard.
+#[server(endpoint = "credit_request_answers")]
+pub async fn credit_request_answers() -> Result<Vec<AnsweredRequest>, AppError> {
+    Caller::signed_in(async |caller: &Caller, user: User| {
+        credit_requests::unseen_answers(&caller.state.db, &user.id).await
+    })
+    .await
+}
+
+#[server(endpoint = "dismiss_credit_answer")]
+pub async fn dismiss_credit_answer(request_id: String) -> Result<(), AppError> {
+    Caller::signed_in(async |caller: &Caller, user: User| {
+        credit_requests::dismiss_answer(&caller.state.db, &user.id, &request_id).await
     })
     .await
 }

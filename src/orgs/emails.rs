@@ -2,6 +2,7 @@
 
 use super::{Role, INVITATION_DAYS};
 use crate::infra::mail::{html_escape, Email};
+use crate::wallet::format_credits;
 
 pub fn invitation(to: &str, org_name: &str, inviter: &str, role: Role, link: &str) -> Email {
     let first = format!(
@@ -25,6 +26,37 @@ pub fn invitation(to: &str, org_name: &str, inviter: &str, role: Role, link: &st
             html_escape(&second),
             html_escape(link),
             html_escape(third)
+        ),
+    }
+}
+
+/// The member hears how their request for credits was answered.
+pub fn credit_request_answered(
+    to: &str,
+    org_name: &str,
+    credits: i64,
+    approved: bool,
+    link: &str,
+) -> Email {
+    let credits = format_credits(credits);
+    let first = if approved {
+        format!("{org_name} approved your request: {credits} credits are in your wallet now.")
+    } else {
+        format!("{org_name} declined your request for {credits} credits.")
+    };
+    Email {
+        to: to.into(),
+        subject: if approved {
+            format!("{org_name} approved your request for credits")
+        } else {
+            format!("{org_name} declined your request for credits")
+        },
+        text: format!("{first}\n\n{link}\n"),
+        html: format!(
+            "<div style=\"font-family:system-ui,sans-serif;font-size:15px;line-height:1.5\"><p>{}</p><p><a href=\"{}\">Open {}</a></p></div>",
+            html_escape(&first),
+            html_escape(link),
+            html_escape(org_name)
         ),
     }
 }

@@ -7,6 +7,7 @@ use super::{normalize_name, normalize_slug, Member, OrgSummary, Role};
 use crate::error::{AppError, FieldError};
 use crate::infra::db::Db;
 use crate::infra::random;
+use crate::wallet::Owner;
 
 /// Most organizations one person may create.
 pub const MAX_OWNED: i64 = 20;
@@ -155,8 +156,9 @@ pub async fn set_role(
 }
 
 /// Takes a member out of the organization. Their next request no longer sees it (every
-/// request reads the membership); keys they made for it stay the organization's.
-pub async fn remove(db: &Db, acting: &Membership, user_id: &str) -> Result<(), AppError> {
+/// request reads the membership); keys they made for it stay the organization's, and
+/// their unspent allocation goes back to it.
+pub async fn remove(db: &Db, acting: &Membership, user_id: &str, now: i64) -> Result<(), AppError> {
     acting.require_manager()?;
     let current = role_of(db, &acting.org_id, user_id)
         .await?
@@ -170,27 +172,36 @@ pub async fn remove(db: &Db, acting: &Membership, user_id: &str) -> Result<(), A
             "Only the Owner removes an Admin.",
         ));
     }
-    delete_member(db, &acting.org_id, user_id).await
+    delete_member(db, acting, user_id, now).await
 }
 
 /// The asking person leaves; the Owner must transfer ownership first.
-pub async fn leave(db: &Db, acting: &Membership, user_id: &str) -> Result<(), AppError> {
+pub async fn leave(db: &Db, acting: &Membership, user_id: &str, now: i64) -> Result<(), AppError> {
     if acting.role == Role::Owner {
         return Err(AppError::invalid(
             "member",
             "Transfer ownership to an Admin before you leave.",
         ));
     }
-    delete_member(db, &acting.org_id, user_id).await
+    delete_member(db, acting, user_id, now).await
 }
 
-/// Takes anyone but the Owner out of the organization.
-async fn delete_member(db: &Db, org_id: &str, user_id: &str) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM org_members WHERE org_id = $1 AND user_id = $2 AND role <> 'owner'")
-        .bind(org_id)
-        .bind(user_id)
-        .execute(&db.pool)
-        .await?;
+/// Takes anyone but the Owner out of the organization, returning what is left of their
+/// allocation in the same transaction.
+async fn delete_member(db: &Db, org: &Membership, user_id: &str, now: i64) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    let removed = sqlx::query(
+        "DELETE FROM org_members WHERE org_id = $1 AND user_id = $2 AND role <> 'owner'",
+    )
+    .bind(&org.org_id)
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if removed > 0 {
+        super::credits::return_unspent(&mut tx, org, user_id, now).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -246,6 +257,27 @@ pub async fn delete(db: &Db, acting: &Membership, confirm: &str) -> Result<(), A
         return Err(AppError::invalid(
             "confirm",
             format!("Type {} to confirm.", acting.slug),
+        ));
+    }
+    // Keys and credits are the organization's: they are not thrown away with it.
+    let (keys,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_keys WHERE org_id = $1")
+        .bind(&acting.org_id)
+        .fetch_one(&db.pool)
+        .await?;
+    if keys > 0 {
+        return Err(AppError::invalid(
+            "confirm",
+            format!("Delete the organization's {keys} API keys first."),
+        ));
+    }
+    let balance = crate::wallet::ledger::balance(db, &Owner::Org(acting.org_id.clone())).await?;
+    if balance > 0 {
+        return Err(AppError::invalid(
+            "confirm",
+            format!(
+                "The organization still has {} credits. Allocate them to members first.",
+                crate::wallet::format_credits(balance)
+            ),
         ));
     }
     let mut tx = db.begin_write().await?;

@@ -7,11 +7,17 @@
 pub mod access;
 pub mod api;
 #[cfg(feature = "ssr")]
+pub mod credit_requests;
+#[cfg(feature = "ssr")]
+pub mod credits;
+#[cfg(feature = "ssr")]
 mod emails;
 #[cfg(feature = "ssr")]
 pub mod invitations;
 #[cfg(feature = "ssr")]
 pub mod members;
+#[cfg(feature = "ssr")]
+pub mod overview;
 
 use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
@@ -53,6 +59,15 @@ impl Role {
             Role::Owner => "Owner",
             Role::Admin => "Admin",
             Role::Member => "Member",
+        }
+    }
+
+    /// "the Owner", "an Admin", "a Member", for sentences.
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Role::Owner => "the Owner",
+            Role::Admin => "an Admin",
+            Role::Member => "a Member",
         }
     }
 
@@ -120,6 +135,70 @@ pub struct InviteResult {
     pub email: String,
     /// None when the invitation went out; otherwise why not.
     pub problem: Option<String>,
+}
+
+/// How an Admin answered a request for credits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RequestOutcome {
+    Approved,
+    Declined,
+}
+
+impl RequestOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestOutcome::Approved => "approved",
+            RequestOutcome::Declined => "declined",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "approved" => Some(RequestOutcome::Approved),
+            "declined" => Some(RequestOutcome::Declined),
+            _ => None,
+        }
+    }
+}
+
+/// A member's request for credits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditRequest {
+    pub id: String,
+    pub user_id: String,
+    pub email: String,
+    pub credits: i64,
+    pub note: String,
+    pub created_at: i64,
+    /// None while it waits for an answer.
+    pub outcome: Option<RequestOutcome>,
+    pub decided_at: Option<i64>,
+}
+
+/// An answer the person has not dismissed yet, for their dashboard.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnsweredRequest {
+    pub id: String,
+    pub org_name: String,
+    pub org_slug: String,
+    pub credits: i64,
+    pub outcome: RequestOutcome,
+}
+
+/// What an organization's dashboard shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgOverview {
+    pub org: OrgSummary,
+    pub balance: i64,
+    pub total_keys: i64,
+    pub active_keys: i64,
+    pub requests_30d: i64,
+    /// The asking person's unspent allocation from this organization.
+    pub my_allocation: i64,
+    /// For Admins every member's requests; for a Member their own.
+    pub requests: Vec<CreditRequest>,
+    /// For Admins, who can receive an allocation: (user id, email).
+    pub members: Vec<(String, String)>,
 }
 
 /// A name of 1 to 64 characters, trimmed.

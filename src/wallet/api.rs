@@ -1,4 +1,5 @@
-//! The Wallet page's server functions.
+//! The Wallet page's server functions. `org` is an organization's slug (its wallet,
+//! which any member sees and only Owners and Admins buy for), or None for the person's.
 
 use super::{LedgerPage, WalletSummary};
 use crate::error::AppError;
@@ -8,16 +9,18 @@ use leptos::prelude::*;
 use {
     super::{ledger, EntryKind, Owner, BURN_DAYS, LEDGER_PAGE_SIZE},
     crate::auth::User,
+    crate::orgs::access::{workspace, Need},
     crate::usage::DailyCount,
     crate::web::request::Caller,
 };
 
 #[server(endpoint = "wallet_overview")]
-pub async fn wallet_overview() -> Result<WalletSummary, AppError> {
+pub async fn wallet_overview(org: Option<String>) -> Result<WalletSummary, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         let state = &caller.state;
-        let owner = Owner::User(user.id);
         let now = state.now_ms();
+        let space = workspace(&state.db, org.as_deref(), &user.id, now, Need::Use).await?;
+        let owner = space.owner.clone();
         let alert = super::low_balance::state(&state.db, &owner).await?;
         let balance = alert.balance;
         let per_day = ledger::spent_per_day(&state.db, &owner, BURN_DAYS, now).await?;
@@ -28,6 +31,7 @@ pub async fn wallet_overview() -> Result<WalletSummary, AppError> {
             value_minor: balance.saturating_mul(state.config.credit_price_cents),
             currency: state.config.currency.clone(),
             low_balance_threshold: alert.threshold,
+            can_buy: space.can_manage(),
             spent_per_day: per_day
                 .into_iter()
                 .enumerate()
@@ -44,17 +48,27 @@ pub async fn wallet_overview() -> Result<WalletSummary, AppError> {
 /// One page of the person's ledger, newest first; `kind` "" for all kinds.
 #[server(endpoint = "wallet_transactions")]
 pub async fn wallet_transactions(
+    org: Option<String>,
     kind: String,
     before: Option<String>,
 ) -> Result<LedgerPage, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
+        let state = &caller.state;
+        let space = workspace(
+            &state.db,
+            org.as_deref(),
+            &user.id,
+            state.now_ms(),
+            Need::Use,
+        )
+        .await?;
         let kind = match kind.as_str() {
             "" => None,
             text => Some(EntryKind::parse(text).ok_or(AppError::NotFound)?),
         };
         ledger::entries(
-            &caller.state.db,
-            &Owner::User(user.id),
+            &state.db,
+            &space.owner,
             kind,
             before.as_deref(),
             LEDGER_PAGE_SIZE,
@@ -79,10 +93,12 @@ pub async fn purchase_options() -> Result<super::PurchaseOptions, AppError> {
 
 /// Starts an order for `credits`; answers its id for the checkout page.
 #[server(endpoint = "create_order")]
-pub async fn create_order(credits: i64) -> Result<String, AppError> {
+pub async fn create_order(org: Option<String>, credits: i64) -> Result<String, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
-        let state = &caller.state;
-        super::orders::create(&state.db, &state.config, &user.id, credits, state.now_ms()).await
+        let (state, now) = (&caller.state, caller.state.now_ms());
+        let space = workspace(&state.db, org.as_deref(), &user.id, now, Need::Manage).await?;
+        let org_id = space.membership.as_ref().map(|m| m.org_id.as_str());
+        super::orders::create(&state.db, &state.config, &user.id, org_id, credits, now).await
     })
     .await
 }

@@ -177,9 +177,8 @@ pub async fn refund(
     let Some((amount, owner_kind, owner_id)) = charge else {
         return Ok(RefundOutcome::NotFound);
     };
-    let owner = match owner_kind.as_str() {
-        "user" => Owner::User(owner_id),
-        _ => return Ok(RefundOutcome::NotFound),
+    let Some(owner) = Owner::from_parts(&owner_kind, owner_id) else {
+        return Ok(RefundOutcome::NotFound);
     };
     let posting = Posting {
         owner,

@@ -26,22 +26,33 @@ pub use money::{format_credits, format_money, parse_money, parse_optional_credit
 use crate::usage::DailyCount;
 use serde::{Deserialize, Serialize};
 
-/// Who a wallet belongs to. Today a person's own workspace; organizations come next.
+/// Whose a wallet (or a key) is: a person's own workspace or an organization's.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Owner {
     User(String),
+    Org(String),
 }
 
 impl Owner {
     pub fn kind(&self) -> &'static str {
         match self {
             Owner::User(_) => "user",
+            Owner::Org(_) => "org",
         }
     }
 
     pub fn id(&self) -> &str {
         match self {
-            Owner::User(id) => id,
+            Owner::User(id) | Owner::Org(id) => id,
+        }
+    }
+
+    /// The owner a stored (kind, id) pair names.
+    pub fn from_parts(kind: &str, id: String) -> Option<Self> {
+        match kind {
+            "user" => Some(Owner::User(id)),
+            "org" => Some(Owner::Org(id)),
+            _ => None,
         }
     }
 }
@@ -69,16 +80,19 @@ pub enum EntryKind {
     Refund,
     /// A correction by an operator.
     Adjustment,
+    /// Credits an organization gave a member (or took back when they left).
+    Allocation,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 6] = [
+    pub const ALL: [EntryKind; 7] = [
         EntryKind::Purchase,
         EntryKind::PromoGrant,
         EntryKind::OperatorGrant,
         EntryKind::Charge,
         EntryKind::Refund,
         EntryKind::Adjustment,
+        EntryKind::Allocation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -89,6 +103,7 @@ impl EntryKind {
             EntryKind::Charge => "charge",
             EntryKind::Refund => "refund",
             EntryKind::Adjustment => "adjustment",
+            EntryKind::Allocation => "allocation",
         }
     }
 
@@ -104,6 +119,7 @@ impl EntryKind {
             EntryKind::Charge => "Charge",
             EntryKind::Refund => "Refund",
             EntryKind::Adjustment => "Adjustment",
+            EntryKind::Allocation => "Allocation",
         }
     }
 }
@@ -153,6 +169,8 @@ pub struct WalletSummary {
     pub spent_per_day: Vec<DailyCount>,
     /// The low-balance alert's threshold, if the person set one.
     pub low_balance_threshold: Option<i64>,
+    /// Whether the person may buy credits for this wallet (an organization's Members may not).
+    pub can_buy: bool,
 }
 
 impl WalletSummary {
@@ -298,6 +316,8 @@ pub struct OrderView {
     pub status: OrderStatus,
     pub failure_reason: Option<String>,
     pub created_at: i64,
+    /// Set when the credits are for an organization's wallet: (id, slug, name).
+    pub org: Option<(String, String, String)>,
 }
 
 /// A promo code as operators see it.
@@ -348,6 +368,7 @@ mod tests {
             value_minor: 1_000,
             currency: "usd".into(),
             low_balance_threshold: None,
+            can_buy: true,
             spent_per_day: (0..BURN_DAYS)
                 .map(|day| DailyCount {
                     day_start: day,

@@ -29,11 +29,13 @@ pub fn purchase_options(
     }
 }
 
-/// Starts an order for `credits`, priced now.
+/// Starts an order for `credits`, priced now, placed by `user_id` for their own wallet
+/// or (`org_id`) an organization's; the caller checked they may.
 pub async fn create(
     db: &Db,
     config: &Config,
     user_id: &str,
+    org_id: Option<&str>,
     credits: i64,
     now: i64,
 ) -> Result<String, AppError> {
@@ -50,8 +52,8 @@ pub async fn create(
     let subtotal = credits.saturating_mul(config.credit_price_cents);
     let id = random::id("ord")?;
     sqlx::query(
-        "INSERT INTO orders (id, user_id, credits, subtotal_minor, discount_minor, total_minor, currency, status, created_at) \
-         VALUES ($1, $2, $3, $4, 0, $4, $5, 'open', $6)",
+        "INSERT INTO orders (id, user_id, credits, subtotal_minor, discount_minor, total_minor, currency, status, created_at, org_id) \
+         VALUES ($1, $2, $3, $4, 0, $4, $5, 'open', $6, $7)",
     )
     .bind(&id)
     .bind(user_id)
@@ -59,6 +61,7 @@ pub async fn create(
     .bind(subtotal)
     .bind(&config.currency)
     .bind(now)
+    .bind(org_id)
     .execute(&db.pool)
     .await?;
     Ok(id)
@@ -78,6 +81,9 @@ struct OrderRow {
     code: Option<String>,
     percent_off: Option<i64>,
     amount_off_minor: Option<i64>,
+    org_id: Option<String>,
+    org_slug: Option<String>,
+    org_name: Option<String>,
 }
 
 /// Whose order this is; for provider notifications, which name no person.
@@ -100,8 +106,10 @@ pub async fn view<'e>(
 ) -> Result<OrderView, AppError> {
     let row: Option<OrderRow> = sqlx::query_as(
         "SELECT o.id, o.credits, o.subtotal_minor, o.discount_minor, o.total_minor, o.currency, o.status, \
-                o.failure_reason, o.created_at, p.code, p.percent_off, p.amount_off_minor \
+                o.failure_reason, o.created_at, p.code, p.percent_off, p.amount_off_minor, \
+                o.org_id, g.slug AS org_slug, g.name AS org_name \
          FROM orders o LEFT JOIN promo_codes p ON p.id = o.promo_code_id \
+         LEFT JOIN organizations g ON g.id = o.org_id \
          WHERE o.id = $1 AND o.user_id = $2",
     )
     .bind(order_id)
@@ -124,6 +132,14 @@ pub async fn view<'e>(
         status: OrderStatus::parse(&row.status),
         failure_reason: row.failure_reason,
         created_at: row.created_at,
+        // An organization deleted since keeps its id here, so the order still pays it.
+        org: row.org_id.map(|id| {
+            let slug = row.org_slug.unwrap_or_default();
+            let name = row
+                .org_name
+                .unwrap_or_else(|| "A deleted organization".to_string());
+            (id, slug, name)
+        }),
     })
 }
 
@@ -282,8 +298,12 @@ pub(super) async fn pay_in(
         ),
         (None, _) => format!("{} credits", super::format_credits(order.credits)),
     };
+    let owner = match &order.org {
+        Some((org_id, _, _)) => Owner::Org(org_id.clone()),
+        None => Owner::User(user_id.to_string()),
+    };
     let posting = Posting {
-        owner: Owner::User(user_id.to_string()),
+        owner,
         amount: order.credits,
         kind: if free {
             EntryKind::PromoGrant

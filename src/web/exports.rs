@@ -2,7 +2,8 @@
 
 use super::request::{session_user, status_of};
 use super::state::AppState;
-use crate::wallet::{ledger, EntryKind, LedgerEntry, Owner};
+use crate::orgs::access::{workspace, Need};
+use crate::wallet::{ledger, EntryKind, LedgerEntry};
 use axum::{
     extract::{Query, State},
     http::{header, HeaderMap, StatusCode},
@@ -33,8 +34,14 @@ pub async fn transactions_csv(
             }
         },
     };
-    let entries = match ledger::all_entries(&state.db, &Owner::User(user.id), kind, MAX_ROWS).await
-    {
+    // `org`: an organization's slug, whose wallet any member may read.
+    let org = query.get("org").map(String::as_str);
+    let now = state.now_ms();
+    let owner = match workspace(&state.db, org, &user.id, now, Need::Use).await {
+        Ok(space) => space.owner,
+        Err(error) => return (status_of(&error), error.to_string()).into_response(),
+    };
+    let entries = match ledger::all_entries(&state.db, &owner, kind, MAX_ROWS).await {
         Ok(entries) => entries,
         Err(error) => return (status_of(&error), error.to_string()).into_response(),
     };

@@ -10,6 +10,8 @@ use keyward::web::state::AppState;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
+pub mod orgs;
+
 pub const ORIGIN: &str = "http://127.0.0.1:3000";
 pub const HOST: &str = "127.0.0.1:3000";
 pub const PASSWORD: &str = "correct horse battery";

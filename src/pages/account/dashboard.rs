@@ -1,4 +1,5 @@
 use super::lab::card::DashboardLabCard;
+use super::organizations::dashboard::CreditRequestAnswers;
 use super::organizations::invitations::IncomingInvitations;
 use crate::auth::api::ResendVerification;
 use crate::dashboard::api::account_overview;
@@ -36,6 +37,7 @@ pub fn DashboardPage() -> impl IntoView {
                         });
                         view! {
                             <IncomingInvitations />
+                            <CreditRequestAnswers />
                             {unverified}
                             {low}
                             <section class="stat-grid" aria-label="Account summary">

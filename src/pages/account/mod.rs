@@ -6,8 +6,10 @@ pub mod dashboard;
 pub mod lab;
 pub mod organizations;
 pub mod security;
+mod switcher;
 mod two_factor;
 pub mod wallet;
+pub mod workspace;
 
 use crate::admin::api::admin_status;
 use crate::auth::api::{current_user, SignOut};
@@ -20,6 +22,8 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 use leptos_router::hooks::use_location;
+use switcher::WorkspaceSwitcher;
+use workspace::use_org_slug;
 
 #[component]
 pub fn AccountLayout() -> impl IntoView {
@@ -27,6 +31,7 @@ pub fn AccountLayout() -> impl IntoView {
     let admin = Resource::new(|| (), |_| admin_status());
     let sign_out = ServerAction::<SignOut>::new();
     LabStatus::provide();
+    let org = use_org_slug();
     Effect::new(move |_| {
         if let Some(Ok(())) = sign_out.value().get() {
             crate::components::load_page("/sign-in");
@@ -75,8 +80,10 @@ pub fn AccountLayout() -> impl IntoView {
                     <LogoIcon />
                     <span>"Keyward"</span>
                 </a>
+                <WorkspaceSwitcher />
                 // Following a link closes the menu at once, before the next page has loaded.
-                <nav aria-label="Account" on:click=move |_| menu_open.set(false)>
+                {move || org.get().map(|slug| view! { <OrganizationNav slug menu_open /> })}
+                <nav aria-label="Account" on:click=move |_| menu_open.set(false) hidden=move || org.get().is_some()>
                     <p class="nav-heading" id="nav-account">"Account"</p>
                     <ul aria-labelledby="nav-account">
                         <li>
@@ -179,5 +186,22 @@ pub fn AccountLayout() -> impl IntoView {
             </main>
             <StopServerDialog />
         </div>
+    }
+}
+
+/// The sidebar's links in an organization's workspace.
+#[component]
+fn OrganizationNav(slug: String, menu_open: RwSignal<bool>) -> impl IntoView {
+    let href = move |page: &str| workspace::workspace_href(Some(&slug), page);
+    view! {
+        <nav aria-label="Organization" on:click=move |_| menu_open.set(false)>
+            <p class="nav-heading" id="nav-organization">"Organization"</p>
+            <ul aria-labelledby="nav-organization">
+                <li><A href=href("") exact=true><HomeIcon /><span>"Dashboard"</span></A></li>
+                <li><A href=href("api-keys")><KeyIcon /><span>"API Keys"</span></A></li>
+                <li><A href=href("wallet")><WalletIcon /><span>"Wallet"</span></A></li>
+                <li><A href=href("members")><UsersIcon /><span>"Members"</span></A></li>
+            </ul>
+        </nav>
     }
 }

@@ -41,9 +41,22 @@ impl ApiCaller {
         Ok(())
     }
 
+    /// A person's own resources (their Lab server) answer their personal keys only.
+    pub fn personal_user(&self) -> ApiResult<&str> {
+        match self.key.org {
+            None => Ok(&self.key.user_id),
+            Some(_) => Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "personal_key_required",
+                "An organization's key cannot reach a person's Lab server. Use a personal key.",
+            )),
+        }
+    }
+
     pub fn actor(&self) -> Actor {
         Actor {
             user_id: self.key.user_id.clone(),
+            owner: self.key.owner(),
             label: format!("API key {}", self.key.key_id),
             client_addr: self.client_addr.clone(),
         }

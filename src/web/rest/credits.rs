@@ -2,7 +2,7 @@
 
 use super::auth::ApiCaller;
 use super::error::{ApiError, ApiResult, ErrorBody};
-use crate::wallet::{ledger, EntryKind, LedgerPage, Owner, LEDGER_PAGE_SIZE};
+use crate::wallet::{ledger, EntryKind, LedgerPage, LEDGER_PAGE_SIZE};
 use crate::web::state::AppState;
 use axum::{
     extract::{Query, State},
@@ -35,7 +35,7 @@ pub(super) async fn credits(
     Extension(caller): Extension<ApiCaller>,
 ) -> ApiResult<Json<Credits>> {
     caller.require("credits:read")?;
-    let owner = Owner::User(caller.key.user_id.clone());
+    let owner = caller.key.owner();
     let balance = ledger::balance(&state.db, &owner).await?;
     let spent: i64 = ledger::spent_per_day(&state.db, &owner, BURN_DAYS, state.now_ms())
         .await?
@@ -86,11 +86,11 @@ pub(super) async fn transactions(
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "validation_failed",
-                "kind is one of purchase, promo_grant, operator_grant, charge, refund, adjustment.",
+                "kind is one of purchase, promo_grant, operator_grant, charge, refund, adjustment, allocation.",
             )
         })?),
     };
-    let owner = Owner::User(caller.key.user_id.clone());
+    let owner = caller.key.owner();
     let page = ledger::entries(
         &state.db,
         &owner,

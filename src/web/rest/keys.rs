@@ -21,7 +21,7 @@ pub(super) async fn list_keys(
     Extension(caller): Extension<ApiCaller>,
 ) -> ApiResult<Json<Vec<KeySummary>>> {
     caller.require("keys:read")?;
-    Ok(Json(state.keys.list(&caller.key.user_id).await?))
+    Ok(Json(state.keys.list(&caller.key.owner()).await?))
 }
 
 #[derive(Deserialize, Default, ToSchema)]
@@ -70,7 +70,7 @@ pub(super) async fn get_key(
     Path(id): Path<String>,
 ) -> ApiResult<Json<KeyDetails>> {
     caller.require("keys:read")?;
-    Ok(Json(state.keys.details(&caller.key.user_id, &id).await?))
+    Ok(Json(state.keys.details(&caller.key.owner(), &id).await?))
 }
 
 #[derive(Deserialize, Default, ToSchema)]
@@ -93,7 +93,7 @@ pub(super) async fn regenerate_key(
     caller.may_manage_keys()?;
     let request: RegenerateRequest = parse_body(&body, true)?;
     // Regenerating reveals the new value, so it needs every scope the target key holds.
-    let target = state.keys.get(&caller.key.user_id, &id).await?;
+    let target = state.keys.get(&caller.key.owner(), &id).await?;
     if let Some(extra) = target.scopes.iter().find(|s| !caller.key.has_scope(s)) {
         return Err(ApiError::cannot_grant(extra, "regenerate"));
     }
@@ -115,7 +115,7 @@ pub(super) async fn delete_key(
 ) -> ApiResult<StatusCode> {
     caller.may_manage_keys()?;
     // Deleting a more powerful key would let a weak leaked key take its owner's tools down.
-    let target = state.keys.get(&caller.key.user_id, &id).await?;
+    let target = state.keys.get(&caller.key.owner(), &id).await?;
     if let Some(extra) = target.scopes.iter().find(|s| !caller.key.has_scope(s)) {
         return Err(ApiError::cannot_grant(extra, "delete"));
     }
@@ -152,7 +152,7 @@ pub(super) async fn key_usage(
     Path(id): Path<String>,
 ) -> ApiResult<Json<KeyUsage>> {
     caller.require("keys:read")?;
-    let details = state.keys.details(&caller.key.user_id, &id).await?;
+    let details = state.keys.details(&caller.key.owner(), &id).await?;
     Ok(Json(KeyUsage {
         usage: details.usage,
         daily: details.daily,

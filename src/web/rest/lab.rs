@@ -59,9 +59,9 @@ pub(super) async fn lab(
     Extension(caller): Extension<ApiCaller>,
 ) -> ApiResult<Json<LabState>> {
     caller.require("lab:read")?;
+    let user_id = caller.personal_user()?;
     let lab = state.lab.as_ref().ok_or_else(not_set_up)?;
-    let overview =
-        control::overview(Some(lab), &state.db, &caller.key.user_id, state.now_ms()).await?;
+    let overview = control::overview(Some(lab), &state.db, user_id, state.now_ms()).await?;
     match (overview.availability, overview.compute) {
         (Availability::Available(server), Some(compute)) => Ok(Json(state_of(server, compute))),
         _ => Err(unavailable()),
@@ -77,8 +77,8 @@ pub(super) async fn stop(
     Extension(caller): Extension<ApiCaller>,
 ) -> ApiResult<Json<LabState>> {
     caller.require("lab:write")?;
+    let user_id = caller.personal_user()?;
     let lab = state.lab.as_ref().ok_or_else(not_set_up)?;
-    let user_id = &caller.key.user_id;
     let now = state.now_ms();
     let server = control::stop(lab, &state.db, user_id, StopReason::User, now).await?;
     let account = crate::lab::store::ensure_account(&state.db, user_id, now).await?;

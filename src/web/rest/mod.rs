@@ -11,6 +11,7 @@ pub mod error;
 mod keys;
 mod lab;
 mod openapi;
+mod orgs;
 mod service;
 
 use super::state::AppState;
@@ -32,6 +33,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/credits/transactions", get(credits::transactions))
         .route("/lab", get(lab::lab))
         .route("/lab/stop", post(lab::stop))
+        .route("/orgs", get(orgs::list_orgs))
+        .route("/orgs/{id}/members", get(orgs::org_members))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             auth::authenticate,

@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, derived from the handlers and their types.
 
-use super::{account, credits, keys, lab, service};
+use super::{account, credits, keys, lab, orgs, service};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -19,12 +19,14 @@ use utoipa::OpenApi;
         credits::transactions,
         lab::lab,
         lab::stop,
+        orgs::list_orgs,
+        orgs::org_members,
         service::verify_key,
         service::refund_charge,
         service::healthz,
     ),
     modifiers(&SecuritySchemes),
-    tags((name = "account"), (name = "keys"), (name = "credits"), (name = "lab"), (name = "service"))
+    tags((name = "account"), (name = "keys"), (name = "credits"), (name = "lab"), (name = "orgs"), (name = "service"))
 )]
 struct ApiDoc;
 

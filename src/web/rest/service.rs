@@ -3,7 +3,7 @@
 use super::error::{parse_body, ApiError, ApiResult, ErrorBody};
 use crate::keys::verify::Refusal;
 use crate::wallet::charges::{self, RefundOutcome};
-use crate::wallet::{ChargeOutcome, ChargeRequest, Owner};
+use crate::wallet::{ChargeOutcome, ChargeRequest};
 use crate::web::request::{bearer_token, client_addr};
 use crate::web::state::AppState;
 use axum::{
@@ -41,6 +41,9 @@ pub struct VerifyRequest {
 pub struct VerifyResponse {
     valid: bool,
     key_id: Option<String>,
+    /// `user` for a personal key, `org` for an organization's key.
+    owner_type: Option<String>,
+    /// The person's or the organization's id: whose wallet a `cost` is charged to.
     owner_id: Option<String>,
     scopes: Vec<String>,
     /// Why the key is not valid (`unknown_key`, `expired_key`, `insufficient_scope`,
@@ -60,6 +63,7 @@ impl VerifyResponse {
         Self {
             valid: false,
             key_id: None,
+            owner_type: None,
             owner_id: None,
             scopes: Vec::new(),
             reason: Some(reason.to_string()),
@@ -114,7 +118,8 @@ pub(super) async fn verify_key(
     let mut answer = VerifyResponse {
         valid: true,
         key_id: Some(key.key_id.clone()),
-        owner_id: Some(key.user_id.clone()),
+        owner_type: Some(key.owner().kind().to_string()),
+        owner_id: Some(key.owner().id().to_string()),
         scopes: key.scopes.clone(),
         reason: None,
         charge_id: None,
@@ -131,7 +136,7 @@ pub(super) async fn verify_key(
     let outcome = state
         .charger
         .charge(ChargeRequest {
-            owner: Owner::User(key.user_id.clone()),
+            owner: key.owner(),
             key_id: key.key_id.clone(),
             cost,
             idempotency_key: request.idempotency_key,

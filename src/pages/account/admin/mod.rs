@@ -42,21 +42,4 @@ fn NotAdmin() -> impl IntoView {
     }
 }
 
-/// An id for one submission of a form, so that a double submit acts once.
-pub fn request_id() -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        (0..4)
-            .map(|_| {
-                format!(
-                    "{:08x}",
-                    (js_sys::Math::random() * f64::from(u32::MAX)) as u32
-                )
-            })
-            .collect()
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        String::new()
-    }
-}
+pub use crate::components::request_id;

@@ -51,7 +51,7 @@ pub fn RegenerateKeyDialog() -> impl IntoView {
                         <form on:submit=move |ev: SubmitEvent| {
                             ev.prevent_default();
                             if !action.pending().get_untracked() {
-                                action.dispatch(RegenerateKey { id: id.clone(), grace_secs: grace.get_untracked() });
+                                action.dispatch(RegenerateKey { org: ui.org.get_untracked(), id: id.clone(), grace_secs: grace.get_untracked() });
                             }
                         }>
                             <div class="dialog-body">
@@ -139,7 +139,7 @@ pub fn DeleteKeyDialog() -> impl IntoView {
                                 disabled=move || action.pending().get()
                                 on:click=move |_| {
                                     deleting.set(name.clone());
-                                    action.dispatch(DeleteKey { id: id.clone() });
+                                    action.dispatch(DeleteKey { org: ui.org.get_untracked(), id: id.clone() });
                                 }
                             >
                                 {move || if action.pending().get() { "Deleting…" } else { "Delete" }}

@@ -34,6 +34,7 @@ pub fn CreateKeyDialog() -> impl IntoView {
     on_action_result(action, error, move |revealed| {
         if !limit.get_untracked().trim().is_empty() {
             set_limit.dispatch(SetKeySpendLimit {
+                org: ui.org.get_untracked(),
                 id: revealed.key.id.clone(),
                 limit: limit.get_untracked(),
             });
@@ -90,6 +91,7 @@ fn CreateKeyForm(
         }
         error.set(None);
         action.dispatch(CreateKey {
+            org: ui.org.get_untracked(),
             name: name.get_untracked(),
             scopes: scopes.get_untracked(),
             expiry,

@@ -14,8 +14,8 @@ use leptos::prelude::*;
 pub fn KeyDetailsPanel(id: String) -> impl IntoView {
     let ui = use_keys_ui();
     let details = Resource::new(
-        move || (id.clone(), ui.refresh.get()),
-        |(id, _)| get_key_details(id),
+        move || (id.clone(), ui.refresh.get(), ui.org.get()),
+        |(id, _, org)| get_key_details(org, id),
     );
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading details…"</p> }>
@@ -94,13 +94,13 @@ fn DetailsBody(details: KeyDetails) -> impl IntoView {
                 </dl>
                 <h3 class="subheading">"Permissions"</h3>
                 <ul class="scope-list">{scopes}</ul>
-                <div class="detail-actions">
+                <div class="detail-actions" hidden=move || !ui.can_manage.get()>
                     <button
                         type="button"
                         class="button button-small"
                         disabled=move || toggle.pending().get()
                         on:click=move |_| {
-                            toggle.dispatch(SetKeyActive { id: id.clone(), active: !active });
+                            toggle.dispatch(SetKeyActive { org: ui.org.get_untracked(), id: id.clone(), active: !active });
                         }
                     >
                         {if active { "Deactivate" } else { "Activate" }}

@@ -11,7 +11,9 @@ mod ui;
 
 use crate::components::icons::{ChevronIcon, KeyIcon, PlusIcon, SearchIcon, ShieldIcon};
 use crate::components::toast::ToastRegion;
+use crate::error::AppError;
 use crate::keys::api::list_keys;
+use crate::pages::account::workspace::OrgNotFound;
 use confirm_dialogs::{DeleteKeyDialog, RegenerateKeyDialog};
 use create_dialog::CreateKeyDialog;
 use leptos::prelude::*;
@@ -24,13 +26,17 @@ use ui::{use_keys_ui, KeyDialog, KeysUi, SortBy};
 pub fn ApiKeysPage() -> impl IntoView {
     let ui = KeysUi::new();
     provide_context(ui);
-    let keys = Resource::new(move || ui.refresh.get(), |_| list_keys());
+    let keys = Resource::new(
+        move || (ui.refresh.get(), ui.org.get()),
+        |(_, org)| list_keys(org),
+    );
     // Known once the list has loaded; keeps the search box mounted (and focused) across
     // reloads. Written by an effect, never while rendering.
     let has_keys = RwSignal::new(false);
     Effect::new(move |_| {
         if let Some(Ok(page)) = keys.get() {
             has_keys.set(!page.keys.is_empty());
+            ui.can_manage.set(page.can_manage);
             ui.catalog.set(page.catalog);
         }
     });
@@ -41,13 +47,18 @@ pub fn ApiKeysPage() -> impl IntoView {
             <div>
                 <h1>"API Keys"</h1>
                 <p class="muted">
-                    "Keys let your scripts and services call the Keyward API as you. Each key carries only the scopes you give it."
+                    {move || match ui.org.get() {
+                        Some(_) => "The organization's keys call the Keyward API as the organization and spend its credits. Admins create and change them; members see them and their usage.",
+                        None => "Keys let your scripts and services call the Keyward API as you. Each key carries only the scopes you give it.",
+                    }}
                 </p>
             </div>
-            <button type="button" class="button button-primary" on:click=move |_| ui.open(KeyDialog::Create)>
-                <PlusIcon />
-                "Create API Key"
-            </button>
+            <Show when=move || ui.can_manage.get()>
+                <button type="button" class="button button-primary" on:click=move |_| ui.open(KeyDialog::Create)>
+                    <PlusIcon />
+                    "Create API Key"
+                </button>
+            </Show>
         </header>
 
         <Show when=move || has_keys.get()>
@@ -63,6 +74,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                             view! { <KeyTable keys=page.keys now=page.now /> }.into_any()
                         }
                     }
+                    Err(AppError::NotFound) if ui.org.get_untracked().is_some() => view! { <OrgNotFound /> }.into_any(),
                     Err(error) => view! {
                         <div class="banner banner-danger" role="alert">{error.to_string()}</div>
                     }.into_any(),
@@ -86,13 +98,21 @@ fn EmptyState() -> impl IntoView {
         <div class="card empty-state">
             <KeyIcon />
             <h2>"No API keys yet"</h2>
-            <p class="muted">
-                "Create a key for each script or service that needs access, so you can rotate or revoke one without touching the others."
-            </p>
-            <button type="button" class="button button-primary" on:click=move |_| ui.open(KeyDialog::Create)>
-                <PlusIcon />
-                "Create your first key"
-            </button>
+            {move || if ui.can_manage.get() {
+                view! {
+                    <p class="muted">
+                        "Create a key for each script or service that needs access, so you can rotate or revoke one without touching the others."
+                    </p>
+                    <button type="button" class="button button-primary" on:click=move |_| ui.open(KeyDialog::Create)>
+                        <PlusIcon />
+                        "Create your first key"
+                    </button>
+                }.into_any()
+            } else {
+                view! {
+                    <p class="muted">"The organization has no keys yet. Its Admins create them."</p>
+                }.into_any()
+            }}
         </div>
     }
 }

@@ -50,6 +50,7 @@ pub fn SpendingLimit(id: String, name: String, limit: Option<i64>, spent: i64) -
         ev.prevent_default();
         if !save.pending().get_untracked() {
             save.dispatch(SetKeySpendLimit {
+                org: ui.org.get_untracked(),
                 id: save_id.clone(),
                 limit: value.get_untracked(),
             });
@@ -62,7 +63,7 @@ pub fn SpendingLimit(id: String, name: String, limit: Option<i64>, spent: i64) -
             <progress class="spend-meter" max=limit value=spent.min(limit)
                 aria-label=format!("Credits charged with \"{name}\" this month")></progress>
         })}
-        <form class="spend-form" on:submit=on_submit novalidate>
+        <form class="spend-form" on:submit=on_submit novalidate hidden=move || !ui.can_manage.get()>
             <div class="field" class:field-invalid=move || error.get().is_some()>
                 <label for=field_id.clone()>"Monthly limit (credits)"</label>
                 <input id=field_id type="text" inputmode="numeric" autocomplete="off" maxlength=16
@@ -76,7 +77,7 @@ pub fn SpendingLimit(id: String, name: String, limit: Option<i64>, spent: i64) -
             <button type="submit" class="button button-small" disabled=move || save.pending().get()>"Save limit"</button>
             {limit.is_some().then(|| view! {
                 <button type="button" class="button button-small button-ghost" disabled=move || save.pending().get()
-                    on:click=move |_| { save.dispatch(SetKeySpendLimit { id: remove_id.clone(), limit: String::new() }); }>
+                    on:click=move |_| { save.dispatch(SetKeySpendLimit { org: ui.org.get_untracked(), id: remove_id.clone(), limit: String::new() }); }>
                     "Remove limit"
                 </button>
             })}

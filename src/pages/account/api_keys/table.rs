@@ -162,14 +162,16 @@ fn KeyRow(key: KeySummary, now: i64) -> impl IntoView {
             <td class="cell-actions">
                 <div class="row-actions">
                     <CopyButton value=key.id.clone() label=format!("Copy ID of key \"{name}\"") text="Copy" />
-                    <DialogButton label=format!("Regenerate key \"{name}\"") title="Regenerate" class="icon-button"
-                        dialog=KeyDialog::Regenerate(regen_key)>
-                        <RefreshIcon />
-                    </DialogButton>
-                    <DialogButton label=format!("Delete key \"{name}\"") title="Delete" class="icon-button danger"
-                        dialog=KeyDialog::Delete(delete_key)>
-                        <TrashIcon />
-                    </DialogButton>
+                    <Show when=move || ui.can_manage.get()>
+                        <DialogButton label=format!("Regenerate key \"{name}\"") title="Regenerate" class="icon-button"
+                            dialog=KeyDialog::Regenerate(regen_key.clone())>
+                            <RefreshIcon />
+                        </DialogButton>
+                        <DialogButton label=format!("Delete key \"{name}\"") title="Delete" class="icon-button danger"
+                            dialog=KeyDialog::Delete(delete_key.clone())>
+                            <TrashIcon />
+                        </DialogButton>
+                    </Show>
                 </div>
             </td>
         </tr>

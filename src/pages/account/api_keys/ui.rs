@@ -42,6 +42,10 @@ pub struct KeysUi {
     pub sort: RwSignal<SortBy>,
     pub page: RwSignal<usize>,
     pub toasts: Toasts,
+    /// The organization whose keys these are (from the URL), or None for the person's own.
+    pub org: Memo<Option<String>>,
+    /// False for an organization's Members: the page shows the keys without the controls.
+    pub can_manage: RwSignal<bool>,
 }
 
 impl KeysUi {
@@ -56,6 +60,8 @@ impl KeysUi {
             sort: RwSignal::new(SortBy::Newest),
             page: RwSignal::new(0),
             toasts: Toasts::new(),
+            org: crate::pages::account::workspace::use_org_slug(),
+            can_manage: RwSignal::new(true),
         }
     }
 
@@ -69,12 +75,6 @@ impl KeysUi {
 
     pub fn close_dialog(&self) {
         self.dialog.set(None);
-    }
-}
-
-impl Default for KeysUi {
-    fn default() -> Self {
-        Self::new()
     }
 }
 

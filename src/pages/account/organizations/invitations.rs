@@ -57,7 +57,7 @@ pub fn IncomingInvitations() -> impl IntoView {
     let invitations = Resource::new(|| (), |_| my_invitations());
     let on_done = Callback::new(move |(accepted, slug): (bool, String)| {
         if accepted {
-            crate::components::load_page(&format!("/account/organizations/{slug}"));
+            crate::components::load_page(&format!("/org/{slug}"));
         } else {
             invitations.refetch();
         }
@@ -93,7 +93,7 @@ pub fn InvitationPage() -> impl IntoView {
     let declined = RwSignal::new(false);
     let on_done = Callback::new(move |(accepted, slug): (bool, String)| {
         if accepted {
-            crate::components::load_page(&format!("/account/organizations/{slug}"));
+            crate::components::load_page(&format!("/org/{slug}"));
         } else {
             declined.set(true);
         }

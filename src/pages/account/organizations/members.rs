@@ -1,4 +1,4 @@
-//! An organization's Members page (`/account/organizations/{slug}`): members with role,
+//! An organization's Members page (`/org/{slug}/members`): members with role,
 //! joined date and last activity; Admins invite by email (one or a pasted list),
 //! revoke pending invitations, change roles and remove members; anyone but the Owner
 //! leaves; the Owner transfers ownership or deletes the organization.
@@ -11,6 +11,7 @@ use crate::orgs::api::{
     RemoveMember, RevokeInvitation, TransferOwnership,
 };
 use crate::orgs::{Member, OrgMembers, Role};
+use crate::pages::account::workspace::OrgNotFound;
 use crate::time_fmt;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -34,19 +35,11 @@ pub fn OrgMembersPage() -> impl IntoView {
         results: RwSignal::new(Vec::new()),
     };
     view! {
-        <p class="breadcrumb"><a href="/account/organizations">"← Organizations"</a></p>
         <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading the organization…"</div> }>
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(data) => view! { <MembersView data toasts reload invite_state /> }.into_any(),
-                    Err(AppError::NotFound) => view! {
-                        <Title text="Organization not found" />
-                        <div class="card empty-state">
-                            <h1>"Organization not found"</h1>
-                            <p class="muted">"It does not exist, or you are not a member of it."</p>
-                            <a class="button" href="/account/organizations">"Your organizations"</a>
-                        </div>
-                    }.into_any(),
+                    Err(AppError::NotFound) => view! { <OrgNotFound /> }.into_any(),
                     Err(e) => view! { <div class="banner banner-danger" role="alert">{e.to_string()}</div> }.into_any(),
                 }
             })}
@@ -78,7 +71,7 @@ fn MembersView(
         <header class="page-header">
             <div>
                 <h1>{org.name.clone()}</h1>
-                <p class="muted">{format!("{} · you are {} · {} member{}", org.slug, article(org.role), org.members, if org.members == 1 { "" } else { "s" })}</p>
+                <p class="muted">{format!("{} · you are {} · {} member{}", org.slug, org.role.with_article(), org.members, if org.members == 1 { "" } else { "s" })}</p>
             </div>
         </header>
         <section class="card" aria-labelledby="members-heading">
@@ -103,14 +96,6 @@ fn MembersView(
         {invite}
         {invitations}
         <DangerZone slug=slug.clone() owner=is_owner toasts />
-    }
-}
-
-fn article(role: Role) -> &'static str {
-    match role {
-        Role::Owner => "the Owner",
-        Role::Admin => "an Admin",
-        Role::Member => "a Member",
     }
 }
 

@@ -1,6 +1,7 @@
 //! Account > Organizations: the person's organizations with their role, and a form to
 //! create one. Each links to its Members page.
 
+pub mod dashboard;
 pub mod invitations;
 pub mod members;
 
@@ -45,7 +46,7 @@ pub fn OrganizationsPage() -> impl IntoView {
                                         {list.into_iter().map(|org| view! {
                                             <tr>
                                                 <td class="cell-primary">
-                                                    <a href=format!("/account/organizations/{}", org.slug)>{org.name.clone()}</a>
+                                                    <a href=format!("/org/{}", org.slug)>{org.name.clone()}</a>
                                                     <span class="reference muted">{format!("/{}", org.slug)}</span>
                                                 </td>
                                                 <td data-label="Your role">{org.role.label()}</td>
@@ -86,9 +87,7 @@ fn CreateOrganizationForm() -> impl IntoView {
         }
     });
     Effect::new(move |_| match create.value().get() {
-        Some(Ok(org)) => {
-            crate::components::load_page(&format!("/account/organizations/{}", org.slug))
-        }
+        Some(Ok(org)) => crate::components::load_page(&format!("/org/{}/members", org.slug)),
         Some(Err(e)) => error.set(Some(e)),
         None => {}
     });

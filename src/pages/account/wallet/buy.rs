@@ -7,37 +7,45 @@ use crate::wallet::{format_credits, format_money, PurchaseOptions};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
+use crate::pages::account::workspace::workspace_href;
+
 const CUSTOM: i64 = 0;
 
 #[component]
-pub fn BuyCredits() -> impl IntoView {
+pub fn BuyCredits(org: Option<String>) -> impl IntoView {
     let options = Resource::new(|| (), |_| purchase_options());
     view! {
         <section class="card" aria-labelledby="buy-heading">
             <h2 id="buy-heading">"Buy credits"</h2>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
+                {move || {
+                    let org = org.clone();
+                    Suspend::new(async move {
                     match options.await {
-                        Ok(options) => view! { <BuyForm options /> }.into_any(),
+                        Ok(options) => view! { <BuyForm options org /> }.into_any(),
                         Err(e) => view! { <div class="banner banner-danger" role="alert">{e.to_string()}</div> }.into_any(),
                     }
-                })}
+                })}}
             </Suspense>
         </section>
     }
 }
 
 #[component]
-fn BuyForm(options: PurchaseOptions) -> impl IntoView {
+fn BuyForm(options: PurchaseOptions, org: Option<String>) -> impl IntoView {
     let first = options.packs.first().copied().unwrap_or(CUSTOM);
     let choice = RwSignal::new(first);
     let custom = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let purchase = ServerAction::<CreateOrder>::new();
     let navigate = use_navigate();
+    let org_for_link = org.clone();
     Effect::new(move |_| match purchase.value().get() {
         Some(Ok(order_id)) => navigate(
-            &format!("/account/wallet/checkout/{order_id}"),
+            &workspace_href(
+                org_for_link.as_deref(),
+                &format!("wallet/checkout/{order_id}"),
+            ),
             Default::default(),
         ),
         Some(Err(AppError::Validation(fields))) => {
@@ -71,7 +79,10 @@ fn BuyForm(options: PurchaseOptions) -> impl IntoView {
             choice.get_untracked()
         };
         error.set(None);
-        purchase.dispatch(CreateOrder { credits });
+        purchase.dispatch(CreateOrder {
+            org: org.clone(),
+            credits,
+        });
     };
     let custom_price = {
         let currency = currency.clone();

@@ -12,15 +12,18 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+use crate::pages::account::workspace::{use_org_slug, workspace_href};
+
 #[component]
 pub fn CheckoutPage() -> impl IntoView {
     let params = use_params_map();
     let order_id = move || params.with(|p| p.get("order").unwrap_or_default());
     let order = Resource::new(order_id, order_details);
     let options = Resource::new(|| (), |_| purchase_options());
+    let org = use_org_slug();
     view! {
         <Title text="Checkout" />
-        <p class="breadcrumb"><a href="/account/wallet">"← Wallet"</a></p>
+        <p class="breadcrumb"><a href=move || workspace_href(org.get().as_deref(), "wallet")>"← Wallet"</a></p>
         <header class="page-header">
             <div>
                 <h1>"Checkout"</h1>
@@ -35,7 +38,7 @@ pub fn CheckoutPage() -> impl IntoView {
                         <div class="card empty-state">
                             <p><strong>"No such order"</strong></p>
                             <p class="muted">"It may belong to another account. Start a new one from your wallet."</p>
-                            <a class="button" href="/account/wallet">"Go to Wallet"</a>
+                            <a class="button" href=workspace_href(org.get_untracked().as_deref(), "wallet")>"Go to Wallet"</a>
                         </div>
                     }.into_any(),
                     (Err(e), _) | (_, Err(e)) => view! { <div class="banner banner-danger" role="alert">{e.to_string()}</div> }.into_any(),
@@ -191,8 +194,11 @@ fn Checkout(order: OrderView, card: Option<CardSetup>) -> impl IntoView {
         {move || (order.with(|o| o.status) == OrderStatus::Paid).then(|| view! {
             <div class="banner banner-success" role="status">
                 <strong>"Order complete. "</strong>
-                {order.with(|o| format!("{} credits were added to your wallet.", format_credits(o.credits)))}
-                " "<a href="/account/wallet">"Back to Wallet"</a>
+                {order.with(|o| match &o.org {
+                    Some((_, _, name)) => format!("{} credits were added to {name}'s wallet.", format_credits(o.credits)),
+                    None => format!("{} credits were added to your wallet.", format_credits(o.credits)),
+                })}
+                " "<a href=order.with(|o| workspace_href(o.org.as_ref().map(|(_, slug, _)| slug.as_str()), "wallet"))>"Back to Wallet"</a>
             </div>
         })}
         <section class="card checkout" aria-labelledby="order-heading">

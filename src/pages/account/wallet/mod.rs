@@ -5,7 +5,9 @@ mod buy;
 pub mod checkout;
 mod transactions;
 
+use super::workspace::{use_org_slug, OrgNotFound};
 use crate::components::usage_chart::UsageChart;
+use crate::error::AppError;
 use crate::wallet::api::wallet_overview;
 use crate::wallet::{format_credits, format_money};
 use alert::LowBalanceAlert;
@@ -16,13 +18,17 @@ use transactions::Transactions;
 
 #[component]
 pub fn WalletPage() -> impl IntoView {
-    let overview = Resource::new(|| (), |_| wallet_overview());
+    let org = use_org_slug();
+    let overview = Resource::new(move || org.get(), wallet_overview);
     view! {
         <Title text="Wallet" />
         <header class="page-header">
             <div>
                 <h1>"Wallet"</h1>
-                <p class="muted">"Credits pay for the work your API keys ask for. Every change to your balance is listed below."</p>
+                <p class="muted">{move || match org.get() {
+                    Some(_) => "The organization's credits pay for what its API keys ask for. Owners and Admins buy them and allocate them to members.",
+                    None => "Credits pay for the work your API keys ask for. Every change to your balance is listed below.",
+                }}</p>
             </div>
         </header>
         <Suspense fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading your wallet…"</div> }>
@@ -57,14 +63,17 @@ pub fn WalletPage() -> impl IntoView {
                                 <h2 id="spending-heading">"Credits spent, last 30 days"</h2>
                                 <UsageChart days=wallet.spent_per_day.clone() title="Credits spent" singular="credit" plural="credits" />
                             </section>
-                            <LowBalanceAlert threshold=wallet.low_balance_threshold balance=wallet.balance />
+                            {org.get_untracked().is_none().then(|| view! {
+                                <LowBalanceAlert threshold=wallet.low_balance_threshold balance=wallet.balance />
+                            })}
+                            {wallet.can_buy.then(|| view! { <BuyCredits org=org.get_untracked() /> })}
+                            <Transactions org />
                         }.into_any()
                     }
+                    Err(AppError::NotFound) if org.get_untracked().is_some() => view! { <OrgNotFound /> }.into_any(),
                     Err(e) => view! { <div class="banner banner-danger" role="alert">{e.to_string()}</div> }.into_any(),
                 }
             })}
         </Suspense>
-        <BuyCredits />
-        <Transactions />
     }
 }

@@ -7,20 +7,29 @@ use crate::wallet::{format_credits, EntryKind};
 use leptos::prelude::*;
 
 #[component]
-pub fn Transactions() -> impl IntoView {
+pub fn Transactions(org: Memo<Option<String>>) -> impl IntoView {
     let kind = RwSignal::new(String::new());
     // The cursors of the pages before this one; the last is this page's.
     let cursors = RwSignal::new(vec![None::<String>]);
     let page = Resource::new(
-        move || (kind.get(), cursors.with(|c| c.last().cloned().flatten())),
-        |(kind, before)| wallet_transactions(kind, before),
+        move || {
+            (
+                org.get(),
+                kind.get(),
+                cursors.with(|c| c.last().cloned().flatten()),
+            )
+        },
+        |(org, kind, before)| wallet_transactions(org, kind, before),
     );
     let export_href = move || {
-        let kind = kind.get();
-        if kind.is_empty() {
-            "/account/wallet/transactions.csv".to_string()
-        } else {
-            format!("/account/wallet/transactions.csv?kind={kind}")
+        let query: Vec<String> = [("org", org.get().unwrap_or_default()), ("kind", kind.get())]
+            .into_iter()
+            .filter(|(_, value)| !value.is_empty())
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        match query.is_empty() {
+            true => "/account/wallet/transactions.csv".to_string(),
+            false => format!("/account/wallet/transactions.csv?{}", query.join("&")),
         }
     };
     view! {
