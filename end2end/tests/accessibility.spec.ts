@@ -1,6 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, keywardCli, operatorGrant, randomCode, signUp } from "./helpers";
+import { emailTo, hydrated, keywardCli, linkIn, operatorGrant, randomCode, signUp } from "./helpers";
 
 // Every page and every open dialog, in light and dark, at 1280 and 390 px wide, has no
 // serious or critical axe-core violation. Screenshots of each go to end2end/screenshots/.
@@ -207,4 +207,74 @@ test("the organizations page and an organization's members page", async ({ page 
   await expect(page.getByText("2 invitations sent.")).toBeVisible();
   await expect(page.getByRole("list", { name: "Addresses not invited" })).toBeVisible();
   await expectAccessible(page, "organization members", "organization-members");
+});
+
+test("an organization's workspace, and an invitation as the invited person meets it", async ({ page, browser }) => {
+  test.setTimeout(120_000);
+  const invitee = await (await browser.newContext()).newPage();
+  const inviteeEmail = await signUp(invitee);
+  await invitee.goto(linkIn(await emailTo(inviteeEmail, "Verify your email address"), "/verify-email"));
+  await hydrated(invitee);
+  await invitee.getByRole("button", { name: "Verify email address" }).click();
+  await expect(invitee.getByRole("status")).toHaveText("Your email address is verified.");
+
+  await signUp(page);
+  await page.goto("/account/organizations");
+  await hydrated(page);
+  const slug = `lab-${Date.now().toString(36)}`;
+  await page.getByLabel("Name").fill("Quantum Lab");
+  await page.getByLabel("URL").fill(slug);
+  await page.getByRole("button", { name: "Create organization" }).click();
+  await expect(page.getByRole("heading", { name: "Quantum Lab", level: 1 })).toBeVisible();
+  await hydrated(page);
+  await page.getByLabel("Email addresses").fill(inviteeEmail);
+  await page.getByRole("button", { name: "Send invitations" }).click();
+  await expect(page.getByText("1 invitation sent.")).toBeVisible();
+
+  await page.goto(`/org/${slug}`);
+  await hydrated(page);
+  await expect(page.getByRole("region", { name: "Allocate credits" })).toBeVisible();
+  await expectAccessible(page, "organization dashboard", "org-dashboard");
+  // The switcher opens and closes from the keyboard, and gives focus back.
+  const switcher = page.getByRole("button", { name: /^Workspace/ });
+  await switcher.focus();
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("link", { name: /^Quantum Lab/ })).toBeVisible();
+  await page.keyboard.press("Escape");
+  await expect(page.getByRole("link", { name: /^Quantum Lab/ })).toBeHidden();
+  await expect(switcher).toBeFocused();
+  await switcher.click();
+  await expectAccessible(page, "workspace switcher open", "workspace-switcher");
+
+  await page.goto(`/org/${slug}/api-keys`);
+  await hydrated(page);
+  await page.getByRole("button", { name: "Create API Key" }).click();
+  const create = page.getByRole("dialog", { name: "Create API key" });
+  await create.getByLabel("Name").fill("shared-runner");
+  await create.getByRole("button", { name: "Create key" }).click();
+  await page.getByRole("dialog", { name: "Your new API key" }).getByRole("button", { name: "Done" }).click();
+  await page.getByRole("button", { name: "shared-runner", exact: true }).click();
+  await expectAccessible(page, "organization keys", "org-api-keys");
+  await page.goto(`/org/${slug}/wallet`);
+  await hydrated(page);
+  await expect(page.getByRole("region", { name: "Buy credits" })).toBeVisible();
+  await expectAccessible(page, "organization wallet", "org-wallet");
+
+  // The invited person: their dashboard's list, then the page the emailed link opens.
+  await invitee.goto("/account");
+  await hydrated(invitee);
+  await expect(invitee.getByRole("button", { name: "Accept the invitation to Quantum Lab" })).toBeVisible();
+  await expectAccessible(invitee, "dashboard with an invitation", "dashboard-invitation");
+  await invitee.goto(linkIn(await emailTo(inviteeEmail, "Join Quantum Lab"), "/account/invitations"));
+  await hydrated(invitee);
+  await expect(invitee.getByRole("heading", { name: "Join Quantum Lab" })).toBeVisible();
+  await expectAccessible(invitee, "invitation page", "invitation");
+  await invitee.getByRole("button", { name: "Accept the invitation to Quantum Lab" }).click();
+  await expect(invitee).toHaveURL(new RegExp(`/org/${slug}$`));
+  await expect(invitee.getByRole("region", { name: "Request credits" })).toBeVisible();
+  await expectAccessible(invitee, "organization dashboard as a member", "org-dashboard-member");
+  await invitee.goto(`/org/${slug}/api-keys`);
+  await hydrated(invitee);
+  await expect(invitee.getByRole("button", { name: "shared-runner", exact: true })).toBeVisible();
+  await expectAccessible(invitee, "organization keys as a member", "org-api-keys-member");
 });

@@ -11,29 +11,41 @@ pub fn WorkspaceSwitcher() -> impl IntoView {
     let orgs = Resource::new(|| (), |_| my_organizations());
     let current = use_org_slug();
     let open = RwSignal::new(false);
-    let current_name = move || match current.get() {
-        None => "Personal".to_string(),
-        Some(slug) => orgs
-            .get()
-            .and_then(Result::ok)
-            .and_then(|list| list.into_iter().find(|o| o.slug == slug).map(|o| o.name))
-            .unwrap_or(slug),
-    };
+    let button = NodeRef::<leptos::html::Button>::new();
+    // Any navigation closes it.
+    let pathname = leptos_router::hooks::use_location().pathname;
+    Effect::new(move |_| {
+        pathname.track();
+        open.set(false);
+    });
     view! {
         <div class="workspace-switcher" on:keydown=move |ev: leptos::ev::KeyboardEvent| {
             if ev.key() == "Escape" && open.get_untracked() {
                 ev.stop_propagation();
                 open.set(false);
+                if let Some(button) = button.get_untracked() {
+                    let _ = button.focus();
+                }
             }
         }>
-            <button type="button" class="workspace-button" aria-expanded=move || open.get().to_string()
+            <button type="button" class="workspace-button" node_ref=button aria-expanded=move || open.get().to_string()
                 aria-controls="workspace-list" on:click=move |_| open.update(|o| *o = !*o)>
                 <span class="workspace-label">"Workspace"</span>
-                <span class="workspace-name">{current_name}</span>
+                <span class="workspace-name">
+                    <Transition fallback=move || current.get().unwrap_or_else(|| "Personal".to_string())>
+                        {move || Suspend::new(async move {
+                            let list = orgs.await.unwrap_or_default();
+                            match current.get() {
+                                None => "Personal".to_string(),
+                                Some(slug) => list.into_iter().find(|o| o.slug == slug).map_or(slug, |o| o.name),
+                            }
+                        })}
+                    </Transition>
+                </span>
                 <ChevronIcon />
             </button>
-            <ul id="workspace-list" class="workspace-list" hidden=move || !open.get()
-                on:click=move |_| open.set(false)>
+            <Show when=move || open.get()>
+            <ul id="workspace-list" class="workspace-list" on:click=move |_| open.set(false)>
                 <li>
                     <a href="/account" aria-current=move || current.get().is_none().then_some("true")>
                         <span>"Personal"</span>
@@ -57,6 +69,7 @@ pub fn WorkspaceSwitcher() -> impl IntoView {
                 </Transition>
                 <li class="workspace-manage"><a href="/account/organizations">"Manage organizations"</a></li>
             </ul>
+            </Show>
         </div>
     }
 }
