@@ -271,7 +271,9 @@ test("an organization's workspace, and an invitation as the invited person meets
   await expectAccessible(invitee, "invitation page", "invitation");
   await invitee.getByRole("button", { name: "Accept the invitation to Quantum Lab" }).click();
   await expect(invitee).toHaveURL(new RegExp(`/org/${slug}$`));
+  await hydrated(invitee);
   await expect(invitee.getByRole("region", { name: "Request credits" })).toBeVisible();
+  await expect(invitee).toHaveTitle("Quantum Lab · Keyward");
   await expectAccessible(invitee, "organization dashboard as a member", "org-dashboard-member");
   await invitee.goto(`/org/${slug}/api-keys`);
   await hydrated(invitee);

@@ -31,6 +31,8 @@ pub fn OrgDashboardPage() -> impl IntoView {
     let toasts = Toasts::new();
     let reload = Callback::new(move |_: ()| version.update(|v| *v += 1));
     view! {
+        // Until the organization has loaded (its name then replaces this).
+        <Title text="Organization" />
         <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading the organization…"</div> }>
             {move || Suspend::new(async move {
                 match overview.await {
