@@ -7,8 +7,8 @@ mod common;
 use axum::http::StatusCode;
 use common::{api, new_key, TestApp};
 use keyward::infra::config::Config;
-use keyward::wallet::ledger::{self, Posting};
-use keyward::wallet::{EntryKind, Owner};
+use keyward::wallet::ledger;
+use keyward::wallet::Owner;
 use serde_json::{json, Value};
 
 const SERVICE_TOKEN: &str = "service-token-for-key-limit-tests";
@@ -52,21 +52,7 @@ async fn set_limit(app: &TestApp, cookie: &str, key_id: &str, limit: &str) -> co
 }
 
 async fn fund(app: &TestApp, user_id: &str, credits: i64) {
-    let posting = Posting {
-        owner: Owner::User(user_id.to_string()),
-        amount: credits,
-        kind: EntryKind::OperatorGrant,
-        reference: None,
-        description: "test grant".into(),
-        actor: "operator (tests)".into(),
-        key_id: None,
-        metadata: None,
-        idempotency_key: format!("grant:{user_id}"),
-        may_overdraw: true,
-    };
-    ledger::post(&app.state.db, &posting, app.state.now_ms())
-        .await
-        .unwrap();
+    common::grant_credits(app, Owner::User(user_id.to_string()), credits, user_id).await;
 }
 
 async fn spent_this_month(app: &TestApp, cookie: &str, key_id: &str) -> i64 {

@@ -9,8 +9,8 @@ use axum::http::StatusCode;
 use common::orgs::{call, create_org, join, person, Person};
 use common::{api, TestApp};
 use keyward::infra::config::Config;
-use keyward::wallet::ledger::{self, Posted, Posting};
-use keyward::wallet::{promos, EntryKind, NewPromo, Owner};
+use keyward::wallet::ledger;
+use keyward::wallet::{promos, NewPromo, Owner};
 use serde_json::{json, Value};
 
 const SERVICE_TOKEN: &str = "service-token-for-organization-tests";
@@ -62,25 +62,7 @@ async fn team(app: &TestApp) -> Team {
 
 async fn grant(app: &TestApp, owner: Owner, credits: i64) -> i64 {
     let key = keyward::infra::random::base62(12).unwrap();
-    let posting = Posting {
-        owner,
-        amount: credits,
-        kind: EntryKind::OperatorGrant,
-        reference: None,
-        description: "test grant".into(),
-        actor: "operator (tests)".into(),
-        key_id: None,
-        metadata: None,
-        idempotency_key: format!("grant:{key}"),
-        may_overdraw: true,
-    };
-    match ledger::post(&app.state.db, &posting, app.state.now_ms())
-        .await
-        .unwrap()
-    {
-        Posted::New { balance, .. } | Posted::Duplicate { balance, .. } => balance,
-        Posted::Insufficient { .. } => panic!("a grant is never short"),
-    }
+    common::grant_credits(app, owner, credits, &key).await
 }
 
 async fn balance(app: &TestApp, owner: Owner) -> i64 {

@@ -6,7 +6,7 @@ mod common;
 use axum::http::StatusCode;
 use common::{api, new_key, TestApp};
 use keyward::infra::config::Config;
-use keyward::wallet::ledger::{self, Posted, Posting};
+use keyward::wallet::ledger;
 use keyward::wallet::{EntryKind, Owner};
 use serde_json::{json, Value};
 
@@ -47,25 +47,7 @@ async fn person_with_key(app: &TestApp, scopes: &[&str]) -> (String, String) {
 }
 
 async fn grant(app: &TestApp, user_id: &str, credits: i64, key: &str) -> i64 {
-    let posting = Posting {
-        owner: Owner::User(user_id.to_string()),
-        amount: credits,
-        kind: EntryKind::OperatorGrant,
-        reference: None,
-        description: "test grant".into(),
-        actor: "operator (tests)".into(),
-        key_id: None,
-        metadata: None,
-        idempotency_key: format!("grant:{key}"),
-        may_overdraw: true,
-    };
-    match ledger::post(&app.state.db, &posting, app.state.now_ms())
-        .await
-        .expect("grant")
-    {
-        Posted::New { balance, .. } | Posted::Duplicate { balance, .. } => balance,
-        Posted::Insufficient { .. } => panic!("a grant is never short"),
-    }
+    common::grant_credits(app, Owner::User(user_id.to_string()), credits, key).await
 }
 
 async fn charge(app: &TestApp, body: Value) -> common::Reply {

@@ -172,8 +172,8 @@ pub(super) async fn move_in(
 
 /// What is left of a member's allocation: spending since it was given counts against
 /// it first, and it is never more than the member's balance.
-pub async fn unspent<'e>(
-    executor: &mut Tx<'e>,
+pub async fn unspent(
+    conn: &mut sqlx::AnyConnection,
     org_id: &str,
     user_id: &str,
 ) -> Result<i64, AppError> {
@@ -182,7 +182,7 @@ pub async fn unspent<'e>(
     )
     .bind(org_id)
     .bind(user_id)
-    .fetch_optional(&mut **executor)
+    .fetch_optional(&mut *conn)
     .await?;
     let Some((outstanding, since)) = row.filter(|(outstanding, _)| *outstanding > 0) else {
         return Ok(0);
@@ -195,7 +195,7 @@ pub async fn unspent<'e>(
     )
     .bind(&wallet)
     .bind(since)
-    .fetch_one(&mut **executor)
+    .fetch_one(&mut *conn)
     .await?;
     Ok((outstanding - spent.max(0)).clamp(0, balance.max(0)))
 }
@@ -208,7 +208,7 @@ pub async fn return_unspent(
     user_id: &str,
     now: i64,
 ) -> Result<i64, AppError> {
-    let credits = unspent(tx, &org.org_id, user_id).await?;
+    let credits = unspent(&mut *tx, &org.org_id, user_id).await?;
     if credits > 0 {
         let key = format!("return:{}:{user_id}:{}", org.org_id, random::id("ret")?);
         let back = Posting {

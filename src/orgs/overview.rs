@@ -21,12 +21,9 @@ pub async fn overview(
     let manages = m.role.manages();
     let requests =
         super::credit_requests::requests(db, &m.org_id, (!manages).then_some(user_id)).await?;
-    let my_allocation = {
-        let mut tx = db.pool.begin().await?;
-        let unspent = super::credits::unspent(&mut tx, &m.org_id, user_id).await?;
-        tx.commit().await?;
-        unspent
-    };
+    let mut conn = db.pool.acquire().await?;
+    let my_allocation = super::credits::unspent(&mut conn, &m.org_id, user_id).await?;
+    drop(conn);
     Ok(OrgOverview {
         org: OrgSummary {
             id: m.org_id.clone(),

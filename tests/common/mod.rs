@@ -376,3 +376,33 @@ macro_rules! on_both_databases_with {
         }
     };
 }
+
+/// An operator's grant of `credits` to `owner`, posted once per `idempotency_key`;
+/// answers the balance after it.
+pub async fn grant_credits(
+    app: &TestApp,
+    owner: keyward::wallet::Owner,
+    credits: i64,
+    idempotency_key: &str,
+) -> i64 {
+    use keyward::wallet::ledger::{self, Posted, Posting};
+    let posting = Posting {
+        owner,
+        amount: credits,
+        kind: keyward::wallet::EntryKind::OperatorGrant,
+        reference: None,
+        description: "test grant".into(),
+        actor: "operator (tests)".into(),
+        key_id: None,
+        metadata: None,
+        idempotency_key: format!("grant:{idempotency_key}"),
+        may_overdraw: true,
+    };
+    match ledger::post(&app.state.db, &posting, app.state.now_ms())
+        .await
+        .expect("grant")
+    {
+        Posted::New { balance, .. } | Posted::Duplicate { balance, .. } => balance,
+        Posted::Insufficient { .. } => panic!("a grant is never short"),
+    }
+}

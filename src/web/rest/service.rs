@@ -115,11 +115,12 @@ pub(super) async fn verify_key(
         Err(Refusal::Unavailable) => return Err(ApiError::unauthorized(Refusal::Unavailable)),
         Err(refusal) => return Ok(Json(VerifyResponse::refused(refusal.code()))),
     };
+    let owner = key.owner();
     let mut answer = VerifyResponse {
         valid: true,
         key_id: Some(key.key_id.clone()),
-        owner_type: Some(key.owner().kind().to_string()),
-        owner_id: Some(key.owner().id().to_string()),
+        owner_type: Some(owner.kind().to_string()),
+        owner_id: Some(owner.id().to_string()),
         scopes: key.scopes.clone(),
         reason: None,
         charge_id: None,
@@ -136,7 +137,7 @@ pub(super) async fn verify_key(
     let outcome = state
         .charger
         .charge(ChargeRequest {
-            owner: key.owner(),
+            owner,
             key_id: key.key_id.clone(),
             cost,
             idempotency_key: request.idempotency_key,
