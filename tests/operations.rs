@@ -288,3 +288,53 @@ async fn without_trust_proxy_forwarded_addresses_are_ignored() {
     let blocked = through_proxy(&app, unknown, "203.0.113.3").await;
     assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS);
 }
+
+/// Whether `marker` is in the database file itself (not only in its WAL).
+fn in_database_file(path: &std::path::Path, marker: &str) -> bool {
+    let bytes = std::fs::read(path).unwrap_or_default();
+    bytes
+        .windows(marker.len())
+        .any(|window| window == marker.as_bytes())
+}
+
+/// Writes `marker` in a hot writer's turn (as charge groups and usage flushes do).
+async fn write_in_turn(db: &keyward::infra::db::Db, marker: &str) {
+    let _turn = db.sqlite_write_turn().await;
+    let mut tx = db.begin_write().await.unwrap();
+    sqlx::query("INSERT INTO checkpoint_probe (note) VALUES ($1)")
+        .bind(marker)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_background_checkpointer_copies_hot_writes_into_the_database_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("checkpoints.db");
+    let db = keyward::infra::db::Db::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query("CREATE TABLE checkpoint_probe (note TEXT NOT NULL)")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+
+    // Without it, a small write stays in the WAL: SQLite checkpoints at 1,000 pages.
+    write_in_turn(&db, "probe-before-checkpointer").await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!in_database_file(&path, "probe-before-checkpointer"));
+
+    db.start_background_checkpoints();
+    write_in_turn(&db, "probe-after-checkpointer").await;
+    let started = std::time::Instant::now();
+    while !in_database_file(&path, "probe-after-checkpointer") {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the write never reached the database file"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(in_database_file(&path, "probe-before-checkpointer"));
+}

@@ -22,6 +22,21 @@ pub struct Db {
     /// one write lock, and a writer that finds it taken sleeps in steps of up to 100 ms
     /// (its busy handler) instead of being woken when it is free.
     write_gate: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Woken when a write turn ends, for the background checkpointer (SQLite).
+    wal_grew: std::sync::Arc<tokio::sync::Notify>,
+}
+
+/// One writer's turn at SQLite (see [`Db::sqlite_write_turn`]); ending it asks the
+/// background checkpointer to copy what it wrote into the database file.
+pub struct WriteTurn<'a> {
+    _turn: tokio::sync::MutexGuard<'a, ()>,
+    wal_grew: &'a tokio::sync::Notify,
+}
+
+impl Drop for WriteTurn<'_> {
+    fn drop(&mut self) {
+        self.wal_grew.notify_one();
+    }
 }
 
 impl Db {
@@ -61,6 +76,7 @@ impl Db {
             pool,
             backend,
             write_gate: Default::default(),
+            wal_grew: Default::default(),
         })
     }
 }
@@ -94,11 +110,50 @@ impl Db {
 
     /// On SQLite, waits for this process's other hot writers to finish; hold the guard
     /// until the transaction commits. Nothing on Postgres, whose writers lock rows.
-    pub async fn sqlite_write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+    pub async fn sqlite_write_turn(&self) -> Option<WriteTurn<'_>> {
         match self.backend {
-            Backend::Sqlite => Some(self.write_gate.lock().await),
+            Backend::Sqlite => Some(WriteTurn {
+                _turn: self.write_gate.lock().await,
+                wal_grew: &self.wal_grew,
+            }),
             Backend::Postgres => None,
         }
+    }
+
+    /// On SQLite, starts the background checkpointer: after each hot writer's turn it
+    /// copies the WAL's new pages into the database file and syncs it (a PASSIVE
+    /// checkpoint, on a connection of its own, takes no write lock), beside the next
+    /// group of writes instead of inside its commit. SQLite's own checkpoint, run by the
+    /// commit that takes the WAL past 1,000 pages, then finds almost everything copied
+    /// and synced: it costs that commit little and still lets the WAL start over.
+    /// Turns that end while a checkpoint runs are covered by one more checkpoint.
+    pub fn start_background_checkpoints(&self) {
+        if self.backend != Backend::Sqlite {
+            return;
+        }
+        let db = self.clone();
+        tokio::spawn(async move {
+            let mut conn: Option<sqlx::AnyConnection> = None;
+            loop {
+                db.wal_grew.notified().await;
+                let held = match &mut conn {
+                    Some(held) => held,
+                    None => match db.connect_one().await {
+                        Ok(opened) => conn.insert(opened),
+                        Err(error) => {
+                            tracing::error!(%error, "background checkpoint: no connection");
+                            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                            continue;
+                        }
+                    },
+                };
+                if let Err(error) = held.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
+                    tracing::error!(%error, "background checkpoint failed");
+                    conn = None;
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                }
+            }
+        });
     }
 
     /// A transaction that will write. On SQLite it takes the write lock at once

@@ -164,6 +164,7 @@ impl AppState {
     /// Usage flushing (every second), request-log pruning (hourly), and on Postgres
     /// the listener for key changes made by other processes.
     pub fn start_background_tasks(&self) {
+        self.db.start_background_checkpoints();
         let state = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
