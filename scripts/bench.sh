@@ -19,6 +19,7 @@ DURATION=${BENCH_DURATION:-10s}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
 ROUNDS=${BENCH_ROUNDS:-3}
+SETTLE=${BENCH_SETTLE:-3}
 OUT=target/bench
 mkdir -p "$OUT"
 
@@ -120,10 +121,17 @@ run_suite() {
   wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$base/healthz" >/dev/null # warm-up
   # (a), (b) and (c) take turns for $ROUNDS rounds and the median round of each is
   # reported: on a shared 2-core VM one 10 s run can be 15% off the next.
+  # Each run starts once the previous run's usage is written (the flush runs every
+  # second and takes up to ~0.9 s after (c)): otherwise (d)'s first second shares the
+  # write turn with (c)'s last flush and measures that instead (see BENCHMARKS.md).
   for round in $(seq 1 "$ROUNDS"); do
+    sleep "$SETTLE"
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$base/healthz" > "$OUT/$label-a-$round.txt"
+    sleep "$SETTLE"
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "Authorization: Bearer $(cat "$OUT/hot-key.txt")" "$base/me" > "$OUT/$label-b-$round.txt"
+    sleep "$SETTLE"
     BENCH_KEYS="$OUT/cycle-keys-$round.txt" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$OUT/cycle.lua" "$base/me" > "$OUT/$label-c-$round.txt"
+    sleep "$SETTLE"
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$OUT/charge.lua" "$base/verify" > "$OUT/$label-d-$round.txt"
   done
   median_run "$label-a"
