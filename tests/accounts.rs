@@ -385,3 +385,36 @@ async fn password_is_stored_as_argon2id(app: TestApp) {
     );
     assert!(!hash.contains(PASSWORD));
 }
+
+/// Leptos parks, for good, any resource first polled anywhere in the process while it
+/// renders the app to find its routes. Building another router (the tests build one
+/// per app) while a page is served must not leave that page waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_render_while_other_routers_are_built() {
+    let app = TestApp::sqlite().await;
+    let (_, cookie) = app.sign_up().await;
+    let state = app.state.clone();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let runtime = tokio::runtime::Handle::current();
+    let building = std::thread::spawn({
+        let done = done.clone();
+        move || {
+            let _runtime = runtime.enter();
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                drop(keyward::web::router(state.clone()));
+            }
+        }
+    });
+    for round in 0..20 {
+        let page = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            app.get("/account", Some(&cookie)),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("the dashboard never finished rendering (round {round})"));
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("Signed in as"), "{}", page.body);
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    building.join().unwrap();
+}

@@ -20,8 +20,9 @@ use crate::app::{shell, App};
 use crate::infra::config::Config;
 use axum::Router;
 use leptos::config::LeptosOptions;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use state::AppState;
+use std::sync::OnceLock;
 
 /// Leptos options from cargo-leptos's `LEPTOS_*` variables, with the project's defaults.
 pub fn leptos_options(config: &Config) -> LeptosOptions {
@@ -36,9 +37,21 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
         .build()
 }
 
+/// The pages' routes, found once per process by rendering the app without a request.
+///
+/// While Leptos renders it, a process-wide flag parks every resource that is first
+/// polled anywhere in the process, for good (leptos_server 0.8.8's
+/// `SuppressResourceLoad`; leptos-rs/leptos#4773). Rendering it a second time while a
+/// page is being served (another router built in the same process, as the tests do)
+/// could leave that page waiting forever, so it happens once, before any page is served.
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The whole application: pages, server functions, static files and guards.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     let pages = Router::new()
         .route(
             "/account/wallet/transactions.csv",

@@ -153,26 +153,35 @@ impl TestApp {
         }
     }
 
+    /// Sends a request through the router and reads the whole response. A response
+    /// that has not ended after 60 s fails the test naming the request, rather than
+    /// leaving the test binary hanging.
     pub async fn send(&self, request: Request<Body>) -> Reply {
-        let response: Response<Body> = self
-            .router
-            .clone()
-            .oneshot(request)
+        let what = format!("{} {}", request.method(), request.uri());
+        let exchange = async {
+            let response: Response<Body> = self
+                .router
+                .clone()
+                .oneshot(request)
+                .await
+                .expect("router answers");
+            let status = response.status();
+            let headers = response.headers().clone();
+            let bytes = response
+                .into_body()
+                .collect()
+                .await
+                .expect("body")
+                .to_bytes();
+            Reply {
+                status,
+                headers,
+                body: String::from_utf8_lossy(&bytes).into_owned(),
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(60), exchange)
             .await
-            .expect("router answers");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        Reply {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+            .unwrap_or_else(|_| panic!("no complete response to {what} within 60 s"))
     }
 
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
