@@ -65,13 +65,34 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The document title for a page's own title (which may hold a name a person chose).
+/// On the server it is escaped: leptos_meta 0.8.7 writes the title into the HTML as it
+/// is, so a name holding `</title><meta http-equiv=refresh …>` would end the element.
+/// In the browser it becomes `document.title`, which is text, so it stays as it is.
+fn page_title(title: String) -> String {
+    let title = if title.is_empty() {
+        "Keyward".to_string()
+    } else {
+        format!("{title} · Keyward")
+    };
+    as_written_by_the_server(title)
+}
+
+#[cfg(feature = "ssr")]
+fn as_written_by_the_server(title: String) -> String {
+    crate::infra::mail::html_escape(&title)
+}
+
+#[cfg(not(feature = "ssr"))]
+fn as_written_by_the_server(title: String) -> String {
+    title
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Title formatter=|title: String| {
-            if title.is_empty() { "Keyward".to_string() } else { format!("{title} · Keyward") }
-        } />
+        <Title formatter=page_title />
         <Router>
             <Routes fallback=|| view! { <NotFoundPage /> <HydrationMark /> }>
                 <Route path=path!("/sign-in") view=|| view! { <SignInPage /> <HydrationMark /> } />

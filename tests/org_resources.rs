@@ -207,13 +207,30 @@ async fn organization_keys_act_as_the_organization_and_spend_its_credits(app: Te
     assert_eq!(details.status, StatusCode::OK, "{}", details.body);
     assert_eq!(details.json()["events"][0]["actor"], t.admin.email.as_str());
 
-    // Removing its creator leaves the key working: it is the organization's.
-    let form = [("slug", t.slug.as_str()), ("user_id", t.admin.id.as_str())];
+    // Removing its creator, the Owner may choose to keep the key working: it is the
+    // organization's. (By default it is revoked: tests/org_attacks.rs.)
+    let form = [
+        ("slug", t.slug.as_str()),
+        ("user_id", t.admin.id.as_str()),
+        ("keep_keys", "true"),
+    ];
     assert_eq!(
         call(&app, &t.owner, "remove_member", &form).await.status,
         StatusCode::OK
     );
     assert_eq!(verify(&app, json!({"key": secret})).await["valid"], true);
+    let details = call(
+        &app,
+        &t.owner,
+        "key_details",
+        &[("org", &t.slug), ("id", &key_id)],
+    )
+    .await;
+    assert!(
+        details.body.contains("kept after its maker left"),
+        "{}",
+        details.body
+    );
     // Organizations with keys or credits are not deleted with them.
     let form = [("slug", t.slug.as_str()), ("confirm", t.slug.as_str())];
     let refused = call(&app, &t.owner, "delete_organization", &form).await;

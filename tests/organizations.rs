@@ -419,10 +419,10 @@ async fn bulk_invitations_answer_per_address(app: TestApp) {
         .as_str()
         .unwrap()
         .contains("already a member"));
-    let many: String = (0..101).map(|i| format!("p{i}@example.com\n")).collect();
+    let many: String = (0..51).map(|i| format!("p{i}@example.com\n")).collect();
     let refused = invite(&app, &owner, &slug, &many, "member").await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.body.contains("At most 100"), "{}", refused.body);
+    assert!(refused.body.contains("At most 50"), "{}", refused.body);
     let empty = invite(&app, &owner, &slug, "  ", "member").await;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
     // Inviting the same address again replaces the pending invitation.

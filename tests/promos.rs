@@ -15,6 +15,9 @@ on_both_databases!(
     an_abandoned_order_gives_its_code_back_after_30_minutes,
     card_orders_need_card_payments_and_orders_stay_private,
     admin_paths_answer_404_to_everyone_else,
+    first_purchase_codes_are_checked_again_when_the_order_is_paid,
+    once_per_person_holds_when_one_person_races_twelve_orders,
+    a_code_deactivated_or_expired_after_it_was_applied_does_not_complete,
 );
 
 fn code(name: &str, percent: i64) -> NewPromo {
@@ -452,4 +455,168 @@ async fn admin_paths_answer_404_to_everyone_else(app: TestApp) {
             .status,
         StatusCode::NOT_FOUND
     );
+}
+
+async fn balance_of(app: &TestApp, email: &str) -> i64 {
+    let user_id = app.user_id(email).await;
+    ledger::balance(&app.state.db, &Owner::User(user_id))
+        .await
+        .unwrap()
+}
+
+/// Two "first purchase only" codes, each reserved by its own open order: only the first
+/// order to be paid is a first purchase; the second is refused with the rule's reason.
+async fn first_purchase_codes_are_checked_again_when_the_order_is_paid(app: TestApp) {
+    for name in ["FIRSTA", "FIRSTB"] {
+        create_code(
+            &app,
+            NewPromo {
+                first_purchase_only: true,
+                ..code(name, 100)
+            },
+        )
+        .await;
+    }
+    let (email, cookie) = app.sign_up().await;
+    let first = new_order(&app, &cookie, 5_000).await;
+    let second = new_order(&app, &cookie, 5_000).await;
+    assert_eq!(
+        apply(&app, &cookie, &first, "FIRSTA").await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        apply(&app, &cookie, &second, "FIRSTB").await.0,
+        StatusCode::OK
+    );
+    let done = complete(&app, &cookie, &first).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let refused = complete(&app, &cookie, &second).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        code_message(&refused.json()),
+        "This promotion code is for a first purchase only."
+    );
+    assert_eq!(balance_of(&app, &email).await, 5_000);
+    let order: (String,) = sqlx::query_as("SELECT status FROM orders WHERE id = $1")
+        .bind(&second)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(order.0, "open");
+}
+
+/// One person applies one "once per person" code to twelve orders at once and completes
+/// them all at once: one is paid by the code, never more.
+async fn once_per_person_holds_when_one_person_races_twelve_orders(app: TestApp) {
+    create_code(&app, code("ONCEONLY", 100)).await;
+    let (email, cookie) = app.sign_up().await;
+    let mut orders = Vec::new();
+    for _ in 0..12 {
+        orders.push(new_order(&app, &cookie, 1_000).await);
+    }
+    let app = std::sync::Arc::new(app);
+    let applied = futures::future::join_all(orders.iter().map(|order| {
+        let (app, cookie, order) = (app.clone(), cookie.clone(), order.clone());
+        tokio::spawn(async move { (apply(&app, &cookie, &order, "ONCEONLY").await.0, order) })
+    }))
+    .await;
+    let holding: Vec<String> = applied
+        .into_iter()
+        .map(|r| r.unwrap())
+        .filter(|(status, _)| *status == StatusCode::OK)
+        .map(|(_, order)| order)
+        .collect();
+    assert!(!holding.is_empty());
+    let completed = futures::future::join_all(holding.iter().map(|order| {
+        let (app, cookie, order) = (app.clone(), cookie.clone(), order.clone());
+        tokio::spawn(async move { complete(&app, &cookie, &order).await })
+    }))
+    .await;
+    let mut paid = 0;
+    for reply in completed {
+        let reply = reply.unwrap();
+        if reply.status == StatusCode::OK {
+            paid += 1;
+        } else {
+            assert_eq!(
+                reply.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{}",
+                reply.body
+            );
+            assert_eq!(
+                code_message(&reply.json()),
+                "You have already used this promotion code."
+            );
+        }
+    }
+    assert_eq!(paid, 1);
+    assert_eq!(balance_of(&app, &email).await, 1_000);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM promo_redemptions WHERE status = 'consumed'")
+            .await,
+        1
+    );
+}
+
+/// A code applied while it was good, then deactivated or expired, does not complete.
+async fn a_code_deactivated_or_expired_after_it_was_applied_does_not_complete(app: TestApp) {
+    let now = app.state.now_ms();
+    create_code(&app, code("GOINGAWAY", 100)).await;
+    create_code(
+        &app,
+        NewPromo {
+            expires_at: Some(now + 1_000),
+            ..code("BRIEF", 100)
+        },
+    )
+    .await;
+    let (email, cookie) = app.sign_up().await;
+    let first = new_order(&app, &cookie, 2_000).await;
+    let second = new_order(&app, &cookie, 2_000).await;
+    assert_eq!(
+        apply(&app, &cookie, &first, "GOINGAWAY").await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        apply(&app, &cookie, &second, "BRIEF").await.0,
+        StatusCode::OK
+    );
+    assert!(promos::deactivate(&app.state.db, "GOINGAWAY")
+        .await
+        .unwrap());
+    let refused = complete(&app, &cookie, &first).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        code_message(&refused.json()),
+        "This promotion code is no longer active."
+    );
+    // Expired a moment after it was applied.
+    sqlx::query("UPDATE promo_codes SET expires_at = $1 WHERE code = 'BRIEF'")
+        .bind(now - 1)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let refused = complete(&app, &cookie, &second).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        code_message(&refused.json()),
+        "This promotion code has expired."
+    );
+    assert_eq!(balance_of(&app, &email).await, 0);
 }

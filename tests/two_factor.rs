@@ -36,7 +36,7 @@ async fn enrolled(app: &TestApp) -> (String, String, String, Vec<String>) {
     let wrong = app
         .call(
             "/api/confirm_two_factor",
-            &[("code", "000000")],
+            &[("code", "000000"), ("current_password", PASSWORD)],
             Some(&cookie),
         )
         .await;
@@ -44,7 +44,10 @@ async fn enrolled(app: &TestApp) -> (String, String, String, Vec<String>) {
     let confirmed = app
         .call(
             "/api/confirm_two_factor",
-            &[("code", &code(app, &secret, 0))],
+            &[
+                ("code", &code(app, &secret, 0)),
+                ("current_password", PASSWORD),
+            ],
             Some(&cookie),
         )
         .await;
@@ -126,7 +129,7 @@ async fn turning_two_factor_off_needs_a_code(app: TestApp) {
     let refused = app
         .call(
             "/api/disable_two_factor",
-            &[("code", "999999")],
+            &[("code", "999999"), ("current_password", PASSWORD)],
             Some(&cookie),
         )
         .await;
@@ -138,7 +141,10 @@ async fn turning_two_factor_off_needs_a_code(app: TestApp) {
     let off = app
         .call(
             "/api/disable_two_factor",
-            &[("code", &code(&app, &secret, 1))],
+            &[
+                ("code", &code(&app, &secret, 1)),
+                ("current_password", PASSWORD),
+            ],
             Some(&cookie),
         )
         .await;

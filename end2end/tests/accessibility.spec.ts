@@ -1,6 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
-import { emailTo, hydrated, keywardCli, linkIn, operatorGrant, randomCode, signUp } from "./helpers";
+import { emailTo, hydrated, keywardCli, linkIn, operatorGrant, randomCode, signUp, verifyEmail } from "./helpers";
 
 // Every page and every open dialog, in light and dark, at 1280 and 390 px wide, has no
 // serious or critical axe-core violation. Screenshots of each go to end2end/screenshots/.
@@ -191,7 +191,8 @@ test("the Lab page stopped and running, its stop dialog, the dashboard card and 
 });
 
 test("the organizations page and an organization's members page", async ({ page }) => {
-  await signUp(page);
+  // Only a verified person may invite.
+  await verifyEmail(page, await signUp(page));
   await page.goto("/account/organizations");
   await hydrated(page);
   await expect(page.getByText("You are not in any organization yet")).toBeVisible();
@@ -224,7 +225,7 @@ test("an organization's workspace, and an invitation as the invited person meets
   await invitee.getByRole("button", { name: "Verify email address" }).click();
   await expect(invitee.getByRole("status")).toHaveText("Your email address is verified.");
 
-  await signUp(page);
+  await verifyEmail(page, await signUp(page));
   await page.goto("/account/organizations");
   await hydrated(page);
   const slug = `lab-${Date.now().toString(36)}`;

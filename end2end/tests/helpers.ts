@@ -26,6 +26,14 @@ export async function signUp(page: Page, email = randomEmail()): Promise<string>
   return email;
 }
 
+/** Opens the verification link emailed at sign-up and verifies the address. */
+export async function verifyEmail(page: Page, email: string): Promise<void> {
+  await page.goto(linkIn(await emailTo(email, "Verify your email address"), "/verify-email"));
+  await hydrated(page);
+  await page.getByRole("button", { name: "Verify email address" }).click();
+  await expect(page.getByRole("status")).toHaveText("Your email address is verified.");
+}
+
 const mailApi = `http://127.0.0.1:${process.env.E2E_MAIL_API_PORT ?? "1180"}`;
 
 interface MaildevEmail {

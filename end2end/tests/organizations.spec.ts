@@ -1,18 +1,11 @@
 import { expect, test, type Page } from "@playwright/test";
-import { emailTo, hydrated, keywardCli, linkIn, randomCode, signUp } from "./helpers";
+import { emailTo, hydrated, keywardCli, linkIn, randomCode, signUp, verifyEmail } from "./helpers";
 
 // Two people in two browsers, as the organizations issue describes: A creates an
 // organization and invites B by email (read from the local SMTP server); B accepts
 // from the link; A makes an organization key, which B sees but cannot reveal or
 // change; A buys credits for the organization and allocates some to B; B asks for
 // more and A approves; A removes B, and B's next page load no longer shows it.
-
-async function verifyEmail(page: Page, email: string) {
-  await page.goto(linkIn(await emailTo(email, "Verify your email address"), "/verify-email"));
-  await hydrated(page);
-  await page.getByRole("button", { name: "Verify email address" }).click();
-  await expect(page.getByRole("status")).toHaveText("Your email address is verified.");
-}
 
 async function switchTo(page: Page, workspace: string) {
   await page.getByRole("button", { name: /^Workspace/ }).click();
@@ -23,9 +16,10 @@ test("a team shares keys and credits; roles and removal hold", async ({ browser 
   test.setTimeout(120_000);
   const a = await (await browser.newContext()).newPage();
   const b = await (await browser.newContext()).newPage();
-  await signUp(a);
+  const aEmail = await signUp(a);
   const bEmail = await signUp(b);
-  // Invitations reach verified addresses only.
+  // Only verified people invite, and invitations reach verified addresses only.
+  await verifyEmail(a, aEmail);
   await verifyEmail(b, bEmail);
 
   await a.goto("/account/organizations");
@@ -147,6 +141,10 @@ test("a team shares keys and credits; roles and removal hold", async ({ browser 
   const members = a.getByRole("region", { name: "Members" });
   await expect(members.getByRole("cell", { name: bEmail, exact: true })).toBeVisible();
   await members.getByRole("button", { name: `Remove ${bEmail}` }).click();
+  // The dialog says what happens to keys B made (none here) before anything changes.
+  const removal = a.getByRole("dialog", { name: `Remove ${bEmail}?` });
+  await expect(removal.getByText("They made no keys for this organization.")).toBeVisible();
+  await removal.getByRole("button", { name: `Remove ${bEmail}` }).click();
   await expect(a.getByText(`${bEmail} removed.`)).toBeVisible();
   await expect(members.getByRole("cell", { name: bEmail, exact: true })).toBeHidden();
 
@@ -159,4 +157,30 @@ test("a team shares keys and credits; roles and removal hold", async ({ browser 
   await b.goto("/account/organizations");
   await hydrated(b);
   await expect(b.getByText("You are not in any organization yet")).toBeVisible();
+});
+
+test("a name that tries to end the title stays text, on the server's page and after hydration", async ({ page }) => {
+  await signUp(page);
+  await page.goto("/account/organizations");
+  await hydrated(page);
+  const name = `</title><meta http-equiv=refresh content="0;url=//evil.example">`;
+  const slug = `title-${Date.now().toString(36)}`;
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("URL").fill(slug);
+  await page.getByRole("button", { name: "Create organization" }).click();
+  await expect(page).toHaveURL(new RegExp(`/org/${slug}/members$`));
+  for (const path of [`/org/${slug}`, `/org/${slug}/members`]) {
+    // The server's HTML, as it arrives.
+    const html = await (await page.request.get(path)).text();
+    expect(html).not.toContain("<meta http-equiv=refresh");
+    expect(html).toContain("&lt;/title&gt;&lt;meta http-equiv=refresh");
+    // In the browser: no meta element was planted, the page stays, the title is the text.
+    await page.goto(path);
+    await hydrated(page);
+    await expect(page.getByRole("heading", { name, level: 1 })).toBeVisible();
+    expect(await page.locator("meta[http-equiv]").count()).toBe(0);
+    await page.waitForTimeout(500);
+    expect(new URL(page.url()).pathname).toBe(path);
+    expect(await page.title()).toBe(`${name} · Keyward`);
+  }
 });

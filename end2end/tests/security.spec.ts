@@ -110,6 +110,11 @@ test("two-factor sign-in: turn it on with a code, then sign in with one", async 
   const secret = (await card.getByLabel("Setup key").textContent())!.trim();
   expect(secret).toMatch(/^[A-Z2-7]{32}$/);
 
+  // Turning it on asks for the password as well as a code from the new secret.
+  await card.getByLabel("Code from the app").fill(totpCode(secret));
+  await card.getByRole("button", { name: "Turn on" }).click();
+  await expect(card.locator("#field-two_factor_password-message")).toContainText("That is not your current password");
+  await card.getByLabel("Your current password", { exact: true }).fill(PASSWORD);
   await card.getByLabel("Code from the app").fill("000000");
   await card.getByRole("button", { name: "Turn on" }).click();
   await expect(card.locator("#field-totp_code-message")).toContainText("That code is not right");

@@ -105,24 +105,32 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     .await
 }
 
-/// Sets a new password from a reset link; every session of the account ends.
+/// Sets a new password from a reset link; every session of the account ends. A link
+/// that claims an account never verified also revokes every key it had.
 #[server(endpoint = "reset_password")]
 pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
     Caller::run(async |caller: &Caller| {
-        caller
-            .state
-            .accounts
-            .reset_password(&token, &password)
-            .await
+        let state = &caller.state;
+        let reset = state.accounts.reset_password(&token, &password).await?;
+        if reset.claimed {
+            let revoked = state
+                .keys
+                .revoke_all_made_by(&reset.user_id, &caller.client_addr)
+                .await?;
+            tracing::warn!(user_id = %reset.user_id, revoked, "keys of a claimed account revoked");
+        }
+        Ok(())
     })
     .await
 }
 
-/// Changes the password, given the current one; other sessions are signed out.
+/// Changes the password, given the current one (and a current code when two-factor is
+/// on); other sessions are signed out.
 #[server(endpoint = "change_password")]
 pub async fn change_password(
     current_password: String,
     new_password: String,
+    code: Option<String>,
 ) -> Result<(), AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         let accounts = &caller.state.accounts;
@@ -130,6 +138,7 @@ pub async fn change_password(
             .change_password(
                 &user.id,
                 &current_password,
+                code.as_deref(),
                 &new_password,
                 caller.session_token(),
             )
@@ -192,30 +201,54 @@ pub async fn begin_two_factor() -> Result<TotpSetup, AppError> {
     .await
 }
 
-/// Turns two-factor on with a first code; answers the recovery codes, shown once.
+/// Turns two-factor on (or replaces it) with a first code from the new secret; answers
+/// the recovery codes, shown once. Needs the current password, and a current code
+/// (`current_code`) when it is already on.
 #[server(endpoint = "confirm_two_factor")]
-pub async fn confirm_two_factor(code: String) -> Result<Vec<String>, AppError> {
+pub async fn confirm_two_factor(
+    code: String,
+    current_password: String,
+    current_code: Option<String>,
+) -> Result<Vec<String>, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
+        let accounts = &caller.state.accounts;
+        let was_on = accounts.two_factor.is_enabled(&user.id).await?;
+        let email = accounts
+            .reauthenticate(
+                &user.id,
+                &current_password,
+                current_code.as_deref(),
+                "current_code",
+            )
+            .await?;
+        let codes = accounts.two_factor.confirm(&user.id, &code).await?;
+        let what = if was_on { "replaced" } else { "turned on" };
         caller
             .state
-            .accounts
-            .two_factor
-            .confirm(&user.id, &code)
-            .await
+            .mailer
+            .send(crate::auth::emails::two_factor_changed(&email, what));
+        Ok(codes)
     })
     .await
 }
 
-/// Turns two-factor off; needs a code.
+/// Turns two-factor off; needs the current password and a code.
 #[server(endpoint = "disable_two_factor")]
-pub async fn disable_two_factor(code: String) -> Result<(), AppError> {
+pub async fn disable_two_factor(current_password: String, code: String) -> Result<(), AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
+        let accounts = &caller.state.accounts;
+        let email = accounts
+            .reauthenticate(&user.id, &current_password, Some(&code), "code")
+            .await?;
+        accounts.two_factor.turn_off(&user.id).await?;
         caller
             .state
-            .accounts
-            .two_factor
-            .disable(&user.id, &code)
-            .await
+            .mailer
+            .send(crate::auth::emails::two_factor_changed(
+                &email,
+                "turned off",
+            ));
+        Ok(())
     })
     .await
 }

@@ -92,4 +92,22 @@ impl EmailLinks {
         .fetch_optional(&self.db.pool)
         .await?)
     }
+
+    /// Ends every unused link of `purpose` the account has, inside `tx`.
+    pub async fn revoke_all(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        user_id: &str,
+        purpose: Purpose,
+    ) -> Result<(), AppError> {
+        sqlx::query(
+            "UPDATE email_tokens SET used_at = $1 WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL",
+        )
+        .bind(self.clock.now_ms())
+        .bind(user_id)
+        .bind(purpose.as_str())
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
 }

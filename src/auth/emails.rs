@@ -83,3 +83,15 @@ pub fn new_device(to: &str, when: &str, client_addr: &str, user_agent: &str) -> 
         html: html(&[&first, second], None),
     }
 }
+
+/// Two-factor sign-in was turned on, replaced or turned off (`what` says which).
+pub fn two_factor_changed(to: &str, what: &str) -> Email {
+    let first = format!("Two-factor authentication on your Keyward account was just {what}.");
+    let second = "If this was not you, reset your password at once, then review your sessions and API keys in Account > Security.";
+    Email {
+        to: to.into(),
+        subject: format!("Two-factor authentication was {what} on your Keyward account"),
+        text: format!("{first}\n\n{second}\n"),
+        html: html(&[&first, second], None),
+    }
+}

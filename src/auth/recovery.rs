@@ -5,7 +5,7 @@ use super::email_links::Purpose;
 use super::sessions::end_all_for_user;
 use super::store::Accounts;
 use super::{check_new_password, emails, password};
-use crate::error::{AppError, FieldError};
+use crate::error::AppError;
 
 impl Accounts {
     /// Marks the address a verification link was sent to as verified (if the account
@@ -43,8 +43,10 @@ impl Accounts {
         self.send_verification(user).await
     }
 
-    /// Emails a reset link if a verified account uses `email`. Answers the same either
-    /// way, so it tells nobody which addresses have accounts.
+    /// Emails a reset link if an account uses `email`. Answers the same either way, so
+    /// it tells nobody which addresses have accounts. An account whose address was never
+    /// verified gets one too: the link proves the address, so its owner can claim an
+    /// account someone else opened in their name (see `reset_password`).
     pub async fn request_password_reset(
         &self,
         email: &str,
@@ -61,12 +63,10 @@ impl Accounts {
         }
         self.resets_by_client.record(client_addr, now);
         self.resets_by_email.record(&email, now);
-        let found: Option<(String,)> = sqlx::query_as(
-            "SELECT id FROM users WHERE email = $1 AND email_verified_at IS NOT NULL",
-        )
-        .bind(&email)
-        .fetch_optional(&self.db.pool)
-        .await?;
+        let found: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE email = $1")
+            .bind(&email)
+            .fetch_optional(&self.db.pool)
+            .await?;
         if let Some((user_id,)) = found {
             let token = self
                 .links
@@ -78,8 +78,15 @@ impl Accounts {
         Ok(())
     }
 
-    /// Sets a new password from a reset link and signs the account out everywhere.
-    pub async fn reset_password(&self, token: &str, new_password: &str) -> Result<(), AppError> {
+    /// Sets a new password from a reset link and signs the account out everywhere. When
+    /// the account's address was never verified, the link proves it: the address's
+    /// owner claims the account, which is then verified, and whatever its opener set up
+    /// (two-factor, trusted devices, Lab sign-ins) ends; the caller revokes its keys.
+    pub async fn reset_password(
+        &self,
+        token: &str,
+        new_password: &str,
+    ) -> Result<PasswordReset, AppError> {
         check_new_password(new_password).map_err(|e| AppError::Validation(vec![e]))?;
         let owner = self
             .links
@@ -87,53 +94,99 @@ impl Accounts {
             .await?
             .ok_or_else(expired_link)?;
         self.set_password(&owner.user_id, new_password).await?;
+        let claimed = self.claim_unverified(&owner.user_id, &owner.email).await?;
         let ended = end_all_for_user(&self.db, &owner.user_id, None).await?;
-        tracing::info!(user_id = %owner.user_id, sessions_ended = ended, "password reset");
+        tracing::info!(user_id = %owner.user_id, sessions_ended = ended, claimed, "password reset");
         self.mailer.send(emails::password_changed(&owner.email));
-        Ok(())
+        Ok(PasswordReset {
+            user_id: owner.user_id,
+            claimed,
+        })
     }
 
-    /// Changes a password, given the current one; every other session is signed out.
+    /// Verifies an unverified account by a reset link to its address, ending what its
+    /// opener set up; answers whether it was unverified.
+    async fn claim_unverified(&self, user_id: &str, email: &str) -> Result<bool, AppError> {
+        let mut tx = self.db.begin_write().await?;
+        let claimed = sqlx::query(
+            "UPDATE users SET email_verified_at = $1, totp_secret = NULL, totp_pending_secret = NULL, \
+             totp_last_step = NULL WHERE id = $2 AND email = $3 AND email_verified_at IS NULL",
+        )
+        .bind(self.clock.now_ms())
+        .bind(user_id)
+        .bind(email)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0;
+        if claimed {
+            for sql in [
+                "DELETE FROM recovery_codes WHERE user_id = $1",
+                "DELETE FROM trusted_devices WHERE user_id = $1",
+                "DELETE FROM oauth_tokens WHERE user_id = $1",
+            ] {
+                sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
+            }
+            self.links
+                .revoke_all(&mut tx, user_id, Purpose::VerifyEmail)
+                .await?;
+        }
+        tx.commit().await?;
+        if claimed {
+            tracing::warn!(
+                user_id,
+                "an unverified account was claimed by its address's owner"
+            );
+        }
+        Ok(claimed)
+    }
+
+    /// Changes a password, given the current one (and a current code when two-factor is
+    /// on); every other session and every reset link ends.
     pub async fn change_password(
         &self,
         user_id: &str,
         current: &str,
+        code: Option<&str>,
         new_password: &str,
         keep_session: Option<&str>,
     ) -> Result<(), AppError> {
-        let found: Option<(String, String)> =
-            sqlx::query_as("SELECT password_hash, email FROM users WHERE id = $1")
-                .bind(user_id)
-                .fetch_optional(&self.db.pool)
-                .await?;
-        let (hash, email) = found.ok_or(AppError::Unauthenticated)?;
-        let mut errors = Vec::new();
-        if current.is_empty() || !password::verify(hash, current.to_string()).await? {
-            errors.push(FieldError::new(
-                "current_password",
-                "That is not your current password.",
-            ));
-        }
-        if let Err(mut e) = check_new_password(new_password) {
+        let weak = check_new_password(new_password).err().map(|mut e| {
             e.field = "new_password".into();
-            errors.push(e);
-        }
-        if !errors.is_empty() {
-            return Err(AppError::Validation(errors));
-        }
+            e
+        });
+        let email = match (
+            self.reauthenticate(user_id, current, code, "code").await,
+            weak,
+        ) {
+            (Ok(email), None) => email,
+            (Ok(_), Some(weak)) => return Err(AppError::Validation(vec![weak])),
+            (Err(AppError::Validation(mut errors)), weak) => {
+                errors.extend(weak);
+                return Err(AppError::Validation(errors));
+            }
+            (Err(other), _) => return Err(other),
+        };
         self.set_password(user_id, new_password).await?;
         end_all_for_user(&self.db, user_id, keep_session).await?;
         self.mailer.send(emails::password_changed(&email));
         Ok(())
     }
 
+    /// Sets the password and ends every reset link the account has: a link sent before
+    /// the change must not change it again.
     async fn set_password(&self, user_id: &str, new_password: &str) -> Result<(), AppError> {
         let hash = password::hash(new_password.to_string()).await?;
+        let mut tx = self.db.begin_write().await?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(user_id)
-            .execute(&self.db.pool)
+            .execute(&mut *tx)
             .await?;
+        self.links
+            .revoke_all(&mut tx, user_id, Purpose::ResetPassword)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 }
@@ -143,4 +196,12 @@ fn expired_link() -> AppError {
         "token",
         "This link has expired or was already used. Ask for a new one.",
     )
+}
+
+/// A password set from a reset link: whose, and whether the link claimed an account
+/// whose address was never verified (its keys must then be revoked too).
+#[derive(Debug)]
+pub struct PasswordReset {
+    pub user_id: String,
+    pub claimed: bool,
 }

@@ -55,6 +55,8 @@ pub struct Accounts {
     sign_in_by_device: Arc<FailureThrottle>,
     /// Accounts created per client address: each costs an argon2 hash and a row.
     sign_ups_by_client: Arc<FailureThrottle>,
+    /// Failed re-authentications (password, two-factor code) per account.
+    pub(super) reauth_failures: Arc<FailureThrottle>,
 }
 
 impl Accounts {
@@ -72,6 +74,7 @@ impl Accounts {
             clock,
             sign_in_by_email: Arc::new(FailureThrottle::new(max, window)),
             sign_in_by_device: Arc::new(FailureThrottle::new(max, window)),
+            reauth_failures: Arc::new(FailureThrottle::new(max, window)),
             // One address may serve a whole office; allow it more room than one email.
             sign_in_by_client: Arc::new(FailureThrottle::per_network(
                 max.saturating_mul(4),
@@ -297,7 +300,7 @@ pub async fn insert_user<'e>(
 fn email_taken() -> AppError {
     AppError::Validation(vec![FieldError::new(
         "email",
-        "An account with this email already exists. Sign in instead.",
+        "An account with this email already exists. Sign in instead, or reset its password if the address is yours.",
     )])
 }
 

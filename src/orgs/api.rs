@@ -3,8 +3,8 @@
 //! person's membership (`access::membership`): for anyone else it does not exist.
 
 use super::{
-    AnsweredRequest, CreditRequest, IncomingInvitation, InviteResult, OrgMembers, OrgOverview,
-    OrgSummary,
+    AnsweredRequest, CreditRequest, IncomingInvitation, InviteResult, MemberKey, OrgMembers,
+    OrgOverview, OrgSummary,
 };
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -135,28 +135,70 @@ pub async fn change_member_role(
     .await
 }
 
-#[server(endpoint = "remove_member")]
-pub async fn remove_member(slug: String, user_id: String) -> Result<(), AppError> {
+/// The organization keys a member created or last regenerated (a manager asks about
+/// anyone, a member about themself): the removal dialog lists them.
+#[server(endpoint = "member_keys")]
+pub async fn member_keys(slug: String, user_id: String) -> Result<Vec<MemberKey>, AppError> {
     in_org(
         &slug,
-        async |caller: &Caller, _user: User, m: access::Membership| {
-            let state = &caller.state;
-            members::remove(&state.db, &m, &user_id, state.now_ms()).await
+        async |caller: &Caller, user: User, m: access::Membership| {
+            members::keys_of(&caller.state.keys, &m, &user.id, &user_id).await
         },
     )
     .await
 }
 
+/// Removes a member; the keys they made are revoked unless `keep_keys` is true.
+#[server(endpoint = "remove_member")]
+pub async fn remove_member(
+    slug: String,
+    user_id: String,
+    keep_keys: Option<bool>,
+) -> Result<(), AppError> {
+    in_org(
+        &slug,
+        async |caller: &Caller, user: User, m: access::Membership| {
+            let state = &caller.state;
+            let actor = org_actor(caller, &user, &m);
+            let keys = members::DepartingKeys {
+                store: &state.keys,
+                actor: &actor,
+                revoke: !keep_keys.unwrap_or(false),
+            };
+            members::remove(&state.db, &m, &user_id, keys, state.now_ms()).await
+        },
+    )
+    .await
+}
+
+/// Leaves the organization; the keys the person made for it are revoked.
 #[server(endpoint = "leave_organization")]
 pub async fn leave_organization(slug: String) -> Result<(), AppError> {
     in_org(
         &slug,
         async |caller: &Caller, user: User, m: access::Membership| {
             let state = &caller.state;
-            members::leave(&state.db, &m, &user.id, state.now_ms()).await
+            let actor = org_actor(caller, &user, &m);
+            let keys = members::DepartingKeys {
+                store: &state.keys,
+                actor: &actor,
+                revoke: true,
+            };
+            members::leave(&state.db, &m, &user.id, keys, state.now_ms()).await
         },
     )
     .await
+}
+
+/// The person acting on the organization's keys, for their history.
+#[cfg(feature = "ssr")]
+fn org_actor(caller: &Caller, user: &User, m: &access::Membership) -> crate::keys::store::Actor {
+    crate::keys::store::Actor {
+        user_id: user.id.clone(),
+        owner: crate::wallet::Owner::Org(m.org_id.clone()),
+        label: user.email.clone(),
+        client_addr: caller.client_addr.clone(),
+    }
 }
 
 #[server(endpoint = "transfer_ownership")]

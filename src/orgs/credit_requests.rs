@@ -32,19 +32,25 @@ pub async fn request(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
+    let id = random::id("creq")?;
+    let mut tx = db.begin_write().await?;
+    // Counted with the person's row locked, so the limit holds however many arrive at once.
+    sqlx::query("UPDATE users SET id = id WHERE id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
     let (pending,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM org_credit_requests WHERE org_id = $1 AND user_id = $2 AND outcome IS NULL",
     )
     .bind(&acting.org_id)
     .bind(user_id)
-    .fetch_one(&db.pool)
+    .fetch_one(&mut *tx)
     .await?;
     if pending >= MAX_PENDING_REQUESTS {
         return Err(AppError::LimitReached(format!(
             "You have {pending} requests waiting for an answer. Wait for one before asking again."
         )));
     }
-    let id = random::id("creq")?;
     sqlx::query(
         "INSERT INTO org_credit_requests (id, org_id, user_id, credits, note, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -55,8 +61,9 @@ pub async fn request(
     .bind(credits)
     .bind(note)
     .bind(now)
-    .execute(&db.pool)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     let mut mine = requests(db, &acting.org_id, Some(user_id)).await?;
     mine.retain(|r| r.id == id);
     mine.pop().ok_or(AppError::NotFound)

@@ -12,7 +12,13 @@ use crate::infra::random;
 use crate::time_fmt::DAY_MS;
 
 /// Most addresses one bulk invitation takes.
-pub const MAX_BULK: usize = 100;
+pub const MAX_BULK: usize = 50;
+/// Invitations one organization may send in an hour (GitHub allows 50 a day to a new
+/// organization); every invitation names the organization in its subject.
+pub const PER_ORG_PER_HOUR: i64 = 50;
+/// Invitations one address may receive in a day, from every organization together.
+pub const PER_ADDRESS_PER_DAY: i64 = 3;
+const HOUR_MS: i64 = 3_600_000;
 
 /// What the person opening an invitation's link is shown.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,6 +46,7 @@ impl Inviter<'_> {
     pub async fn invite(&self, email: &str, role: Role, now: i64) -> Result<Invitation, AppError> {
         let (db, acting) = (self.db, self.acting);
         self.check_role(role)?;
+        self.check_verified()?;
         let email = normalize_email(email).map_err(|e| AppError::Validation(vec![e]))?;
         let member: Option<(String,)> = sqlx::query_as(
             "SELECT m.user_id FROM org_members m JOIN users u ON u.id = m.user_id \
@@ -59,6 +66,23 @@ impl Inviter<'_> {
         let id = random::id("inv")?;
         let expires_at = now + INVITATION_DAYS * DAY_MS;
         let mut tx = db.begin_write().await?;
+        // The organization's row is locked, so its invitations are counted one at a time.
+        sqlx::query("UPDATE organizations SET id = id WHERE id = $1")
+            .bind(&acting.org_id)
+            .execute(&mut *tx)
+            .await?;
+        let (by_org, wait) = recent(&mut *tx, "org_id", &acting.org_id, HOUR_MS, now).await?;
+        if by_org >= PER_ORG_PER_HOUR {
+            return Err(AppError::TooManyAttempts {
+                retry_after_secs: wait,
+            });
+        }
+        let (to_address, wait) = recent(&mut *tx, "email", &email, DAY_MS, now).await?;
+        if to_address >= PER_ADDRESS_PER_DAY {
+            return Err(AppError::TooManyAttempts {
+                retry_after_secs: wait,
+            });
+        }
         sqlx::query(
             "UPDATE org_invitations SET outcome = 'revoked', decided_at = $1 \
              WHERE org_id = $2 AND email = $3 AND outcome IS NULL",
@@ -114,8 +138,19 @@ impl Inviter<'_> {
         Ok(())
     }
 
+    /// Only a person who proved their address may send mail in an organization's name.
+    fn check_verified(&self) -> Result<(), AppError> {
+        if self.user.email_verified_at.is_none() {
+            return Err(AppError::invalid(
+                "emails",
+                "Verify your email address before inviting anyone: open the link we emailed you (Account > Security can send it again).",
+            ));
+        }
+        Ok(())
+    }
+
     /// Invites each address of a pasted list or CSV (commas, semicolons, whitespace or
-    /// new lines between them; other CSV columns are ignored), up to 100, as `role`.
+    /// new lines between them; other CSV columns are ignored), up to 50, as `role`.
     pub async fn invite_many(
         &self,
         list: &str,
@@ -123,6 +158,7 @@ impl Inviter<'_> {
         now: i64,
     ) -> Result<Vec<InviteResult>, AppError> {
         self.check_role(role)?;
+        self.check_verified()?;
         let mut addresses: Vec<String> = Vec::new();
         for item in list.split(|c: char| c == ',' || c == ';' || c.is_whitespace()) {
             let item = item.trim().trim_matches('"');
@@ -145,10 +181,28 @@ impl Inviter<'_> {
                 ),
             ));
         }
+        // A list larger than what is left of the hour's allowance sends nothing.
+        let (sent, wait) =
+            recent(&self.db.pool, "org_id", &self.acting.org_id, HOUR_MS, now).await?;
+        if sent + addresses.len() as i64 > PER_ORG_PER_HOUR {
+            return Err(AppError::TooManyAttempts {
+                retry_after_secs: wait,
+            });
+        }
         let mut results = Vec::with_capacity(addresses.len());
+        let mut limited = 0;
+        let mut longest_wait = 0;
         for email in addresses {
             let problem = match self.invite(&email, role, now).await {
                 Ok(_) => None,
+                Err(AppError::TooManyAttempts { retry_after_secs }) => {
+                    limited += 1;
+                    longest_wait = longest_wait.max(retry_after_secs);
+                    Some(format!(
+                        "This address has been sent {PER_ADDRESS_PER_DAY} invitations in a day, or this organization {PER_ORG_PER_HOUR} in an hour. Try again in {}.",
+                        crate::time_fmt::duration_words(retry_after_secs)
+                    ))
+                }
                 Err(AppError::Validation(errors)) => Some(
                     errors
                         .into_iter()
@@ -159,6 +213,12 @@ impl Inviter<'_> {
                 Err(other) => return Err(other),
             };
             results.push(InviteResult { email, problem });
+        }
+        // Nothing went out, all for the limits: the call as a whole was too many.
+        if limited == results.len() {
+            return Err(AppError::TooManyAttempts {
+                retry_after_secs: longest_wait,
+            });
         }
         Ok(results)
     }
@@ -318,4 +378,25 @@ pub async fn decide(
     tx.commit().await?;
     tracing::info!(org = %org_id, user = %user.id, accept, "invitation decided");
     Ok(slug)
+}
+
+/// How many invitations went to `column = value` within `window_ms`, and the seconds
+/// until the oldest of them leaves the window.
+async fn recent<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    column: &str,
+    value: &str,
+    window_ms: i64,
+    now: i64,
+) -> Result<(i64, u64), AppError> {
+    let sql = format!(
+        "SELECT COUNT(*), MIN(created_at) FROM org_invitations WHERE {column} = $1 AND created_at > $2"
+    );
+    let (count, oldest): (i64, Option<i64>) = sqlx::query_as(&sql)
+        .bind(value)
+        .bind(now - window_ms)
+        .fetch_one(executor)
+        .await?;
+    let wait_ms = oldest.unwrap_or(now) + window_ms - now;
+    Ok((count, (wait_ms.max(1000) / 1000) as u64))
 }

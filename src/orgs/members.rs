@@ -3,10 +3,11 @@
 //! person's role through `access`; the rules about the Owner are kept here.
 
 use super::access::Membership;
-use super::{normalize_name, normalize_slug, Member, OrgSummary, Role};
+use super::{normalize_name, normalize_slug, Member, MemberKey, OrgSummary, Role};
 use crate::error::{AppError, FieldError};
 use crate::infra::db::Db;
 use crate::infra::random;
+use crate::keys::store::{Actor, KeyStore};
 use crate::wallet::Owner;
 
 /// Most organizations one person may create.
@@ -30,18 +31,23 @@ pub async fn create(
             ))
         }
     };
+    let id = random::id("org")?;
+    let mut tx = db.begin_write().await?;
+    // Counted with the person's row locked, so the limit holds however many arrive at once.
+    sqlx::query("UPDATE users SET id = id WHERE id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
     let (owned,): (i64,) =
         sqlx::query_as("SELECT COUNT(*) FROM org_members WHERE user_id = $1 AND role = 'owner'")
             .bind(user_id)
-            .fetch_one(&db.pool)
+            .fetch_one(&mut *tx)
             .await?;
     if owned >= MAX_OWNED {
         return Err(AppError::LimitReached(format!(
             "You own {MAX_OWNED} organizations, the most one person may. Delete one or transfer it first."
         )));
     }
-    let id = random::id("org")?;
-    let mut tx = db.begin_write().await?;
     let inserted = sqlx::query(
         "INSERT INTO organizations (id, name, slug, created_by, created_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (slug) DO NOTHING",
@@ -155,10 +161,44 @@ pub async fn set_role(
     Ok(())
 }
 
+/// What happens to the organization keys a departing member created or last
+/// regenerated (whose values they may have kept): revoked (deleted), or kept working.
+/// Either way each key's history records it, with who decided.
+pub struct DepartingKeys<'a> {
+    pub store: &'a KeyStore,
+    /// The person removing (or leaving), acting on the organization's keys.
+    pub actor: &'a Actor,
+    pub revoke: bool,
+}
+
+/// The organization keys `user_id` created or last regenerated.
+pub async fn keys_of(
+    store: &KeyStore,
+    acting: &Membership,
+    asking_id: &str,
+    user_id: &str,
+) -> Result<Vec<MemberKey>, AppError> {
+    if asking_id != user_id {
+        acting.require_manager()?;
+    }
+    Ok(store
+        .made_by_member(&acting.org_id, user_id)
+        .await?
+        .into_iter()
+        .map(|(id, name)| MemberKey { id, name })
+        .collect())
+}
+
 /// Takes a member out of the organization. Their next request no longer sees it (every
-/// request reads the membership); keys they made for it stay the organization's, and
-/// their unspent allocation goes back to it.
-pub async fn remove(db: &Db, acting: &Membership, user_id: &str, now: i64) -> Result<(), AppError> {
+/// request reads the membership); their unspent allocation goes back to it, and the
+/// keys they made are revoked or kept as the remover chose.
+pub async fn remove(
+    db: &Db,
+    acting: &Membership,
+    user_id: &str,
+    keys: DepartingKeys<'_>,
+    now: i64,
+) -> Result<(), AppError> {
     acting.require_manager()?;
     let current = role_of(db, &acting.org_id, user_id)
         .await?
@@ -172,23 +212,41 @@ pub async fn remove(db: &Db, acting: &Membership, user_id: &str, now: i64) -> Re
             "Only the Owner removes an Admin.",
         ));
     }
-    delete_member(db, acting, user_id, now).await
+    delete_member(db, acting, user_id, keys, now).await
 }
 
-/// The asking person leaves; the Owner must transfer ownership first.
-pub async fn leave(db: &Db, acting: &Membership, user_id: &str, now: i64) -> Result<(), AppError> {
+/// The asking person leaves; the Owner must transfer ownership first. The keys they
+/// made for the organization are revoked: only they knew those values.
+pub async fn leave(
+    db: &Db,
+    acting: &Membership,
+    user_id: &str,
+    keys: DepartingKeys<'_>,
+    now: i64,
+) -> Result<(), AppError> {
     if acting.role == Role::Owner {
         return Err(AppError::invalid(
             "member",
             "Transfer ownership to an Admin before you leave.",
         ));
     }
-    delete_member(db, acting, user_id, now).await
+    let keys = DepartingKeys {
+        revoke: true,
+        ..keys
+    };
+    delete_member(db, acting, user_id, keys, now).await
 }
 
 /// Takes anyone but the Owner out of the organization, returning what is left of their
-/// allocation in the same transaction.
-async fn delete_member(db: &Db, org: &Membership, user_id: &str, now: i64) -> Result<(), AppError> {
+/// allocation and settling their keys in the same transaction.
+async fn delete_member(
+    db: &Db,
+    org: &Membership,
+    user_id: &str,
+    keys: DepartingKeys<'_>,
+    now: i64,
+) -> Result<(), AppError> {
+    let made = keys.store.made_by_member(&org.org_id, user_id).await?;
     let mut tx = db.begin_write().await?;
     let removed = sqlx::query(
         "DELETE FROM org_members WHERE org_id = $1 AND user_id = $2 AND role <> 'owner'",
@@ -198,10 +256,20 @@ async fn delete_member(db: &Db, org: &Membership, user_id: &str, now: i64) -> Re
     .execute(&mut *tx)
     .await?
     .rows_affected();
+    let mut forget_cached = Vec::new();
     if removed > 0 {
         super::credits::return_unspent(&mut tx, org, user_id, now).await?;
+        forget_cached = keys
+            .store
+            .settle_member_keys(&mut tx, keys.actor, &made, keys.revoke, now)
+            .await?;
     }
     tx.commit().await?;
+    drop(forget_cached);
+    if removed > 0 {
+        tracing::info!(org = %org.org_id, member = %user_id, keys = made.len(), revoked = keys.revoke,
+            "member left the organization");
+    }
     Ok(())
 }
 
@@ -224,6 +292,12 @@ pub async fn transfer(
         None => return Err(AppError::NotFound),
     }
     let mut tx = db.begin_write().await?;
+    // The organization's row is locked first: a second transfer waits for the first
+    // and then finds the ownership changed, instead of running into the one-owner index.
+    sqlx::query("UPDATE organizations SET id = id WHERE id = $1")
+        .bind(&acting.org_id)
+        .execute(&mut *tx)
+        .await?;
     // In this order, so that there is never more than one Owner.
     let demoted = sqlx::query(
         "UPDATE org_members SET role = 'admin' WHERE org_id = $1 AND user_id = $2 AND role = 'owner'",
@@ -233,17 +307,21 @@ pub async fn transfer(
     .execute(&mut *tx)
     .await?
     .rows_affected();
+    if demoted != 1 {
+        return Err(ownership_changed());
+    }
     let promoted = sqlx::query(
         "UPDATE org_members SET role = 'owner' WHERE org_id = $1 AND user_id = $2 AND role = 'admin'",
     )
     .bind(&acting.org_id)
     .bind(to)
     .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if demoted != 1 || promoted != 1 {
-        // Something changed under us: write nothing.
-        return Err(AppError::NotFound);
+    .await;
+    match promoted {
+        Ok(done) if done.rows_affected() == 1 => {}
+        Ok(_) => return Err(ownership_changed()),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(ownership_changed()),
+        Err(e) => return Err(e.into()),
     }
     tx.commit().await?;
     tracing::info!(org = %acting.org_id, from = %owner_id, to = %to, "organization ownership transferred");
@@ -294,4 +372,11 @@ pub async fn delete(db: &Db, acting: &Membership, confirm: &str) -> Result<(), A
     tx.commit().await?;
     tracing::info!(org = %acting.org_id, "organization deleted");
     Ok(())
+}
+
+fn ownership_changed() -> AppError {
+    AppError::LimitReached(
+        "The organization's ownership or roles changed while you were asking. Reload the page and try again."
+            .into(),
+    )
 }

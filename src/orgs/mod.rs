@@ -98,6 +98,13 @@ pub struct Member {
     pub last_active_at: Option<i64>,
 }
 
+/// An organization key a member created or last regenerated: what their removal decides.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberKey {
+    pub id: String,
+    pub name: String,
+}
+
 /// A pending invitation, as the organization's Admins see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Invitation {

@@ -7,6 +7,7 @@
 //! (`processing`) first, the answer is written after.
 
 use super::orders::{self, changeable, owner_of, pay_in, view};
+use super::promos;
 use super::{CardPaymentStep, OrderStatus, OrderView};
 use crate::error::{AppError, FieldError};
 use crate::infra::db::Db;
@@ -42,7 +43,7 @@ pub async fn pay(
             "Enter your card details.",
         )]));
     }
-    let (order, attempt) = claim(db, user_id, order_id).await?;
+    let (order, attempt) = claim(db, user_id, order_id, now).await?;
     let request = PaymentRequest {
         amount_minor: order.total_minor,
         currency: order.currency.clone(),
@@ -61,12 +62,12 @@ pub async fn pay(
                 record(db, &order, payment_id, now).await?;
             }
             tracing::info!(order_id, %reason, "card payment declined");
-            fail(db, order_id, payment_id.as_deref(), &reason).await?;
+            fail(db, order_id, payment_id.as_deref(), &reason, now).await?;
             step(db, user_id, order_id, None).await
         }
         Err(ProviderError::Unavailable(error)) => {
             tracing::error!(order_id, %error, "payment provider unavailable");
-            fail(db, order_id, None, UNAVAILABLE).await?;
+            fail(db, order_id, None, UNAVAILABLE, now).await?;
             step(db, user_id, order_id, None).await
         }
     }
@@ -103,7 +104,12 @@ pub async fn refresh(
 }
 
 /// Claims the order for one payment attempt; answers it and the attempt's number.
-async fn claim(db: &Db, user_id: &str, order_id: &str) -> Result<(OrderView, i64), AppError> {
+async fn claim(
+    db: &Db,
+    user_id: &str,
+    order_id: &str,
+    now: i64,
+) -> Result<(OrderView, i64), AppError> {
     let mut tx = db.begin_write().await?;
     let order = view(&mut *tx, user_id, order_id).await?;
     changeable(&order)?;
@@ -111,6 +117,20 @@ async fn claim(db: &Db, user_id: &str, order_id: &str) -> Result<(OrderView, i64
         return Err(AppError::LimitReached(
             "There is nothing to pay; complete the order.".into(),
         ));
+    }
+    // The code is redeemed before the card is charged, so every rule holds for the
+    // price the provider is asked for; a failed payment gives it back (`fail`).
+    if let Err(refusal) = promos::redeem(
+        &mut tx,
+        order_id,
+        user_id,
+        order.subtotal_minor,
+        &order.currency,
+        now,
+    )
+    .await?
+    {
+        return Err(AppError::invalid("code", refusal.message()));
     }
     let attempt: Option<(i64,)> = sqlx::query_as(
         "UPDATE orders SET status = 'processing', failure_reason = NULL, \
@@ -172,7 +192,7 @@ async fn settle(
             step(db, user_id, &order.id, Some(client_secret.clone())).await
         }
         PaymentState::Failed { reason } => {
-            fail(db, &order.id, Some(&payment.id), reason).await?;
+            fail(db, &order.id, Some(&payment.id), reason, now).await?;
             step(db, user_id, &order.id, None).await
         }
     }
@@ -221,10 +241,11 @@ async fn fail(
     order_id: &str,
     payment_id: Option<&str>,
     reason: &str,
+    now: i64,
 ) -> Result<(), AppError> {
     let reason: String = reason.chars().take(300).collect();
     let mut tx = db.begin_write().await?;
-    sqlx::query(
+    let failed = sqlx::query(
         "UPDATE orders SET status = 'failed', failure_reason = $1 \
          WHERE id = $2 AND status = 'processing' AND ($3 IS NULL OR payment_intent_id = $3)",
     )
@@ -232,7 +253,11 @@ async fn fail(
     .bind(order_id)
     .bind(payment_id)
     .execute(&mut *tx)
-    .await?;
+    .await?
+    .rows_affected();
+    if failed > 0 {
+        promos::unredeem(&mut tx, order_id, now).await?;
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -282,14 +307,17 @@ pub async fn apply_event(db: &Db, event: &PaymentEvent, now: i64) -> Result<(), 
                 PaymentState::Failed { reason } => reason.clone(),
                 _ => "The payment failed.".to_string(),
             };
-            sqlx::query(
+            let failed: Vec<(String,)> = sqlx::query_as(
                 "UPDATE orders SET status = 'failed', failure_reason = $1 \
-                 WHERE payment_intent_id = $2 AND status = 'processing'",
+                 WHERE payment_intent_id = $2 AND status = 'processing' RETURNING id",
             )
             .bind(reason.chars().take(300).collect::<String>())
             .bind(&payment.id)
-            .execute(&mut *tx)
+            .fetch_all(&mut *tx)
             .await?;
+            for (order_id,) in failed {
+                promos::unredeem(&mut tx, &order_id, now).await?;
+            }
         }
         PaymentEventKind::Other(_) => {}
     }

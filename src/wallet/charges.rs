@@ -45,10 +45,10 @@ pub fn validate(
             ));
         }
     }
-    if description.is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_CHARS) {
+    if description.is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_CHARS || d.contains('\0')) {
         errors.push(FieldError::new(
             "description",
-            format!("A description is at most {MAX_DESCRIPTION_CHARS} characters."),
+            format!("A description is at most {MAX_DESCRIPTION_CHARS} characters, without NUL."),
         ));
     }
     if metadata.is_some_and(|m| m.len() > MAX_METADATA_BYTES) {
@@ -86,6 +86,8 @@ impl Charger {
 
     /// Charges and waits until the charge is committed (or refused).
     pub async fn charge(&self, request: ChargeRequest) -> Result<ChargeOutcome, AppError> {
+        // Checked before the charge joins a group, so no one's text reaches another's.
+        admissible(&request)?;
         let (reply, answer) = oneshot::channel();
         self.jobs
             .send(Job { request, reply })
@@ -127,12 +129,66 @@ async fn write_charges(db: Db, clock: Clock, mut receiver: mpsc::Receiver<Job>) 
                     let _ = job.reply.send(Ok(outcome));
                 }
             }
-            Err(error) => {
+            Err(error) if batch.len() == 1 => {
                 for job in batch.drain(..) {
                     let _ = job.reply.send(Err(error.clone()));
                 }
             }
+            // One charge may have failed the group: each is written again on its own,
+            // so only a charge that fails alone is answered with an error.
+            Err(_) => {
+                for job in batch.drain(..) {
+                    let now = clock.now_ms();
+                    let alone = std::slice::from_ref(&job);
+                    let written = match &mut conn {
+                        Some(held) => write_batch(&db, held, alone, now).await,
+                        None => match db.connect_one().await {
+                            Ok(held) => write_batch(&db, conn.insert(held), alone, now).await,
+                            Err(error) => Err(error.into()),
+                        },
+                    };
+                    if written.is_err() {
+                        conn = None;
+                    }
+                    let answer = written.and_then(|mut outcomes| {
+                        outcomes.pop().ok_or_else(|| {
+                            AppError::internal("charging", "no outcome for a charge")
+                        })
+                    });
+                    let _ = job.reply.send(answer);
+                }
+            }
         }
+    }
+}
+
+/// What a charge carries that reaches the database: no NUL, bounded.
+fn admissible(request: &ChargeRequest) -> Result<(), AppError> {
+    let texts = [
+        (
+            "description",
+            Some(request.description.as_str()),
+            4 * MAX_DESCRIPTION_CHARS,
+        ),
+        (
+            "idempotency_key",
+            request.idempotency_key.as_deref(),
+            4 * MAX_IDEMPOTENCY_KEY_CHARS,
+        ),
+        ("metadata", request.metadata.as_deref(), MAX_METADATA_BYTES),
+    ];
+    let errors: Vec<FieldError> = texts
+        .into_iter()
+        .filter_map(|(field, text, max_bytes)| {
+            let text = text?;
+            (text.contains('\0') || text.len() > max_bytes)
+                .then(|| FieldError::new(field, format!("The {field} holds NUL or is too long.")))
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
     }
 }
 

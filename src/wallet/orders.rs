@@ -273,6 +273,23 @@ pub(super) async fn pay_in(
     actor: &str,
     now: i64,
 ) -> Result<bool, AppError> {
+    let redeemed = promos::redeem(
+        tx,
+        &order.id,
+        user_id,
+        order.subtotal_minor,
+        &order.currency,
+        now,
+    )
+    .await?;
+    if let Err(refusal) = redeemed {
+        if order.total_minor == 0 {
+            return Err(AppError::invalid("code", refusal.message()));
+        }
+        // Paid by card: the provider took the discounted total, so the order stands.
+        tracing::warn!(order_id = %order.id, reason = %refusal.message(),
+            "a card payment succeeded for an order whose code no longer applies");
+    }
     let changed = sqlx::query(
         "UPDATE orders SET status = 'paid', paid_at = $1, failure_reason = NULL \
          WHERE id = $2 AND status <> 'paid'",
@@ -285,7 +302,6 @@ pub(super) async fn pay_in(
     if changed == 0 {
         return Ok(false);
     }
-    promos::consume(tx, &order.id).await?;
     let free = order.total_minor == 0;
     let description = match (&order.promo, free) {
         (Some((code, _)), true) => format!(

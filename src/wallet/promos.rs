@@ -366,11 +366,114 @@ pub(super) async fn release(tx: &mut Tx<'_>, order_id: &str) -> Result<(), AppEr
     Ok(())
 }
 
-/// Marks an order's code as used for good (the order is paid).
-pub(super) async fn consume(tx: &mut Tx<'_>, order_id: &str) -> Result<(), AppError> {
-    sqlx::query("UPDATE promo_redemptions SET status = 'consumed' WHERE order_id = $1")
-        .bind(order_id)
+/// Redeems an order's code for good, re-checking every rule of the code in the
+/// transaction that pays the order (or claims it for a card payment): active, expiry,
+/// minimum, first purchase, once per person, total limit. The person's row is locked
+/// first, so two of their orders are redeemed one after the other; "once per person" is
+/// also held by a unique index on consumed redemptions. An order without a code, or
+/// whose code is already consumed, answers `Ok(Ok(()))`.
+pub(super) async fn redeem(
+    tx: &mut Tx<'_>,
+    order_id: &str,
+    user_id: &str,
+    subtotal_minor: i64,
+    currency: &str,
+    now: i64,
+) -> Result<Result<(), Refusal>, AppError> {
+    sqlx::query("UPDATE users SET id = id WHERE id = $1")
+        .bind(user_id)
         .execute(&mut **tx)
         .await?;
+    let held: Option<(String,)> = sqlx::query_as(
+        "SELECT promo_code_id FROM promo_redemptions WHERE order_id = $1 AND status = 'reserved'",
+    )
+    .bind(order_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((promo_code_id,)) = held else {
+        return Ok(Ok(()));
+    };
+    let promo: PromoRow = sqlx::query_as(&format!(
+        "SELECT {PROMO_COLUMNS} FROM promo_codes WHERE id = $1"
+    ))
+    .bind(&promo_code_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    if promo.active == 0 {
+        return Ok(Err(Refusal::Inactive));
+    }
+    if promo.expires_at.is_some_and(|at| at <= now) {
+        return Ok(Err(Refusal::Expired));
+    }
+    if promo
+        .max_redemptions
+        .is_some_and(|max| promo.redeemed > max)
+    {
+        return Ok(Err(Refusal::UsedUp));
+    }
+    if let Some(min) = promo.min_purchase_minor.filter(|min| subtotal_minor < *min) {
+        return Ok(Err(Refusal::MinimumNotMet(format_money(min, currency))));
+    }
+    if promo.first_purchase_only != 0 {
+        // A card payment under way counts: it is redeemed when it is claimed.
+        let (earlier,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM orders WHERE user_id = $1 AND id <> $2 \
+             AND status IN ('paid', 'processing')",
+        )
+        .bind(user_id)
+        .bind(order_id)
+        .fetch_one(&mut **tx)
+        .await?;
+        if earlier > 0 {
+            return Ok(Err(Refusal::FirstPurchaseOnly));
+        }
+    }
+    if promo.once_per_user != 0 {
+        let (used,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM promo_redemptions WHERE promo_code_id = $1 AND user_id = $2 \
+             AND order_id <> $3 AND status = 'consumed'",
+        )
+        .bind(&promo.id)
+        .bind(user_id)
+        .bind(order_id)
+        .fetch_one(&mut **tx)
+        .await?;
+        if used > 0 {
+            return Ok(Err(Refusal::AlreadyUsed));
+        }
+    }
+    let consumed = sqlx::query(
+        "UPDATE promo_redemptions SET status = 'consumed', once_per_user = $1 \
+         WHERE order_id = $2 AND status = 'reserved'",
+    )
+    .bind(promo.once_per_user.min(1))
+    .bind(order_id)
+    .execute(&mut **tx)
+    .await;
+    match consumed {
+        Ok(_) => Ok(Ok(())),
+        Err(error) if is_unique_violation(&error) => Ok(Err(Refusal::AlreadyUsed)),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Holds a redeemed code for its order again (its card payment failed, so the person may
+/// try another card, or take the code off).
+pub(super) async fn unredeem(tx: &mut Tx<'_>, order_id: &str, now: i64) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE promo_redemptions SET status = 'reserved', once_per_user = 0, reserved_at = $1 \
+         WHERE order_id = $2 AND status = 'consumed' \
+         AND EXISTS (SELECT 1 FROM orders o WHERE o.id = $2 AND o.status <> 'paid')",
+    )
+    .bind(now)
+    .bind(order_id)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .is_some_and(|e| e.is_unique_violation())
 }

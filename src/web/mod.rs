@@ -7,6 +7,7 @@ pub mod card_frame;
 pub mod cli;
 pub mod exports;
 pub mod headers;
+pub mod input_text;
 pub mod middleware;
 pub mod oauth;
 pub mod request;
@@ -85,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .nest(&format!("/{}", options.site_pkg_dir), pkg)
         .merge(pages)
         .with_state(state)
-        .layer(axum::middleware::from_fn(assets::cache_policy));
+        .layer(axum::middleware::from_fn(assets::cache_policy))
+        .layer(axum::middleware::from_fn(input_text::refuse_malformed_text));
     headers::with_security_headers(app, https)
 }

@@ -4,11 +4,11 @@
 //! guards: the browser step checks the session itself, and the other two are called
 //! server to server with the client's secret or an access token.
 
-use super::request::{bearer_token, session_user, status_of};
+use super::request::{bearer_token, client_addr, session_user, status_of};
 use super::state::AppState;
 use crate::auth::oauth::{self, AuthorizeRefusal, AuthorizeRequest, TokenRefusal, TokenRequest};
 use crate::infra::url::percent_encode;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Form, FromRequest, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -173,13 +173,30 @@ fn token_error(refusal: TokenRefusal) -> Response {
     no_store(response)
 }
 
-async fn token(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
-) -> Response {
+async fn token(State(state): State<AppState>, request: axum::extract::Request) -> Response {
     let Some(client) = state.config.hub_oauth.as_ref() else {
         return not_set_up();
+    };
+    let (parts, body) = request.into_parts();
+    let client_address = client_addr(&parts, state.config.trust_proxy);
+    let headers = parts.headers.clone();
+    let now = state.now_ms();
+    // Guessing the client secret is throttled like guessing a password.
+    if let Some(wait) = state
+        .oauth_client_failures
+        .retry_after(&client_address, now)
+    {
+        let mut response = token_error(TokenRefusal::InvalidClient);
+        *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait.max(1)));
+        return response;
+    }
+    let request = axum::extract::Request::from_parts(parts, body);
+    let Ok(Form(form)) = Form::<HashMap<String, String>>::from_request(request, &state).await
+    else {
+        return token_error(TokenRefusal::InvalidRequest);
     };
     // Unknown fields (oauthenticator sends `data=None`) are ignored, as RFC 6749 says.
     let field = |name: &str| form.get(name).filter(|v| !v.is_empty()).cloned();
@@ -195,7 +212,7 @@ async fn token(
         client_id,
         client_secret,
     };
-    match oauth::exchange_code(&state.db, client, &request, state.now_ms()).await {
+    match oauth::exchange_code(&state.db, client, &request, now).await {
         Ok(Ok(issued)) => no_store(
             Json(serde_json::json!({
                 "access_token": issued.access_token,
@@ -205,7 +222,13 @@ async fn token(
             }))
             .into_response(),
         ),
-        Ok(Err(refusal)) => token_error(refusal),
+        Ok(Err(refusal)) => {
+            if refusal == TokenRefusal::InvalidClient {
+                state.oauth_client_failures.record(&client_address, now);
+                tracing::warn!(client = %client_address, "wrong OAuth client credentials");
+            }
+            token_error(refusal)
+        }
         Err(error) => (status_of(&error), error.to_string()).into_response(),
     }
 }

@@ -53,6 +53,8 @@ pub struct SharedState {
     pub key_cache: Arc<KeyCache>,
     /// Failed API key authentications per client address.
     pub api_auth_failures: FailureThrottle,
+    /// Wrong OAuth client credentials at the token endpoint, per client address.
+    pub oauth_client_failures: FailureThrottle,
     /// Requests per API key (GCRA).
     pub key_rate_limit: DefaultKeyedRateLimiter<String>,
     pub usage: UsageRecorder,
@@ -126,6 +128,10 @@ impl AppState {
             ),
             key_cache,
             api_auth_failures: FailureThrottle::per_network(config.auth_failures_per_min, 60),
+            oauth_client_failures: FailureThrottle::per_network(
+                config.sign_in_max_failures.saturating_mul(2),
+                config.sign_in_window_secs,
+            ),
             key_rate_limit: RateLimiter::keyed(Quota::per_second(per_sec).allow_burst(burst)),
             usage: UsageRecorder::new(config.request_log_per_key_per_sec),
             charger: Charger::start(db.clone(), clock.clone()),

@@ -415,3 +415,30 @@ pub async fn grant_credits(
         Posted::Insufficient { .. } => panic!("a grant is never short"),
     }
 }
+
+/// Waits for a message to `to` whose subject contains `subject` (mail is sent in the
+/// background).
+pub async fn mail(app: &TestApp, to: &str, subject: &str) -> keyward::infra::mail::Email {
+    for _ in 0..100 {
+        if let Some(found) = app
+            .state
+            .mailer
+            .recent()
+            .into_iter()
+            .rev()
+            .find(|m| m.to == to && m.subject.contains(subject))
+        {
+            return found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("no email to {to} about {subject:?}");
+}
+
+pub fn token_in(email: &keyward::infra::mail::Email, path: &str) -> String {
+    let start = email.text.find(&format!("{path}?token=")).expect("a link");
+    email.text[start + path.len() + 7..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect()
+}

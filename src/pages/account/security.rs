@@ -2,10 +2,12 @@
 //! or all but this one.
 
 use super::two_factor::TwoFactorCard;
-use crate::auth::api::{list_sessions, ChangePassword, SignOutOtherSessions, SignOutSession};
+use crate::auth::api::{
+    list_sessions, two_factor_enabled, ChangePassword, SignOutOtherSessions, SignOutSession,
+};
 use crate::auth::SessionInfo;
 use crate::components::action_result::{form_level_message, on_action_result};
-use crate::components::field::PasswordField;
+use crate::components::field::{PasswordField, TextField};
 use crate::components::toast::{ToastRegion, Toasts};
 use crate::error::AppError;
 use crate::time_fmt;
@@ -36,11 +38,15 @@ pub fn SecurityPage() -> impl IntoView {
 fn ChangePasswordCard(toasts: Toasts, refresh: RwSignal<u32>) -> impl IntoView {
     let current = RwSignal::new(String::new());
     let new = RwSignal::new(String::new());
+    let code = RwSignal::new(String::new());
+    // With two-factor on, a change also asks for a code.
+    let two_factor = Resource::new(move || refresh.get(), |_| two_factor_enabled());
     let action = ServerAction::<ChangePassword>::new();
     let error = RwSignal::new(None::<AppError>);
     on_action_result(action, error, move |()| {
         current.set(String::new());
         new.set(String::new());
+        code.set(String::new());
         toasts.success("Password changed. Your other sessions were signed out.");
         refresh.update(|n| *n += 1);
     });
@@ -50,9 +56,11 @@ fn ChangePasswordCard(toasts: Toasts, refresh: RwSignal<u32>) -> impl IntoView {
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         if !action.pending().get_untracked() {
+            let code = code.get_untracked();
             action.dispatch(ChangePassword {
                 current_password: current.get_untracked(),
                 new_password: new.get_untracked(),
+                code: (!code.trim().is_empty()).then_some(code),
             });
         }
     };
@@ -76,6 +84,21 @@ fn ChangePasswordCard(toasts: Toasts, refresh: RwSignal<u32>) -> impl IntoView {
                     autocomplete="new-password"
                     hint="At least 12 characters. Changing it signs out every other session."
                 />
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        two_factor.await.unwrap_or(false).then(|| view! {
+                            <TextField
+                                label="Authentication code"
+                                name="password_code"
+                                autocomplete="one-time-code"
+                                hint="A code from your authenticator app, or a recovery code."
+                                max_chars=32
+                                value=code
+                                error=field_error("code")
+                            />
+                        })
+                    })}
+                </Transition>
                 <button type="submit" class="button button-primary" disabled=move || action.pending().get()>
                     {move || if action.pending().get() { "Changing…" } else { "Change password" }}
                 </button>

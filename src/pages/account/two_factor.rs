@@ -1,9 +1,10 @@
 //! The Security page's two-factor card: set up with a QR code and a first code, see the
-//! recovery codes once, turn off with a code.
+//! recovery codes once, turn off with a code. Turning it on or off also asks for the
+//! password: a session alone (a stolen cookie) must not lock the owner out.
 
 use crate::auth::api::{two_factor_enabled, BeginTwoFactor, ConfirmTwoFactor, DisableTwoFactor};
 use crate::components::action_result::{form_level_message, on_action_result};
-use crate::components::field::TextField;
+use crate::components::field::{PasswordField, TextField};
 use crate::components::toast::Toasts;
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -41,6 +42,7 @@ fn SetUp(
     let begin = ServerAction::<BeginTwoFactor>::new();
     let confirm = ServerAction::<ConfirmTwoFactor>::new();
     let code = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<AppError>);
     on_action_result(confirm, error, move |codes: Vec<String>| {
         recovery_codes.set(Some(codes));
@@ -52,6 +54,8 @@ fn SetUp(
         if !confirm.pending().get_untracked() {
             confirm.dispatch(ConfirmTwoFactor {
                 code: code.get_untracked(),
+                current_password: password.get_untracked(),
+                current_code: None,
             });
         }
     };
@@ -71,6 +75,13 @@ fn SetUp(
                             max_chars=16
                             value=code
                             error=Signal::derive(move || error.get().and_then(|e| e.field_message("code")))
+                        />
+                        <PasswordField
+                            label="Your current password"
+                            name="two_factor_password"
+                            value=password
+                            autocomplete="current-password"
+                            error=Signal::derive(move || error.get().and_then(|e| e.field_message("current_password")))
                         />
                         <button type="submit" class="button button-primary" disabled=move || confirm.pending().get()>
                             "Turn on"
@@ -116,6 +127,7 @@ fn RecoveryCodes(
 fn TurnOff(toasts: Toasts, refresh: RwSignal<u32>) -> impl IntoView {
     let disable = ServerAction::<DisableTwoFactor>::new();
     let code = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<AppError>);
     on_action_result(disable, error, move |()| {
         toasts.success("Two-factor authentication is off");
@@ -125,6 +137,7 @@ fn TurnOff(toasts: Toasts, refresh: RwSignal<u32>) -> impl IntoView {
         ev.prevent_default();
         if !disable.pending().get_untracked() {
             disable.dispatch(DisableTwoFactor {
+                current_password: password.get_untracked(),
                 code: code.get_untracked(),
             });
         }
@@ -140,6 +153,13 @@ fn TurnOff(toasts: Toasts, refresh: RwSignal<u32>) -> impl IntoView {
                 max_chars=32
                 value=code
                 error=Signal::derive(move || error.get().and_then(|e| e.field_message("code")))
+            />
+            <PasswordField
+                label="Your current password"
+                name="disable_password"
+                value=password
+                autocomplete="current-password"
+                error=Signal::derive(move || error.get().and_then(|e| e.field_message("current_password")))
             />
             <button type="submit" class="button button-danger" disabled=move || disable.pending().get()>
                 "Turn off two-factor authentication"

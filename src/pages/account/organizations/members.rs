@@ -3,12 +3,13 @@
 //! revoke pending invitations, change roles and remove members; anyone but the Owner
 //! leaves; the Owner transfers ownership or deletes the organization.
 
+use super::remove_member::RemoveMemberDialog;
 use crate::components::action_result::on_action_toast;
 use crate::components::toast::{ToastRegion, Toasts};
 use crate::error::AppError;
 use crate::orgs::api::{
     organization_members, ChangeMemberRole, DeleteOrganization, InviteMembers, LeaveOrganization,
-    RemoveMember, RevokeInvitation, TransferOwnership,
+    RevokeInvitation, TransferOwnership,
 };
 use crate::orgs::{Member, OrgMembers, Role};
 use crate::pages::account::workspace::OrgNotFound;
@@ -108,7 +109,7 @@ fn MemberRow(
     reload: Callback<()>,
 ) -> impl IntoView {
     let change = ServerAction::<ChangeMemberRole>::new();
-    let remove = ServerAction::<RemoveMember>::new();
+    let removing = RwSignal::new(false);
     let transfer = ServerAction::<TransferOwnership>::new();
     let email = member.email.clone();
     let done = move |message: String| {
@@ -119,14 +120,13 @@ fn MemberRow(
         }
     };
     on_action_toast(change, toasts, done("{email}'s role changed.".into()));
-    on_action_toast(remove, toasts, done("{email} removed.".into()));
     on_action_toast(transfer, toasts, done("{email} is now the Owner.".into()));
     // Admins manage Members; the Owner manages everyone but themself.
     let may_manage = member.role != Role::Owner
         && (acting == Role::Owner || (acting == Role::Admin && member.role == Role::Member));
     let actions = may_manage.then(|| {
-        let (slug_role, slug_remove, slug_transfer) = (slug.clone(), slug.clone(), slug.clone());
-        let (id_role, id_remove, id_transfer) = (member.user_id.clone(), member.user_id.clone(), member.user_id.clone());
+        let (slug_role, slug_transfer) = (slug.clone(), slug.clone());
+        let (id_role, id_transfer) = (member.user_id.clone(), member.user_id.clone());
         let other = if member.role == Role::Admin { Role::Member } else { Role::Admin };
         let label = format!("Make {}", other.label());
         let transfer_button = (acting == Role::Owner && member.role == Role::Admin).then(|| view! {
@@ -146,9 +146,10 @@ fn MemberRow(
                 {transfer_button}
                 <button type="button" class="button button-small button-danger-ghost"
                     aria-label=format!("Remove {}", member.email)
-                    on:click=move |_| { remove.dispatch(RemoveMember { slug: slug_remove.clone(), user_id: id_remove.clone() }); }>
+                    on:click=move |_| removing.set(true)>
                     "Remove"
                 </button>
+                <RemoveMemberDialog member=member.clone() slug=slug.clone() open=removing toasts reload />
             </div>
         }
     });
@@ -209,7 +210,7 @@ fn InviteForm(
     view! {
         <section class="card" aria-labelledby="invite-heading">
             <h2 id="invite-heading">"Invite people"</h2>
-            <p class="muted card-text">"Each address gets an email with a link that works once, for 7 days. Paste up to 100 addresses, or a CSV."</p>
+            <p class="muted card-text">"Each address gets an email with a link that works once, for 7 days. Paste up to 50 addresses, or a CSV."</p>
             <form novalidate on:submit=move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
                 invite.dispatch(InviteMembers { slug: slug.clone(), emails: emails.get_untracked(), role: role.get_untracked() });
@@ -332,7 +333,7 @@ fn DangerZone(slug: String, owner: bool, toasts: Toasts) -> impl IntoView {
         }.into_any()
     } else {
         view! {
-            <p class="muted card-text">"Leaving ends your access at once. Keys you made for the organization stay with it."</p>
+            <p class="muted card-text">"Leaving ends your access at once. Organization keys you created or last regenerated are revoked, since only you knew their values."</p>
             <button type="button" class="button button-danger" disabled=move || leave.pending().get()
                 on:click=move |_| { leave.dispatch(LeaveOrganization { slug: slug.clone() }); }>
                 "Leave organization"

@@ -4,6 +4,7 @@
 pub mod dashboard;
 pub mod invitations;
 pub mod members;
+mod remove_member;
 
 use crate::components::action_result::form_level_message;
 use crate::components::field::TextField;
