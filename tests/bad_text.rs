@@ -115,6 +115,22 @@ async fn nul_in_any_server_function_text_is_refused_beside_its_field(app: TestAp
         );
         assert_eq!(field_of(&reply), *field, "{path} {body}: {}", reply.body);
     }
+    // Whatever the body claims to be: server functions decode it all the same.
+    let request = Request::post("/api/create_organization")
+        .header(header::HOST, HOST)
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::CONTENT_TYPE, "text/plain")
+        .header(header::COOKIE, &cookie)
+        .body(Body::from("name=Evil&slug=evil%00org"))
+        .unwrap();
+    let reply = app.send(request).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert_eq!(field_of(&reply), "slug");
     // A JSON-encoded server function: the field is named by its path in the body.
     let reply = app
         .call_json(

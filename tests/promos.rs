@@ -18,6 +18,7 @@ on_both_databases!(
     first_purchase_codes_are_checked_again_when_the_order_is_paid,
     once_per_person_holds_when_one_person_races_twelve_orders,
     a_code_deactivated_or_expired_after_it_was_applied_does_not_complete,
+    taking_the_code_off_while_completing_never_completes_for_free,
 );
 
 fn code(name: &str, percent: i64) -> NewPromo {
@@ -619,4 +620,57 @@ async fn a_code_deactivated_or_expired_after_it_was_applied_does_not_complete(ap
         "This promotion code has expired."
     );
     assert_eq!(balance_of(&app, &email).await, 0);
+}
+
+/// Completing an order a code pays for while the code is being taken off (or released)
+/// at the same moment: the order is either paid with its code redeemed, or stays open at
+/// its full price; never paid free without the code.
+async fn taking_the_code_off_while_completing_never_completes_for_free(app: TestApp) {
+    create_code(
+        &app,
+        NewPromo {
+            once_per_user: false,
+            ..code("RACEFREE", 100)
+        },
+    )
+    .await;
+    let (email, cookie) = app.sign_up().await;
+    let app = std::sync::Arc::new(app);
+    let mut paid = 0;
+    for _ in 0..15 {
+        let order = new_order(&app, &cookie, 1_000).await;
+        assert_eq!(
+            apply(&app, &cookie, &order, "RACEFREE").await.0,
+            StatusCode::OK
+        );
+        let (a, c, o) = (app.clone(), cookie.clone(), order.clone());
+        let completing = tokio::spawn(async move { complete(&a, &c, &o).await.status });
+        let (a, c, o) = (app.clone(), cookie.clone(), order.clone());
+        let removing = tokio::spawn(async move {
+            a.call("/api/remove_promo_code", &[("order_id", &o)], Some(&c))
+                .await
+                .status
+        });
+        let (completed, _) = (completing.await.unwrap(), removing.await.unwrap());
+        if completed == StatusCode::OK {
+            paid += 1;
+        }
+        let (status, promo, consumed): (String, Option<String>, i64) = sqlx::query_as(
+            "SELECT o.status, o.promo_code_id, (SELECT COUNT(*) FROM promo_redemptions r \
+             WHERE r.order_id = o.id AND r.status = 'consumed') FROM orders o WHERE o.id = $1",
+        )
+        .bind(&order)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+        if status == "paid" {
+            assert!(
+                promo.is_some() && consumed == 1,
+                "paid free without its code"
+            );
+        } else {
+            assert_eq!(consumed, 0);
+        }
+    }
+    assert_eq!(balance_of(&app, &email).await, 1_000 * paid);
 }

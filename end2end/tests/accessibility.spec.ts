@@ -287,3 +287,50 @@ test("an organization's workspace, and an invitation as the invited person meets
   await expect(invitee.getByRole("button", { name: "shared-runner", exact: true })).toBeVisible();
   await expectAccessible(invitee, "organization keys as a member", "org-api-keys-member");
 });
+
+test("removing an Admin who made organization keys asks what happens to them", async ({ page, browser }) => {
+  test.setTimeout(240_000);
+  const admin = await (await browser.newContext()).newPage();
+  const adminEmail = await signUp(admin);
+  await verifyEmail(admin, adminEmail);
+  await verifyEmail(page, await signUp(page));
+  await page.goto("/account/organizations");
+  await hydrated(page);
+  const slug = `keys-${Date.now().toString(36)}`;
+  await page.getByLabel("Name").fill("Key Makers");
+  await page.getByLabel("URL").fill(slug);
+  await page.getByRole("button", { name: "Create organization" }).click();
+  await expect(page.getByRole("heading", { name: "Key Makers", level: 1 })).toBeVisible();
+  await hydrated(page);
+  await page.getByLabel("Email addresses").fill(adminEmail);
+  await page.getByLabel("Role").selectOption("admin");
+  await page.getByRole("button", { name: "Send invitations" }).click();
+  await expect(page.getByText("1 invitation sent.")).toBeVisible();
+
+  // The Admin joins and makes a key for the organization.
+  await admin.goto(linkIn(await emailTo(adminEmail, "Join Key Makers"), "/account/invitations"));
+  await hydrated(admin);
+  await admin.getByRole("button", { name: "Accept the invitation to Key Makers" }).click();
+  await expect(admin).toHaveURL(new RegExp(`/org/${slug}$`));
+  await admin.goto(`/org/${slug}/api-keys`);
+  await hydrated(admin);
+  await admin.getByRole("button", { name: "Create API Key" }).click();
+  const create = admin.getByRole("dialog", { name: "Create API key" });
+  await create.getByLabel("Name").fill("admins-pipeline");
+  await create.getByRole("button", { name: "Create key" }).click();
+  await admin.getByRole("dialog", { name: "Your new API key" }).getByRole("button", { name: "Done" }).click();
+
+  // The Owner removes them: the dialog names the key, and revoking it is the default.
+  await page.goto(`/org/${slug}/members`);
+  await hydrated(page);
+  await page.getByRole("button", { name: `Remove ${adminEmail}` }).click();
+  const removal = page.getByRole("dialog", { name: `Remove ${adminEmail}?` });
+  await expect(removal.getByRole("list", { name: "Keys they made" }).getByText("admins-pipeline")).toBeVisible();
+  await expect(removal.getByRole("radio", { name: /^Revoke them/ })).toBeChecked();
+  await expectAccessible(page, "remove a member who made keys", "remove-member-keys");
+  await removal.getByRole("button", { name: `Remove ${adminEmail}` }).click();
+  await expect(page.getByText(`${adminEmail} removed; 1 key revoked.`)).toBeVisible();
+  await page.goto(`/org/${slug}/api-keys`);
+  await hydrated(page);
+  await expect(page.getByText("No API keys yet")).toBeVisible();
+});

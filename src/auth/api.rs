@@ -213,6 +213,7 @@ pub async fn confirm_two_factor(
     Caller::signed_in(async |caller: &Caller, user: User| {
         let accounts = &caller.state.accounts;
         let was_on = accounts.two_factor.is_enabled(&user.id).await?;
+        accounts.two_factor.check_pending(&user.id, &code).await?;
         let email = accounts
             .reauthenticate(
                 &user.id,

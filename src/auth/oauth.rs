@@ -182,6 +182,15 @@ fn same_secret(given: &str, expected: &str) -> bool {
     bool::from(Sha256::digest(given.as_bytes()).ct_eq(&Sha256::digest(expected.as_bytes())))
 }
 
+/// Whether the request carries the client's id and secret.
+pub fn client_authenticated(client: &Client, request: &TokenRequest) -> bool {
+    request.client_id.as_deref() == Some(client.id.as_str())
+        && request
+            .client_secret
+            .as_deref()
+            .is_some_and(|secret| same_secret(secret, &client.secret))
+}
+
 /// Exchanges a code for an access token: the client authenticated, the code unused,
 /// unexpired, issued to this client for this redirect URI, and the verifier matching
 /// its challenge. A code is spent by the attempt whatever its outcome.
@@ -191,12 +200,7 @@ pub async fn exchange_code(
     request: &TokenRequest,
     now: i64,
 ) -> Result<Result<Issued, TokenRefusal>, AppError> {
-    let authenticated = request.client_id.as_deref() == Some(client.id.as_str())
-        && request
-            .client_secret
-            .as_deref()
-            .is_some_and(|secret| same_secret(secret, &client.secret));
-    if !authenticated {
+    if !client_authenticated(client, request) {
         return Ok(Err(TokenRefusal::InvalidClient));
     }
     if request.grant_type.as_deref() != Some("authorization_code") {

@@ -22,14 +22,15 @@ impl Accounts {
         if let Some(retry_after_secs) = self.reauth_failures.retry_after(user_id, now) {
             return Err(AppError::TooManyAttempts { retry_after_secs });
         }
+        // Counted before anything is awaited, so parallel guesses cannot all slip under
+        // the limit; a success clears it.
+        self.reauth_failures.record(user_id, now);
         let found: Option<(String, String, Option<String>)> =
             sqlx::query_as("SELECT password_hash, email, totp_secret FROM users WHERE id = $1")
                 .bind(user_id)
                 .fetch_optional(&self.db.pool)
                 .await?;
         let (hash, email, totp_secret) = found.ok_or(AppError::Unauthenticated)?;
-        // Counted before the slow hash, so parallel guesses cannot all slip under the limit.
-        self.reauth_failures.record(user_id, now);
         let mut errors = Vec::new();
         if current_password.is_empty()
             || !password::verify(hash, current_password.to_string()).await?

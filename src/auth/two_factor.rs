@@ -78,6 +78,26 @@ impl TwoFactor {
         })
     }
 
+    /// Checks a code from the pending secret without using it: asked before the
+    /// re-authentication, so a mistyped new code never spends a current or recovery code.
+    pub async fn check_pending(&self, user_id: &str, code: &str) -> Result<(), AppError> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT totp_pending_secret FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(&self.db.pool)
+                .await?;
+        let Some((Some(pending),)) = row else {
+            return Err(AppError::invalid(
+                "code",
+                "Start the set-up again: scan the new QR code first.",
+            ));
+        };
+        match self.matching_step(&pending, code)? {
+            Some(_) => Ok(()),
+            None => Err(wrong_code()),
+        }
+    }
+
     /// Turns two-factor on with the first code from the pending secret; answers the
     /// recovery codes, shown this once.
     pub async fn confirm(&self, user_id: &str, code: &str) -> Result<Vec<String>, AppError> {

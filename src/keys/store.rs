@@ -153,6 +153,19 @@ impl KeyStore {
         // The owner's row is locked first, so two creations are counted one at a time
         // and the limit holds however many arrive at once.
         lock_owner(&mut tx, owner).await?;
+        if let Owner::Org(org_id) = owner {
+            // Checked again under the organization's lock: a member removed since their
+            // request was authorised makes no key the removal did not see.
+            let member: Option<(String,)> =
+                sqlx::query_as("SELECT role FROM org_members WHERE org_id = $1 AND user_id = $2")
+                    .bind(org_id)
+                    .bind(&actor.user_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if member.is_none() {
+                return Err(AppError::NotFound);
+            }
+        }
         let (held,): (i64,) = sqlx::query_as(&format!(
             "SELECT COUNT(*) FROM api_keys WHERE {}",
             owned_by(owner, 1)
@@ -263,25 +276,6 @@ impl KeyStore {
         tx.commit().await?;
         tracing::info!(key_id = %key_id, "API key deleted");
         Ok(())
-    }
-
-    /// The organization's keys a member created or last regenerated: the ones whose
-    /// value they may have seen and kept. Newest first, as (id, name).
-    pub async fn made_by_member(
-        &self,
-        org_id: &str,
-        user_id: &str,
-    ) -> Result<Vec<(String, String)>, AppError> {
-        Ok(sqlx::query_as(
-            "SELECT k.id, k.name FROM api_keys k WHERE k.org_id = $1 AND (k.user_id = $2 \
-               OR $2 = (SELECT e.user_id FROM key_events e WHERE e.key_id = k.id \
-                   AND e.event = 'regenerated' ORDER BY e.at DESC, e.id DESC LIMIT 1)) \
-             ORDER BY k.created_at DESC",
-        )
-        .bind(org_id)
-        .bind(user_id)
-        .fetch_all(&self.db.pool)
-        .await?)
     }
 
     /// Deletes (`revoke`) or keeps an organization's keys when the member who made them
@@ -480,4 +474,23 @@ async fn lock_owner(
     };
     sqlx::query(sql).bind(owner.id()).execute(&mut **tx).await?;
     Ok(())
+}
+
+/// The organization's keys a member created or last regenerated: the ones whose value
+/// they may have seen and kept. Newest first, as (id, name).
+pub async fn made_by_member<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    org_id: &str,
+    user_id: &str,
+) -> Result<Vec<(String, String)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT k.id, k.name FROM api_keys k WHERE k.org_id = $1 AND (k.user_id = $2 \
+           OR $2 = (SELECT e.user_id FROM key_events e WHERE e.key_id = k.id \
+               AND e.event = 'regenerated' ORDER BY e.at DESC, e.id DESC LIMIT 1)) \
+         ORDER BY k.created_at DESC",
+    )
+    .bind(org_id)
+    .bind(user_id)
+    .fetch_all(executor)
+    .await?)
 }

@@ -142,7 +142,7 @@ pub async fn member_keys(slug: String, user_id: String) -> Result<Vec<MemberKey>
     in_org(
         &slug,
         async |caller: &Caller, user: User, m: access::Membership| {
-            members::keys_of(&caller.state.keys, &m, &user.id, &user_id).await
+            members::keys_of(&caller.state.db, &m, &user.id, &user_id).await
         },
     )
     .await

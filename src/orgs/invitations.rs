@@ -16,8 +16,10 @@ pub const MAX_BULK: usize = 50;
 /// Invitations one organization may send in an hour (GitHub allows 50 a day to a new
 /// organization); every invitation names the organization in its subject.
 pub const PER_ORG_PER_HOUR: i64 = 50;
-/// Invitations one address may receive in a day, from every organization together.
+/// Invitations one address may receive in a day from one organization.
 pub const PER_ADDRESS_PER_DAY: i64 = 3;
+/// Invitations one address may receive in a day from every organization together.
+pub const PER_ADDRESS_PER_DAY_ALL: i64 = 10;
 const HOUR_MS: i64 = 3_600_000;
 
 /// What the person opening an invitation's link is shown.
@@ -67,18 +69,24 @@ impl Inviter<'_> {
         let expires_at = now + INVITATION_DAYS * DAY_MS;
         let mut tx = db.begin_write().await?;
         // The organization's row is locked, so its invitations are counted one at a time.
-        sqlx::query("UPDATE organizations SET id = id WHERE id = $1")
-            .bind(&acting.org_id)
-            .execute(&mut *tx)
-            .await?;
+        super::members::lock_org(&mut tx, &acting.org_id).await?;
         let (by_org, wait) = recent(&mut *tx, "org_id", &acting.org_id, HOUR_MS, now).await?;
         if by_org >= PER_ORG_PER_HOUR {
             return Err(AppError::TooManyAttempts {
                 retry_after_secs: wait,
             });
         }
-        let (to_address, wait) = recent(&mut *tx, "email", &email, DAY_MS, now).await?;
-        if to_address >= PER_ADDRESS_PER_DAY {
+        // Per organization and address, so that no one organization can use up an
+        // address's allowance and keep others from inviting it; and a higher cap for the
+        // address from every organization together.
+        let (from_here, wait) = recent_to(&mut tx, Some(&acting.org_id), &email, now).await?;
+        if from_here >= PER_ADDRESS_PER_DAY {
+            return Err(AppError::TooManyAttempts {
+                retry_after_secs: wait,
+            });
+        }
+        let (from_all, wait) = recent_to(&mut tx, None, &email, now).await?;
+        if from_all >= PER_ADDRESS_PER_DAY_ALL {
             return Err(AppError::TooManyAttempts {
                 retry_after_secs: wait,
             });
@@ -398,5 +406,26 @@ async fn recent<'e>(
         .fetch_one(executor)
         .await?;
     let wait_ms = oldest.unwrap_or(now) + window_ms - now;
+    Ok((count, (wait_ms.max(1000) / 1000) as u64))
+}
+
+/// How many invitations went to `email` within a day (from `org_id`, or from every
+/// organization), and the seconds until the oldest of them leaves the day.
+async fn recent_to(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    org_id: Option<&str>,
+    email: &str,
+    now: i64,
+) -> Result<(i64, u64), AppError> {
+    let (count, oldest): (i64, Option<i64>) = sqlx::query_as(
+        "SELECT COUNT(*), MIN(created_at) FROM org_invitations \
+         WHERE email = $1 AND created_at > $2 AND ($3 IS NULL OR org_id = $3)",
+    )
+    .bind(email)
+    .bind(now - DAY_MS)
+    .bind(org_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let wait_ms = oldest.unwrap_or(now) + DAY_MS - now;
     Ok((count, (wait_ms.max(1000) / 1000) as u64))
 }

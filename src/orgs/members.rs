@@ -173,7 +173,7 @@ pub struct DepartingKeys<'a> {
 
 /// The organization keys `user_id` created or last regenerated.
 pub async fn keys_of(
-    store: &KeyStore,
+    db: &Db,
     acting: &Membership,
     asking_id: &str,
     user_id: &str,
@@ -181,12 +181,13 @@ pub async fn keys_of(
     if asking_id != user_id {
         acting.require_manager()?;
     }
-    Ok(store
-        .made_by_member(&acting.org_id, user_id)
-        .await?
-        .into_iter()
-        .map(|(id, name)| MemberKey { id, name })
-        .collect())
+    Ok(
+        crate::keys::store::made_by_member(&db.pool, &acting.org_id, user_id)
+            .await?
+            .into_iter()
+            .map(|(id, name)| MemberKey { id, name })
+            .collect(),
+    )
 }
 
 /// Takes a member out of the organization. Their next request no longer sees it (every
@@ -246,8 +247,11 @@ async fn delete_member(
     keys: DepartingKeys<'_>,
     now: i64,
 ) -> Result<(), AppError> {
-    let made = keys.store.made_by_member(&org.org_id, user_id).await?;
     let mut tx = db.begin_write().await?;
+    // The organization's row is locked first, as key creation locks it: a key made at the
+    // same moment is either seen here or refused there.
+    lock_org(&mut tx, &org.org_id).await?;
+    let made = crate::keys::store::made_by_member(&mut *tx, &org.org_id, user_id).await?;
     let removed = sqlx::query(
         "DELETE FROM org_members WHERE org_id = $1 AND user_id = $2 AND role <> 'owner'",
     )
@@ -259,6 +263,16 @@ async fn delete_member(
     let mut forget_cached = Vec::new();
     if removed > 0 {
         super::credits::return_unspent(&mut tx, org, user_id, now).await?;
+        // Invitations they sent and nobody answered yet would let them back in.
+        sqlx::query(
+            "UPDATE org_invitations SET outcome = 'revoked', decided_at = $1 \
+             WHERE org_id = $2 AND invited_by = $3 AND outcome IS NULL",
+        )
+        .bind(now)
+        .bind(&org.org_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
         forget_cached = keys
             .store
             .settle_member_keys(&mut tx, keys.actor, &made, keys.revoke, now)
@@ -294,10 +308,7 @@ pub async fn transfer(
     let mut tx = db.begin_write().await?;
     // The organization's row is locked first: a second transfer waits for the first
     // and then finds the ownership changed, instead of running into the one-owner index.
-    sqlx::query("UPDATE organizations SET id = id WHERE id = $1")
-        .bind(&acting.org_id)
-        .execute(&mut *tx)
-        .await?;
+    lock_org(&mut tx, &acting.org_id).await?;
     // In this order, so that there is never more than one Owner.
     let demoted = sqlx::query(
         "UPDATE org_members SET role = 'admin' WHERE org_id = $1 AND user_id = $2 AND role = 'owner'",
@@ -359,6 +370,19 @@ pub async fn delete(db: &Db, acting: &Membership, confirm: &str) -> Result<(), A
         ));
     }
     let mut tx = db.begin_write().await?;
+    // Locked first, as invitations, transfers and key creation lock it; a key made since
+    // the count above still stops the deletion.
+    lock_org(&mut tx, &acting.org_id).await?;
+    let (keys,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_keys WHERE org_id = $1")
+        .bind(&acting.org_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if keys > 0 {
+        return Err(AppError::invalid(
+            "confirm",
+            format!("Delete the organization's {keys} API keys first."),
+        ));
+    }
     for sql in [
         "DELETE FROM org_invitations WHERE org_id = $1",
         "DELETE FROM org_members WHERE org_id = $1",
@@ -379,4 +403,20 @@ fn ownership_changed() -> AppError {
         "The organization's ownership or roles changed while you were asking. Reload the page and try again."
             .into(),
     )
+}
+
+/// Locks the organization's row until `tx` ends; one deleted meanwhile is `NotFound`.
+pub(super) async fn lock_org(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    org_id: &str,
+) -> Result<(), AppError> {
+    let locked = sqlx::query("UPDATE organizations SET id = id WHERE id = $1")
+        .bind(org_id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if locked == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
 }

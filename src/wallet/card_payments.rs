@@ -111,6 +111,7 @@ async fn claim(
     now: i64,
 ) -> Result<(OrderView, i64), AppError> {
     let mut tx = db.begin_write().await?;
+    orders::lock(&mut tx, user_id, order_id).await?;
     let order = view(&mut *tx, user_id, order_id).await?;
     changeable(&order)?;
     if order.total_minor <= 0 {

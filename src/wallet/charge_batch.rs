@@ -356,9 +356,18 @@ pub(super) async fn write(
             "a charge's idempotency key was taken inside the write lock",
         ));
     }
-    tx.commit().await?;
+    // A commit that fails may still have happened: the group must not be written again.
+    if let Err(error) = tx.commit().await {
+        tracing::error!(%error, "a group of charges failed to commit; its outcome is unknown");
+        return Err(AppError::Unavailable(COMMIT_OUTCOME_UNKNOWN.into()));
+    }
     Ok(outcomes)
 }
+
+/// The answer to charges whose group's commit failed: they may or may not have been
+/// written, so they are neither retried nor reported as refused.
+pub(super) const COMMIT_OUTCOME_UNKNOWN: &str =
+    "The charge may or may not have been recorded. Send it again with the same idempotency key to find out.";
 
 /// The planned entries the INSERT skipped (their idempotency key was taken).
 async fn skipped_entries(

@@ -129,22 +129,33 @@ async fn write_charges(db: Db, clock: Clock, mut receiver: mpsc::Receiver<Job>) 
                     let _ = job.reply.send(Ok(outcome));
                 }
             }
-            Err(error) if batch.len() == 1 => {
+            // A group that may have committed, or a single charge, is answered as it is.
+            Err(error) if batch.len() == 1 || is_commit_outcome_unknown(&error) => {
                 for job in batch.drain(..) {
                     let _ = job.reply.send(Err(error.clone()));
                 }
             }
-            // One charge may have failed the group: each is written again on its own,
-            // so only a charge that fails alone is answered with an error.
+            // One charge may have failed the group before it committed: each is written
+            // again on its own, so only a charge that fails alone is answered with an
+            // error. If the database cannot be reached, the rest are answered at once.
             Err(_) => {
+                let mut unreachable: Option<AppError> = None;
                 for job in batch.drain(..) {
+                    if let Some(error) = &unreachable {
+                        let _ = job.reply.send(Err(error.clone()));
+                        continue;
+                    }
                     let now = clock.now_ms();
                     let alone = std::slice::from_ref(&job);
                     let written = match &mut conn {
                         Some(held) => write_batch(&db, held, alone, now).await,
                         None => match db.connect_one().await {
                             Ok(held) => write_batch(&db, conn.insert(held), alone, now).await,
-                            Err(error) => Err(error.into()),
+                            Err(error) => {
+                                let error = AppError::from(error);
+                                unreachable = Some(error.clone());
+                                Err(error)
+                            }
                         },
                     };
                     if written.is_err() {
@@ -160,6 +171,10 @@ async fn write_charges(db: Db, clock: Clock, mut receiver: mpsc::Receiver<Job>) 
             }
         }
     }
+}
+
+fn is_commit_outcome_unknown(error: &AppError) -> bool {
+    matches!(error, AppError::Unavailable(message) if message == super::charge_batch::COMMIT_OUTCOME_UNKNOWN)
 }
 
 /// What a charge carries that reaches the database: no NUL, bounded.

@@ -143,6 +143,27 @@ pub async fn view<'e>(
     })
 }
 
+/// Locks the person's order row until `tx` ends, before anything about it is read: every
+/// change to an order (a code applied, taken off or released as stale, the order paid or
+/// claimed for a card) then happens one after the other, and none decides on a view of
+/// the order another has changed since. Another person's order answers `NotFound`.
+pub(super) async fn lock(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: &str,
+    order_id: &str,
+) -> Result<(), AppError> {
+    let locked = sqlx::query("UPDATE orders SET id = id WHERE id = $1 AND user_id = $2")
+        .bind(order_id)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if locked == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
 pub(super) fn changeable(order: &OrderView) -> Result<(), AppError> {
     match order.status {
         OrderStatus::Open | OrderStatus::Failed => Ok(()),
@@ -170,6 +191,7 @@ pub async fn apply_promo(
     }
     release_stale(db, now).await?;
     let mut tx = db.begin_write().await?;
+    lock(&mut tx, user_id, order_id).await?;
     let order = view(&mut *tx, user_id, order_id).await?;
     changeable(&order)?;
     promos::release(&mut tx, order_id).await?;
@@ -217,6 +239,7 @@ pub async fn apply_promo(
 /// Takes the code off an open order.
 pub async fn remove_promo(db: &Db, user_id: &str, order_id: &str) -> Result<OrderView, AppError> {
     let mut tx = db.begin_write().await?;
+    lock(&mut tx, user_id, order_id).await?;
     let order = view(&mut *tx, user_id, order_id).await?;
     changeable(&order)?;
     promos::release(&mut tx, order_id).await?;
@@ -251,6 +274,7 @@ pub async fn complete_free(
     now: i64,
 ) -> Result<OrderView, AppError> {
     let mut tx = db.begin_write().await?;
+    lock(&mut tx, user_id, order_id).await?;
     let order = view(&mut *tx, user_id, order_id).await?;
     changeable(&order)?;
     if order.total_minor != 0 {
@@ -290,12 +314,15 @@ pub(super) async fn pay_in(
         tracing::warn!(order_id = %order.id, reason = %refusal.message(),
             "a card payment succeeded for an order whose code no longer applies");
     }
+    // Only at the total this view of the order was priced at: an order changed since is
+    // not paid on an old view of it.
     let changed = sqlx::query(
         "UPDATE orders SET status = 'paid', paid_at = $1, failure_reason = NULL \
-         WHERE id = $2 AND status <> 'paid'",
+         WHERE id = $2 AND status <> 'paid' AND total_minor = $3",
     )
     .bind(now)
     .bind(&order.id)
+    .bind(order.total_minor)
     .execute(&mut **tx)
     .await?
     .rows_affected();

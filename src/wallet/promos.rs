@@ -391,7 +391,20 @@ pub(super) async fn redeem(
     .fetch_optional(&mut **tx)
     .await?;
     let Some((promo_code_id,)) = held else {
-        return Ok(Ok(()));
+        // No code held: either none was applied, or it was redeemed already (a card
+        // payment's claim). An order priced with a code that is no longer held for it
+        // (released meanwhile) is not paid at that price.
+        let (priced_with, redeemed): (Option<String>, i64) = sqlx::query_as(
+            "SELECT o.promo_code_id, (SELECT COUNT(*) FROM promo_redemptions r \
+             WHERE r.order_id = o.id AND r.status = 'consumed') FROM orders o WHERE o.id = $1",
+        )
+        .bind(order_id)
+        .fetch_one(&mut **tx)
+        .await?;
+        return Ok(match (priced_with, redeemed) {
+            (Some(_), 0) => Err(Refusal::Expired),
+            _ => Ok(()),
+        });
     };
     let promo: PromoRow = sqlx::query_as(&format!(
         "SELECT {PROMO_COLUMNS} FROM promo_codes WHERE id = $1"
@@ -451,7 +464,8 @@ pub(super) async fn redeem(
     .execute(&mut **tx)
     .await;
     match consumed {
-        Ok(_) => Ok(Ok(())),
+        Ok(done) if done.rows_affected() == 1 => Ok(Ok(())),
+        Ok(_) => Ok(Err(Refusal::Expired)),
         Err(error) if is_unique_violation(&error) => Ok(Err(Refusal::AlreadyUsed)),
         Err(error) => Err(error.into()),
     }

@@ -20,6 +20,8 @@ use std::collections::BTreeMap;
 
 /// The largest body this guard reads; the handlers' own limits are smaller.
 const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// The REST API's largest body.
+const REST_MAX_BODY_BYTES: usize = 64 * 1024;
 const MESSAGE: &str =
     "This text contains a character that is not allowed (NUL) or is not valid UTF-8.";
 
@@ -50,9 +52,24 @@ pub async fn refuse_malformed_text(request: Request, next: Next) -> Response {
     if kind == BodyKind::Other {
         return next.run(request).await;
     }
+    // The REST API's bodies are small (its handlers take 64 KiB at most); reading more
+    // before the key is checked would only help someone flood it.
+    let limit = if rest {
+        REST_MAX_BODY_BYTES
+    } else {
+        MAX_BODY_BYTES
+    };
     let (parts, body) = request.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+    let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => bytes,
+        Err(_) if rest => {
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "The request body is too large.",
+            )
+            .into_response()
+        }
         Err(_) => {
             return (
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -64,6 +81,7 @@ pub async fn refuse_malformed_text(request: Request, next: Next) -> Response {
     let bad = match kind {
         BodyKind::Form => bad_form_field(&bytes),
         BodyKind::Json => bad_json_field(&bytes),
+        BodyKind::Either => bad_either_field(&bytes),
         BodyKind::Other => None,
     };
     if let Some(field) = bad {
@@ -77,10 +95,18 @@ pub async fn refuse_malformed_text(request: Request, next: Next) -> Response {
 enum BodyKind {
     Form,
     Json,
+    /// Read as either: server functions, the REST API and the OAuth token endpoint
+    /// decode a body whatever its `Content-Type` says, so what it claims to be cannot
+    /// decide what is checked.
+    Either,
     Other,
 }
 
 fn body_kind(request: &Request) -> BodyKind {
+    let path = request.uri().path();
+    if path.starts_with("/api/") || path.starts_with("/oauth/") {
+        return BodyKind::Either;
+    }
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -90,9 +116,6 @@ fn body_kind(request: &Request) -> BodyKind {
     if content_type.starts_with("application/x-www-form-urlencoded") {
         BodyKind::Form
     } else if content_type.starts_with("application/json") || content_type.contains("+json") {
-        BodyKind::Json
-    } else if content_type.is_empty() && request.uri().path().starts_with("/api/v1/") {
-        // The REST API reads a body without a content type as JSON.
         BodyKind::Json
     } else {
         BodyKind::Other
@@ -169,6 +192,21 @@ fn plus_as_space(raw: &[u8]) -> Vec<u8> {
         .collect()
 }
 
+/// A body that may be JSON or a form: JSON when it parses as JSON (a `%` in a JSON
+/// string is only a percent sign), a form otherwise.
+fn bad_either_field(raw: &Bytes) -> Option<String> {
+    if let Some(field) = bad_json_field(raw) {
+        return Some(field);
+    }
+    if !raw.contains(&b'%') {
+        return None;
+    }
+    if serde_json::from_slice::<serde::de::IgnoredAny>(raw).is_ok() {
+        return None;
+    }
+    bad_form_field(raw)
+}
+
 /// The path (`a.b[2]`) of the first JSON string or name holding NUL, or `body` when the
 /// bytes are not UTF-8. JSON escapes NUL as `\u0000`, so only that needs a closer look.
 fn bad_json_field(raw: &Bytes) -> Option<String> {
@@ -237,5 +275,12 @@ mod tests {
             bad_json_field(&Bytes::from_static(b"{\"a\":\"\xff\"}")).as_deref(),
             Some("body")
         );
+        // Whatever the content type says: a form, or JSON whose strings hold a `%`.
+        let form = Bytes::from_static(b"slug=%00");
+        assert_eq!(bad_either_field(&form).as_deref(), Some("slug"));
+        let json = Bytes::from_static(br#"{"name":"100%FF %00"}"#);
+        assert_eq!(bad_either_field(&json), None);
+        let json = Bytes::from_static(br#"{"name":"\u0000"}"#);
+        assert_eq!(bad_either_field(&json).as_deref(), Some("name"));
     }
 }

@@ -181,18 +181,6 @@ async fn token(State(state): State<AppState>, request: axum::extract::Request) -
     let client_address = client_addr(&parts, state.config.trust_proxy);
     let headers = parts.headers.clone();
     let now = state.now_ms();
-    // Guessing the client secret is throttled like guessing a password.
-    if let Some(wait) = state
-        .oauth_client_failures
-        .retry_after(&client_address, now)
-    {
-        let mut response = token_error(TokenRefusal::InvalidClient);
-        *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(wait.max(1)));
-        return response;
-    }
     let request = axum::extract::Request::from_parts(parts, body);
     let Ok(Form(form)) = Form::<HashMap<String, String>>::from_request(request, &state).await
     else {
@@ -212,6 +200,25 @@ async fn token(State(state): State<AppState>, request: axum::extract::Request) -
         client_id,
         client_secret,
     };
+    // Guessing the client secret is throttled like guessing a password: wrong
+    // credentials per client address, counted before anything is awaited. The right
+    // ones are never throttled, so nobody sharing the hub's address (its Lab servers)
+    // can lock the hub out.
+    if !oauth::client_authenticated(client, &request) {
+        let wait = state
+            .oauth_client_failures
+            .retry_after(&client_address, now);
+        state.oauth_client_failures.record(&client_address, now);
+        tracing::warn!(client = %client_address, "wrong OAuth client credentials");
+        let mut response = token_error(TokenRefusal::InvalidClient);
+        if let Some(wait) = wait {
+            *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(wait.max(1)));
+        }
+        return response;
+    }
     match oauth::exchange_code(&state.db, client, &request, now).await {
         Ok(Ok(issued)) => no_store(
             Json(serde_json::json!({
@@ -222,13 +229,7 @@ async fn token(State(state): State<AppState>, request: axum::extract::Request) -
             }))
             .into_response(),
         ),
-        Ok(Err(refusal)) => {
-            if refusal == TokenRefusal::InvalidClient {
-                state.oauth_client_failures.record(&client_address, now);
-                tracing::warn!(client = %client_address, "wrong OAuth client credentials");
-            }
-            token_error(refusal)
-        }
+        Ok(Err(refusal)) => token_error(refusal),
         Err(error) => (status_of(&error), error.to_string()).into_response(),
     }
 }
