@@ -278,13 +278,19 @@ async fn wrong_answers_to_every_oracle_are_throttled(app: TestApp) {
             .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
         "{statuses:?}"
     );
-    // The hub's own credentials are never throttled (its Lab servers share its address):
-    // a right secret with an unknown code is an ordinary refusal.
+    // While throttled, the right secret waits too: a right guess must not get through.
+    let right = token_request(&app, "hub-client-secret-0123456789").await;
+    assert_eq!(
+        right.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        right.body
+    );
+    // A window later, the client is heard again.
+    app.state.clock.advance_secs(16 * 60);
     let right = token_request(&app, "hub-client-secret-0123456789").await;
     assert_eq!(right.status, StatusCode::BAD_REQUEST, "{}", right.body);
     assert_eq!(right.json()["error"], "invalid_grant");
-    // A window later, the client is heard again.
-    app.state.clock.advance_secs(16 * 60);
     assert_eq!(
         token_request(&app, "wrong-again").await.status,
         StatusCode::UNAUTHORIZED

@@ -106,6 +106,21 @@ async fn only_verified_people_invite_and_invitation_mail_is_limited(app: TestApp
         "{}",
         eleventh.body
     );
+    // Deleting an organization and making another does not reset what was sent.
+    let form = [
+        ("slug", third_slug.as_str()),
+        ("confirm", third_slug.as_str()),
+    ];
+    let deleted = call(&app, third, "delete_organization", &form).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+    let again_slug = create_org(&app, third).await;
+    let again = invite(&app, third, &again_slug, "target@example.com", "member").await;
+    assert_eq!(
+        again.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        again.body
+    );
 
     // A list longer than the organization's hour allows sends nothing.
     assert_eq!(

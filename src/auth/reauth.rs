@@ -19,12 +19,11 @@ impl Accounts {
         code_field: &str,
     ) -> Result<String, AppError> {
         let now = self.clock.now_ms();
-        if let Some(retry_after_secs) = self.reauth_failures.retry_after(user_id, now) {
+        // Counted as a failure before anything is awaited, in the same step as the check,
+        // so parallel guesses cannot all slip under the limit; a success clears it.
+        if let Some(retry_after_secs) = self.reauth_failures.check_and_record(user_id, now) {
             return Err(AppError::TooManyAttempts { retry_after_secs });
         }
-        // Counted before anything is awaited, so parallel guesses cannot all slip under
-        // the limit; a success clears it.
-        self.reauth_failures.record(user_id, now);
         let found: Option<(String, String, Option<String>)> =
             sqlx::query_as("SELECT password_hash, email, totp_secret FROM users WHERE id = $1")
                 .bind(user_id)

@@ -119,14 +119,24 @@ impl TwoFactor {
             .map(|_| recovery_code())
             .collect::<Result<_, _>>()?;
         let mut tx = self.db.pool.begin().await?;
-        sqlx::query(
-            "UPDATE users SET totp_secret = totp_pending_secret, totp_pending_secret = NULL, \
-             totp_last_step = $1 WHERE id = $2",
+        // The secret the code was checked against, and only while it is still the pending
+        // one: a set-up begun again meanwhile is not turned on by this code.
+        let turned_on = sqlx::query(
+            "UPDATE users SET totp_secret = $1, totp_pending_secret = NULL, totp_last_step = $2 \
+             WHERE id = $3 AND totp_pending_secret = $1",
         )
+        .bind(&pending)
         .bind(step)
         .bind(user_id)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if turned_on == 0 {
+            return Err(AppError::invalid(
+                "code",
+                "Start the set-up again: scan the new QR code first.",
+            ));
+        }
         sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
             .bind(user_id)
             .execute(&mut *tx)

@@ -85,6 +85,26 @@ impl FailureThrottle {
         Some(((wait_ms + 999) / 1000).max(1) as u64)
     }
 
+    /// `retry_after`, and when it is `None` an attempt recorded, under one lock: parallel
+    /// attempts cannot all pass the check before any is counted.
+    pub fn check_and_record(&self, subject: &str, now_ms: i64) -> Option<u64> {
+        let subject = &*self.subject_key(subject);
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let times = map.get_or_insert_mut(subject.to_string(), VecDeque::new);
+        while times.front().is_some_and(|&t| t <= now_ms - self.window_ms) {
+            times.pop_front();
+        }
+        let wait = (times.len() >= self.max_failures).then(|| {
+            let oldest = times.front().copied().unwrap_or(now_ms);
+            (((oldest + self.window_ms - now_ms) + 999) / 1000).max(1) as u64
+        });
+        if wait.is_none() {
+            times.push_back(now_ms);
+        }
+        self.subjects.store(map.len(), Ordering::Release);
+        wait
+    }
+
     /// Failures recorded for `subject` within the window.
     pub fn count(&self, subject: &str, now_ms: i64) -> usize {
         if self.subjects.load(Ordering::Acquire) == 0 {

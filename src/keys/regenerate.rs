@@ -6,6 +6,7 @@ use super::store::{insert_secret, KeyStore};
 use super::{secret, RevealedKey, GRACE_CHOICES};
 use crate::error::AppError;
 use crate::time_fmt::DAY_MS;
+use crate::wallet::Owner;
 
 impl KeyStore {
     /// Replaces a key's value. With `grace_secs == 0` every earlier value stops working
@@ -27,6 +28,12 @@ impl KeyStore {
         let now = self.clock.now_ms();
         let value = secret::generate(&self.prefix)?;
         let mut tx = self.db.pool.begin().await?;
+        if let Owner::Org(_) = &actor.owner {
+            // Under the organization's lock, as a member's removal takes it: a departing
+            // Admin cannot regenerate a value the removal would not see.
+            super::store::lock_owner(&mut tx, &actor.owner).await?;
+            super::store::still_manages(&mut tx, actor).await?;
+        }
         // The first statement writes, so it takes the lock; it changes nothing else yet,
         // so RETURNING shows the expiry as it was.
         let row: Option<(String, Option<i64>, Option<i64>)> = sqlx::query_as(&format!(

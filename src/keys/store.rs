@@ -153,19 +153,7 @@ impl KeyStore {
         // The owner's row is locked first, so two creations are counted one at a time
         // and the limit holds however many arrive at once.
         lock_owner(&mut tx, owner).await?;
-        if let Owner::Org(org_id) = owner {
-            // Checked again under the organization's lock: a member removed since their
-            // request was authorised makes no key the removal did not see.
-            let member: Option<(String,)> =
-                sqlx::query_as("SELECT role FROM org_members WHERE org_id = $1 AND user_id = $2")
-                    .bind(org_id)
-                    .bind(&actor.user_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if member.is_none() {
-                return Err(AppError::NotFound);
-            }
-        }
+        still_manages(&mut tx, actor).await?;
         let (held,): (i64,) = sqlx::query_as(&format!(
             "SELECT COUNT(*) FROM api_keys WHERE {}",
             owned_by(owner, 1)
@@ -464,7 +452,7 @@ pub(super) async fn insert_secret(
 }
 
 /// Locks the row of whoever owns keys (a person or an organization) until `tx` ends.
-async fn lock_owner(
+pub(super) async fn lock_owner(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     owner: &Owner,
 ) -> Result<(), sqlx::Error> {
@@ -493,4 +481,25 @@ pub async fn made_by_member<'e>(
     .bind(user_id)
     .fetch_all(executor)
     .await?)
+}
+
+/// For an organization's key: that the acting person still manages the organization,
+/// asked under its lock (`lock_owner`). A member removed since their request was
+/// authorised makes or regenerates no key the removal did not see. Another answers
+/// `NotFound`.
+pub(super) async fn still_manages(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    actor: &Actor,
+) -> Result<(), AppError> {
+    let Owner::Org(org_id) = &actor.owner else {
+        return Ok(());
+    };
+    let manages: Option<(String,)> = sqlx::query_as(
+        "SELECT role FROM org_members WHERE org_id = $1 AND user_id = $2 AND role IN ('owner', 'admin')",
+    )
+    .bind(org_id)
+    .bind(&actor.user_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    manages.map(|_| ()).ok_or(AppError::NotFound)
 }

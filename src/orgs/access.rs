@@ -170,3 +170,19 @@ pub async fn organizations_of(db: &Db, user_id: &str) -> Result<Vec<OrgSummary>,
         })
         .collect())
 }
+
+/// Locks the organization's row until `tx` ends; one deleted meanwhile is `NotFound`.
+pub(crate) async fn lock_org(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    org_id: &str,
+) -> Result<(), AppError> {
+    let locked = sqlx::query("UPDATE organizations SET id = id WHERE id = $1")
+        .bind(org_id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if locked == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}

@@ -132,6 +132,7 @@ pub async fn decide(
         RequestOutcome::Declined
     };
     let mut tx = db.begin_write().await?;
+    super::access::lock_org(&mut tx, &acting.org_id).await?;
     let row: Option<(String, i64)> = sqlx::query_as(
         "UPDATE org_credit_requests SET outcome = $1, decided_by = $2, decided_at = $3 \
          WHERE id = $4 AND org_id = $5 AND outcome IS NULL RETURNING user_id, credits",

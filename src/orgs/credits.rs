@@ -82,6 +82,9 @@ pub async fn allocate(
         return Err(short_of(balance, needed));
     }
     let mut tx = db.begin_write().await?;
+    // Under the organization's lock, as a member's removal takes it: credits never land
+    // with someone removed meanwhile.
+    super::access::lock_org(&mut tx, &acting.org_id).await?;
     for user_id in to {
         let key = allocation_key(acting, request_id, user_id);
         let description = format!("Allocated by {}", acting.name);

@@ -69,7 +69,7 @@ impl Inviter<'_> {
         let expires_at = now + INVITATION_DAYS * DAY_MS;
         let mut tx = db.begin_write().await?;
         // The organization's row is locked, so its invitations are counted one at a time.
-        super::members::lock_org(&mut tx, &acting.org_id).await?;
+        super::access::lock_org(&mut tx, &acting.org_id).await?;
         let (by_org, wait) = recent(&mut *tx, "org_id", &acting.org_id, HOUR_MS, now).await?;
         if by_org >= PER_ORG_PER_HOUR {
             return Err(AppError::TooManyAttempts {
@@ -91,6 +91,16 @@ impl Inviter<'_> {
                 retry_after_secs: wait,
             });
         }
+        sqlx::query("DELETE FROM invitation_sends WHERE sent_at < $1")
+            .bind(now - 2 * DAY_MS)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO invitation_sends (org_id, email, sent_at) VALUES ($1, $2, $3)")
+            .bind(&acting.org_id)
+            .bind(&email)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "UPDATE org_invitations SET outcome = 'revoked', decided_at = $1 \
              WHERE org_id = $2 AND email = $3 AND outcome IS NULL",
@@ -398,7 +408,7 @@ async fn recent<'e>(
     now: i64,
 ) -> Result<(i64, u64), AppError> {
     let sql = format!(
-        "SELECT COUNT(*), MIN(created_at) FROM org_invitations WHERE {column} = $1 AND created_at > $2"
+        "SELECT COUNT(*), MIN(sent_at) FROM invitation_sends WHERE {column} = $1 AND sent_at > $2"
     );
     let (count, oldest): (i64, Option<i64>) = sqlx::query_as(&sql)
         .bind(value)
@@ -418,8 +428,8 @@ async fn recent_to(
     now: i64,
 ) -> Result<(i64, u64), AppError> {
     let (count, oldest): (i64, Option<i64>) = sqlx::query_as(
-        "SELECT COUNT(*), MIN(created_at) FROM org_invitations \
-         WHERE email = $1 AND created_at > $2 AND ($3 IS NULL OR org_id = $3)",
+        "SELECT COUNT(*), MIN(sent_at) FROM invitation_sends \
+         WHERE email = $1 AND sent_at > $2 AND ($3 IS NULL OR org_id = $3)",
     )
     .bind(email)
     .bind(now - DAY_MS)

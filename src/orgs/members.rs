@@ -2,7 +2,7 @@
 //! removal, leaving, ownership transfer and deletion. Callers have checked the asking
 //! person's role through `access`; the rules about the Owner are kept here.
 
-use super::access::Membership;
+use super::access::{self, Membership};
 use super::{normalize_name, normalize_slug, Member, MemberKey, OrgSummary, Role};
 use crate::error::{AppError, FieldError};
 use crate::infra::db::Db;
@@ -250,7 +250,7 @@ async fn delete_member(
     let mut tx = db.begin_write().await?;
     // The organization's row is locked first, as key creation locks it: a key made at the
     // same moment is either seen here or refused there.
-    lock_org(&mut tx, &org.org_id).await?;
+    access::lock_org(&mut tx, &org.org_id).await?;
     let made = crate::keys::store::made_by_member(&mut *tx, &org.org_id, user_id).await?;
     let removed = sqlx::query(
         "DELETE FROM org_members WHERE org_id = $1 AND user_id = $2 AND role <> 'owner'",
@@ -308,7 +308,7 @@ pub async fn transfer(
     let mut tx = db.begin_write().await?;
     // The organization's row is locked first: a second transfer waits for the first
     // and then finds the ownership changed, instead of running into the one-owner index.
-    lock_org(&mut tx, &acting.org_id).await?;
+    access::lock_org(&mut tx, &acting.org_id).await?;
     // In this order, so that there is never more than one Owner.
     let demoted = sqlx::query(
         "UPDATE org_members SET role = 'admin' WHERE org_id = $1 AND user_id = $2 AND role = 'owner'",
@@ -372,7 +372,7 @@ pub async fn delete(db: &Db, acting: &Membership, confirm: &str) -> Result<(), A
     let mut tx = db.begin_write().await?;
     // Locked first, as invitations, transfers and key creation lock it; a key made since
     // the count above still stops the deletion.
-    lock_org(&mut tx, &acting.org_id).await?;
+    access::lock_org(&mut tx, &acting.org_id).await?;
     let (keys,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_keys WHERE org_id = $1")
         .bind(&acting.org_id)
         .fetch_one(&mut *tx)
@@ -403,20 +403,4 @@ fn ownership_changed() -> AppError {
         "The organization's ownership or roles changed while you were asking. Reload the page and try again."
             .into(),
     )
-}
-
-/// Locks the organization's row until `tx` ends; one deleted meanwhile is `NotFound`.
-pub(super) async fn lock_org(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    org_id: &str,
-) -> Result<(), AppError> {
-    let locked = sqlx::query("UPDATE organizations SET id = id WHERE id = $1")
-        .bind(org_id)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-    if locked == 0 {
-        return Err(AppError::NotFound);
-    }
-    Ok(())
 }

@@ -134,7 +134,7 @@ async fn claim(
         return Err(AppError::invalid("code", refusal.message()));
     }
     let attempt: Option<(i64,)> = sqlx::query_as(
-        "UPDATE orders SET status = 'processing', failure_reason = NULL, \
+        "UPDATE orders SET status = 'processing', failure_reason = NULL, payment_intent_id = NULL, \
          payment_attempts = payment_attempts + 1 \
          WHERE id = $1 AND status IN ('open', 'failed') RETURNING payment_attempts",
     )
@@ -208,6 +208,10 @@ async fn credit(
     payment: &Payment,
     now: i64,
 ) -> Result<(), AppError> {
+    // The order is locked and read again first, as every other change to it does: what
+    // is credited is the order as it stands, not as it was when the provider was asked.
+    orders::lock(tx, user_id, &order.id).await?;
+    let order = &view(&mut **tx, user_id, &order.id).await?;
     if payment.amount_minor != order.total_minor || payment.currency != order.currency {
         tracing::error!(
             order_id = %order.id,

@@ -367,7 +367,7 @@ pub(super) async fn write(
 /// The answer to charges whose group's commit failed: they may or may not have been
 /// written, so they are neither retried nor reported as refused.
 pub(super) const COMMIT_OUTCOME_UNKNOWN: &str =
-    "The charge may or may not have been recorded. Send it again with the same idempotency key to find out.";
+    "The charge may or may not have been recorded. Send it again with the same idempotency key to find out; without one, look for it in the transactions before charging again.";
 
 /// The planned entries the INSERT skipped (their idempotency key was taken).
 async fn skipped_entries(

@@ -380,9 +380,20 @@ pub async fn release_stale(db: &Db, now: i64) -> Result<usize, AppError> {
     .fetch_all(&db.pool)
     .await?;
     for (order_id,) in &stale {
-        // Only while the order is still open: one paid meanwhile keeps its code.
+        // Only while the order is still open and its code still the stale one: an order
+        // paid meanwhile keeps its code, and so does one whose code was applied again.
         let mut tx = db.begin_write().await?;
-        if clear_promo(&mut tx, order_id).await? {
+        let cleared = sqlx::query(
+            "UPDATE orders SET promo_code_id = NULL, discount_minor = 0, total_minor = subtotal_minor \
+             WHERE id = $1 AND status IN ('open', 'failed') AND EXISTS (SELECT 1 FROM promo_redemptions r \
+             WHERE r.order_id = $1 AND r.status = 'reserved' AND r.reserved_at < $2)",
+        )
+        .bind(order_id)
+        .bind(now - RESERVATION_MS)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if cleared > 0 {
             promos::release(&mut tx, order_id).await?;
         }
         tx.commit().await?;

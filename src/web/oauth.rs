@@ -200,24 +200,25 @@ async fn token(State(state): State<AppState>, request: axum::extract::Request) -
         client_id,
         client_secret,
     };
-    // Guessing the client secret is throttled like guessing a password: wrong
-    // credentials per client address, counted before anything is awaited. The right
-    // ones are never throttled, so nobody sharing the hub's address (its Lab servers)
-    // can lock the hub out.
+    // Guessing the client secret is throttled like guessing a password, per client
+    // address: past the limit every request from there waits, the right secret too
+    // (otherwise a right guess would still get through). Counted before anything is
+    // awaited.
+    if let Some(wait) = state
+        .oauth_client_failures
+        .retry_after(&client_address, now)
+    {
+        let mut response = token_error(TokenRefusal::InvalidClient);
+        *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait.max(1)));
+        return response;
+    }
     if !oauth::client_authenticated(client, &request) {
-        let wait = state
-            .oauth_client_failures
-            .retry_after(&client_address, now);
         state.oauth_client_failures.record(&client_address, now);
         tracing::warn!(client = %client_address, "wrong OAuth client credentials");
-        let mut response = token_error(TokenRefusal::InvalidClient);
-        if let Some(wait) = wait {
-            *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(wait.max(1)));
-        }
-        return response;
+        return token_error(TokenRefusal::InvalidClient);
     }
     match oauth::exchange_code(&state.db, client, &request, now).await {
         Ok(Ok(issued)) => no_store(
