@@ -50,6 +50,42 @@ fn fields(reply: &common::Reply) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The first `refused` answers are `first`, every later one 429: guessing is throttled.
+fn assert_throttled_after(statuses: &[StatusCode], refused: usize, first: StatusCode) {
+    assert!(
+        statuses[..refused].iter().all(|s| *s == first),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[refused..]
+            .iter()
+            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+}
+
+/// Turns two-factor on with the pending `secret`, as the Security page does.
+async fn turn_on_with(app: &TestApp, cookie: &str, secret: &str) {
+    let on = app
+        .call(
+            "/api/confirm_two_factor",
+            &[
+                ("code", &code(app, secret, 0)),
+                ("current_password", PASSWORD),
+            ],
+            Some(cookie),
+        )
+        .await;
+    assert_eq!(on.status, StatusCode::OK, "{}", on.body);
+}
+
+/// Sets two-factor up and turns it on; answers its secret.
+async fn turned_on(app: &TestApp, cookie: &str) -> String {
+    let secret = begin(app, cookie).await;
+    turn_on_with(app, cookie, &secret).await;
+    secret
+}
+
 /// Starts set-up and answers the new secret.
 async fn begin(app: &TestApp, cookie: &str) -> String {
     let setup = app.call("/api/begin_two_factor", &[], Some(cookie)).await;
@@ -75,17 +111,7 @@ async fn replacing_or_turning_off_two_factor_needs_the_password_and_a_current_co
         no_password.body
     );
     assert_eq!(fields(&no_password), ["current_password"]);
-    let on = app
-        .call(
-            "/api/confirm_two_factor",
-            &[
-                ("code", &code(&app, &secret, 0)),
-                ("current_password", PASSWORD),
-            ],
-            Some(&cookie),
-        )
-        .await;
-    assert_eq!(on.status, StatusCode::OK, "{}", on.body);
+    turn_on_with(&app, &cookie, &secret).await;
     mail(&app, &email, "Two-factor authentication was turned on").await;
 
     // The attack: a session alone starts a new secret and confirms it.
@@ -176,18 +202,7 @@ async fn token_request(app: &TestApp, secret: &str) -> common::Reply {
 
 async fn wrong_answers_to_every_oracle_are_throttled(app: TestApp) {
     let (_, cookie) = app.sign_up().await;
-    let secret = begin(&app, &cookie).await;
-    let on = app
-        .call(
-            "/api/confirm_two_factor",
-            &[
-                ("code", &code(&app, &secret, 0)),
-                ("current_password", PASSWORD),
-            ],
-            Some(&cookie),
-        )
-        .await;
-    assert_eq!(on.status, StatusCode::OK, "{}", on.body);
+    let secret = turned_on(&app, &cookie).await;
     // Wrong codes to turn it off: refused, then throttled, never an endless oracle.
     let mut statuses = Vec::new();
     for guess in 0..12 {
@@ -203,18 +218,7 @@ async fn wrong_answers_to_every_oracle_are_throttled(app: TestApp) {
             .await;
         statuses.push(reply.status);
     }
-    assert!(
-        statuses[..5]
-            .iter()
-            .all(|s| *s == StatusCode::UNPROCESSABLE_ENTITY),
-        "{statuses:?}"
-    );
-    assert!(
-        statuses[5..]
-            .iter()
-            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
-        "{statuses:?}"
-    );
+    assert_throttled_after(&statuses, 5, StatusCode::UNPROCESSABLE_ENTITY);
     // While throttled, even the right answer waits: the limit is on the account.
     let right = app
         .call(
@@ -244,18 +248,7 @@ async fn wrong_answers_to_every_oracle_are_throttled(app: TestApp) {
             .await;
         statuses.push(reply.status);
     }
-    assert!(
-        statuses[..5]
-            .iter()
-            .all(|s| *s == StatusCode::UNPROCESSABLE_ENTITY),
-        "{statuses:?}"
-    );
-    assert!(
-        statuses[5..]
-            .iter()
-            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
-        "{statuses:?}"
-    );
+    assert_throttled_after(&statuses, 5, StatusCode::UNPROCESSABLE_ENTITY);
 
     // The OAuth client secret.
     let mut statuses = Vec::new();
@@ -266,18 +259,7 @@ async fn wrong_answers_to_every_oracle_are_throttled(app: TestApp) {
                 .status,
         );
     }
-    assert!(
-        statuses[..10]
-            .iter()
-            .all(|s| *s == StatusCode::UNAUTHORIZED),
-        "{statuses:?}"
-    );
-    assert!(
-        statuses[10..]
-            .iter()
-            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
-        "{statuses:?}"
-    );
+    assert_throttled_after(&statuses, 10, StatusCode::UNAUTHORIZED);
     // While throttled, the right secret waits too: a right guess must not get through.
     let right = token_request(&app, "hub-client-secret-0123456789").await;
     assert_eq!(
@@ -383,18 +365,7 @@ async fn the_owner_of_an_address_claims_an_account_opened_with_it(app: TestApp) 
     // Someone opens an account with the victim's address and makes it theirs.
     let (victim, squatter) = app.sign_up().await;
     let (_, squatters_key) = new_key(&app, &squatter, "planted", &["account:read"]).await;
-    let secret = begin(&app, &squatter).await;
-    let on = app
-        .call(
-            "/api/confirm_two_factor",
-            &[
-                ("code", &code(&app, &secret, 0)),
-                ("current_password", PASSWORD),
-            ],
-            Some(&squatter),
-        )
-        .await;
-    assert_eq!(on.status, StatusCode::OK, "{}", on.body);
+    turned_on(&app, &squatter).await;
     assert_eq!(me_status(&app, &squatters_key).await, StatusCode::OK);
     // The verification link expires unused; the owner cannot sign up with their address.
     app.state.clock.advance_secs(25 * 3600);

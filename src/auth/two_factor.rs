@@ -81,40 +81,27 @@ impl TwoFactor {
     /// Checks a code from the pending secret without using it: asked before the
     /// re-authentication, so a mistyped new code never spends a current or recovery code.
     pub async fn check_pending(&self, user_id: &str, code: &str) -> Result<(), AppError> {
+        self.pending_step(user_id, code).await.map(|_| ())
+    }
+
+    /// The pending secret, and the time step of `code` in it.
+    async fn pending_step(&self, user_id: &str, code: &str) -> Result<(String, i64), AppError> {
         let row: Option<(Option<String>,)> =
             sqlx::query_as("SELECT totp_pending_secret FROM users WHERE id = $1")
                 .bind(user_id)
                 .fetch_optional(&self.db.pool)
                 .await?;
         let Some((Some(pending),)) = row else {
-            return Err(AppError::invalid(
-                "code",
-                "Start the set-up again: scan the new QR code first.",
-            ));
+            return Err(set_up_again());
         };
-        match self.matching_step(&pending, code)? {
-            Some(_) => Ok(()),
-            None => Err(wrong_code()),
-        }
+        let step = self.matching_step(&pending, code)?.ok_or_else(wrong_code)?;
+        Ok((pending, step))
     }
 
     /// Turns two-factor on with the first code from the pending secret; answers the
     /// recovery codes, shown this once.
     pub async fn confirm(&self, user_id: &str, code: &str) -> Result<Vec<String>, AppError> {
-        let row: Option<(Option<String>,)> =
-            sqlx::query_as("SELECT totp_pending_secret FROM users WHERE id = $1")
-                .bind(user_id)
-                .fetch_optional(&self.db.pool)
-                .await?;
-        let Some((Some(pending),)) = row else {
-            return Err(AppError::invalid(
-                "code",
-                "Start the set-up again: scan the new QR code first.",
-            ));
-        };
-        let Some(step) = self.matching_step(&pending, code)? else {
-            return Err(wrong_code());
-        };
+        let (pending, step) = self.pending_step(user_id, code).await?;
         let codes: Vec<String> = (0..RECOVERY_CODES)
             .map(|_| recovery_code())
             .collect::<Result<_, _>>()?;
@@ -132,10 +119,7 @@ impl TwoFactor {
         .await?
         .rows_affected();
         if turned_on == 0 {
-            return Err(AppError::invalid(
-                "code",
-                "Start the set-up again: scan the new QR code first.",
-            ));
+            return Err(set_up_again());
         }
         sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
             .bind(user_id)
@@ -221,6 +205,13 @@ impl TwoFactor {
             subtle::ConstantTimeEq::ct_eq(totp.generate(at).as_bytes(), code.as_bytes()).into()
         }))
     }
+}
+
+fn set_up_again() -> AppError {
+    AppError::invalid(
+        "code",
+        "Start the set-up again: scan the new QR code first.",
+    )
 }
 
 fn wrong_code() -> AppError {
