@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench-web`: the release build served on loopback, loaded cold in Chromium.
-# Prints bytes per asset and the median time to hydration for /sign-in and
-# /account/api-keys, on loopback and on an emulated fast-4G link. See BENCHMARKS.md.
+# Prints, for every page, the files and bytes it takes and the median time to hydration
+# on loopback and on an emulated fast-4G link, cold and with a warm cache. See BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT=${BENCH_WEB_PORT:-3300}
@@ -25,5 +25,6 @@ echo "==> sizes of the wasm files (bytes: raw, gzip, brotli)"
 for wasm in target/site/pkg/*.wasm; do
   printf '%9d %9d %9d  %s\n' "$(stat -c %s "$wasm")" "$(stat -c %s "$wasm.gz")" "$(stat -c %s "$wasm.br")" "$(basename "$wasm")"
 done | sort -rn | head -12
+echo "    $(ls target/site/pkg/*.wasm | wc -l) wasm files in all"
 echo "==> cold loads in Chromium"
-(cd end2end && node bench/web-load.mjs "http://127.0.0.1:$PORT" "$LOADS") | tee "$OUT/web.txt"
+(cd end2end && node bench/web-load.mjs "http://127.0.0.1:$PORT" "$LOADS" "sqlite://$OUT/web.db") | tee "$OUT/web.txt"

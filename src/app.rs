@@ -25,12 +25,17 @@ use crate::pages::{
     sign_up::SignUpPage,
     verify_email::VerifyEmailPage,
 };
+use leptos::lazy;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
-    lazy_route, path, Lazy, LazyRoute, SsrMode,
+    path, Lazy, LazyRoute, SsrMode,
 };
+
+/// Keeps what a person enters before the page hydrates, and holds a form's submission
+/// until then (see the script's own comment).
+const BEFORE_HYDRATION: &str = include_str!("before_hydration.js");
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // The page's policy names the nonce Leptos puts on this response's inline scripts.
@@ -52,6 +57,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
+                <script nonce=leptos::nonce::use_nonce() inner_html=BEFORE_HYDRATION></script>
                 <AutoReload options=options.clone() />
                 <HydrationScripts options=options.clone() />
                 <HashedStylesheet options id="leptos" />
@@ -128,58 +134,155 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// A route whose page is loaded lazily: with `cargo leptos build --split` the page's code
-/// is its own WebAssembly chunk, fetched when the route is first shown (or, on a full
-/// page load, before that page hydrates), so the sign-in page never downloads it.
+/// The pages loaded after the sign-in page, in three groups, each one lazily loaded
+/// WebAssembly module (`cargo leptos build --split`): the other signed-out pages,
+/// everything behind sign-in, and the operator's admin pages. A group is one module
+/// because all its pages are reached through one lazily loaded function: the splitter
+/// makes a module per lazily loaded function and a further chunk for every distinct set
+/// of functions that share code, so a function per page (19 of them) made hundreds of
+/// chunks and an account page fetched over 200 files. With three, a page fetches at most
+/// the main module, its group's and the chunks shared between groups (BENCHMARKS.md).
+#[derive(Clone, Copy)]
+#[repr(u8)]
+enum SignedOutPage {
+    SignUp,
+    ForgotPassword,
+    ResetPassword,
+    VerifyEmail,
+}
+
+#[derive(Clone, Copy)]
+#[repr(u8)]
+enum AccountPage {
+    Layout,
+    Dashboard,
+    ApiKeys,
+    Security,
+    Lab,
+    Organizations,
+    OrgMembers,
+    OrgDashboard,
+    Invitation,
+    Wallet,
+    Checkout,
+}
+
+#[derive(Clone, Copy)]
+#[repr(u8)]
+enum AdminPage {
+    Layout,
+    PromoCodes,
+    CreditGrants,
+    LabServers,
+}
+
 /// A page (a leaf route) ends with a `HydrationMark`; a layout does not, as its page
 /// hydrates after it.
+fn leaf(page: impl IntoView + 'static) -> AnyView {
+    view! { {page} <HydrationMark /> }.into_any()
+}
+
+#[lazy]
+fn signed_out_view(page: SignedOutPage) -> AnyView {
+    match page {
+        SignedOutPage::SignUp => leaf(view! { <SignUpPage /> }),
+        SignedOutPage::ForgotPassword => leaf(view! { <ForgotPasswordPage /> }),
+        SignedOutPage::ResetPassword => leaf(view! { <ResetPasswordPage /> }),
+        SignedOutPage::VerifyEmail => leaf(view! { <VerifyEmailPage /> }),
+    }
+}
+
+#[lazy]
+fn account_view(page: AccountPage) -> AnyView {
+    match page {
+        AccountPage::Layout => view! { <AccountLayout /> }.into_any(),
+        AccountPage::Dashboard => leaf(view! { <DashboardPage /> }),
+        AccountPage::ApiKeys => leaf(view! { <ApiKeysPage /> }),
+        AccountPage::Security => leaf(view! { <SecurityPage /> }),
+        AccountPage::Lab => leaf(view! { <LabPage /> }),
+        AccountPage::Organizations => leaf(view! { <OrganizationsPage /> }),
+        AccountPage::OrgMembers => leaf(view! { <OrgMembersPage /> }),
+        AccountPage::OrgDashboard => leaf(view! { <OrgDashboardPage /> }),
+        AccountPage::Invitation => leaf(view! { <InvitationPage /> }),
+        AccountPage::Wallet => leaf(view! { <WalletPage /> }),
+        AccountPage::Checkout => leaf(view! { <CheckoutPage /> }),
+    }
+}
+
+#[lazy]
+fn admin_view(page: AdminPage) -> AnyView {
+    match page {
+        AdminPage::Layout => view! { <AdminLayout /> }.into_any(),
+        AdminPage::PromoCodes => leaf(view! { <PromoCodesPage /> }),
+        AdminPage::CreditGrants => leaf(view! { <CreditGrantsPage /> }),
+        AdminPage::LabServers => leaf(view! { <LabServersPage /> }),
+    }
+}
+
+/// A route showing one page of a group; preloading it fetches the group's module.
 macro_rules! lazy_page {
-    ($route:ident, $page:ident) => {
+    ($route:ident, $group:ident, $page:expr) => {
         struct $route;
 
-        #[lazy_route]
         impl LazyRoute for $route {
             fn data() -> Self {
                 Self
             }
 
-            fn view(_this: Self) -> AnyView {
-                view! { <$page /> <HydrationMark /> }.into_any()
-            }
-        }
-    };
-    ($route:ident, $layout:ident, layout) => {
-        struct $route;
-
-        #[lazy_route]
-        impl LazyRoute for $route {
-            fn data() -> Self {
-                Self
+            async fn view(_this: Self) -> AnyView {
+                $group($page).await
             }
 
-            fn view(_this: Self) -> AnyView {
-                view! { <$layout /> }.into_any()
+            async fn preload() {
+                #[cfg(target_arch = "wasm32")]
+                lazy_preload_of!($group).await;
             }
         }
     };
 }
 
-lazy_page!(SignUpRoute, SignUpPage);
-lazy_page!(ForgotPasswordRoute, ForgotPasswordPage);
-lazy_page!(ResetPasswordRoute, ResetPasswordPage);
-lazy_page!(VerifyEmailRoute, VerifyEmailPage);
-lazy_page!(AccountRoute, AccountLayout, layout);
-lazy_page!(DashboardRoute, DashboardPage);
-lazy_page!(ApiKeysRoute, ApiKeysPage);
-lazy_page!(SecurityRoute, SecurityPage);
-lazy_page!(LabRoute, LabPage);
-lazy_page!(OrganizationsRoute, OrganizationsPage);
-lazy_page!(OrgMembersRoute, OrgMembersPage);
-lazy_page!(OrgDashboardRoute, OrgDashboardPage);
-lazy_page!(InvitationRoute, InvitationPage);
-lazy_page!(WalletRoute, WalletPage);
-lazy_page!(CheckoutRoute, CheckoutPage);
-lazy_page!(AdminRoute, AdminLayout, layout);
-lazy_page!(PromoCodesRoute, PromoCodesPage);
-lazy_page!(CreditGrantsRoute, CreditGrantsPage);
-lazy_page!(LabServersRoute, LabServersPage);
+/// The preload function `#[lazy]` generates for a group's function (WebAssembly only).
+#[cfg(target_arch = "wasm32")]
+macro_rules! lazy_preload_of {
+    (signed_out_view) => {
+        __preload_signed_out_view()
+    };
+    (account_view) => {
+        __preload_account_view()
+    };
+    (admin_view) => {
+        __preload_admin_view()
+    };
+}
+
+lazy_page!(SignUpRoute, signed_out_view, SignedOutPage::SignUp);
+lazy_page!(
+    ForgotPasswordRoute,
+    signed_out_view,
+    SignedOutPage::ForgotPassword
+);
+lazy_page!(
+    ResetPasswordRoute,
+    signed_out_view,
+    SignedOutPage::ResetPassword
+);
+lazy_page!(
+    VerifyEmailRoute,
+    signed_out_view,
+    SignedOutPage::VerifyEmail
+);
+lazy_page!(AccountRoute, account_view, AccountPage::Layout);
+lazy_page!(DashboardRoute, account_view, AccountPage::Dashboard);
+lazy_page!(ApiKeysRoute, account_view, AccountPage::ApiKeys);
+lazy_page!(SecurityRoute, account_view, AccountPage::Security);
+lazy_page!(LabRoute, account_view, AccountPage::Lab);
+lazy_page!(OrganizationsRoute, account_view, AccountPage::Organizations);
+lazy_page!(OrgMembersRoute, account_view, AccountPage::OrgMembers);
+lazy_page!(OrgDashboardRoute, account_view, AccountPage::OrgDashboard);
+lazy_page!(InvitationRoute, account_view, AccountPage::Invitation);
+lazy_page!(WalletRoute, account_view, AccountPage::Wallet);
+lazy_page!(CheckoutRoute, account_view, AccountPage::Checkout);
+lazy_page!(AdminRoute, admin_view, AdminPage::Layout);
+lazy_page!(PromoCodesRoute, admin_view, AdminPage::PromoCodes);
+lazy_page!(CreditGrantsRoute, admin_view, AdminPage::CreditGrants);
+lazy_page!(LabServersRoute, admin_view, AdminPage::LabServers);

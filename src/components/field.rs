@@ -1,23 +1,8 @@
 //! Labelled form fields with their validation message beside them.
 
 use super::icons::{EyeIcon, EyeOffIcon};
+use super::kept::keep_typed;
 use leptos::prelude::*;
-use leptos::{wasm_bindgen::JsCast, web_sys::Element};
-
-/// Keeps what was typed (or autofilled) into a server-rendered input before the page's
-/// WebAssembly hydrated it. Hydration writes `prop:value` whatever the input holds
-/// (tachys 0.2's property hydration), which would empty it; this directive runs first,
-/// with the real element, and hands the typed text to the field's signal. A field
-/// created later (a client-side navigation) starts empty, so it changes nothing there;
-/// on the server it does not run.
-fn keep_typed(element: Element, value: RwSignal<String>) {
-    if let Some(input) = element.dyn_ref::<leptos::web_sys::HtmlInputElement>() {
-        let typed = input.value();
-        if !typed.is_empty() && typed != value.get_untracked() {
-            value.set(typed);
-        }
-    }
-}
 
 /// `aria-describedby` for a field: its hint (if any) and its message (while shown).
 fn described_by(

@@ -5,6 +5,7 @@ pub mod card_form;
 pub mod copy_button;
 pub mod field;
 pub mod icons;
+pub mod kept;
 pub mod modal;
 pub mod toast;
 pub mod usage_chart;

@@ -2,6 +2,7 @@
 
 use crate::components::action_result::{form_level_message, on_action_toast};
 use crate::components::field::EmailField;
+use crate::components::kept::keep_typed;
 use crate::components::toast::{ToastRegion, Toasts};
 use crate::error::AppError;
 use crate::lab::api::{admin_lab_servers, AdminSetPlan, AdminStopLab};
@@ -60,7 +61,7 @@ fn PlanForm(toasts: Toasts) -> impl IntoView {
                 <EmailField value=email error=field("email") />
                 <div class="field">
                     <label for="field-plan">"Plan"</label>
-                    <select id="field-plan" class="select" on:change=move |ev| plan.set(event_target_value(&ev))>
+                    <select id="field-plan" class="select" use:keep_typed=plan on:change=move |ev| plan.set(event_target_value(&ev))>
                         {Plan::ALL.into_iter().map(|p| view! {
                             <option value=p.as_str() selected=p == Plan::Standard>{p.label()}</option>
                         }).collect_view()}

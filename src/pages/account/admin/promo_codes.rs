@@ -2,6 +2,7 @@
 
 use crate::admin::api::{list_promo_codes, CreatePromoCode, DeactivatePromoCode};
 use crate::components::field::TextField;
+use crate::components::kept::keep_chosen;
 use crate::components::toast::{ToastRegion, Toasts};
 use crate::error::{AppError, FieldError};
 use crate::time_fmt;
@@ -49,6 +50,7 @@ fn CreateForm(toasts: Toasts, refresh: RwSignal<u32>) -> impl IntoView {
     let create = ServerAction::<CreatePromoCode>::new();
     let code = RwSignal::new(String::new());
     let percent = RwSignal::new(true);
+    let kind_chosen = Callback::new(move |kind: String| percent.set(kind == "percent"));
     let value = RwSignal::new(String::new());
     let expires = RwSignal::new(String::new());
     let max = RwSignal::new(String::new());
@@ -172,11 +174,11 @@ fn CreateForm(toasts: Toasts, refresh: RwSignal<u32>) -> impl IntoView {
                         <legend>"Discount"</legend>
                         <div class="radio-row">
                             <label class="choice">
-                                <input type="radio" name="discount-kind" prop:checked=move || percent.get() on:change=move |_| percent.set(true) />
+                                <input type="radio" name="discount-kind" value="percent" use:keep_chosen=kind_chosen prop:checked=move || percent.get() on:change=move |_| percent.set(true) />
                                 "Percentage"
                             </label>
                             <label class="choice">
-                                <input type="radio" name="discount-kind" prop:checked=move || !percent.get() on:change=move |_| percent.set(false) />
+                                <input type="radio" name="discount-kind" value="amount" use:keep_chosen=kind_chosen prop:checked=move || !percent.get() on:change=move |_| percent.set(false) />
                                 "Fixed amount"
                             </label>
                         </div>

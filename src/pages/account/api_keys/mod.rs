@@ -10,6 +10,7 @@ mod table;
 mod ui;
 
 use crate::components::icons::{ChevronIcon, KeyIcon, PlusIcon, SearchIcon, ShieldIcon};
+use crate::components::kept::{keep_chosen, keep_typed};
 use crate::components::toast::ToastRegion;
 use crate::error::AppError;
 use crate::keys::api::list_keys;
@@ -128,6 +129,7 @@ fn Toolbar() -> impl IntoView {
                     type="search"
                     aria-label="Search keys by name"
                     placeholder="Search by name"
+                    use:keep_typed=ui.search
                     prop:value=move || ui.search.get()
                     on:input=move |ev| {
                         ui.search.set(event_target_value(&ev));
@@ -137,14 +139,13 @@ fn Toolbar() -> impl IntoView {
             </div>
             <label class="sort">
                 "Sort by"
-                <select on:change=move |ev| {
-                    ui.sort.set(match event_target_value(&ev).as_str() {
-                        "name" => SortBy::Name,
-                        "last_used" => SortBy::LastUsed,
-                        _ => SortBy::Newest,
-                    });
-                    ui.page.set(0);
-                }>
+                <select
+                    use:keep_chosen=Callback::new(move |value: String| ui.sort.set(SortBy::from_option(&value)))
+                    on:change=move |ev| {
+                        ui.sort.set(SortBy::from_option(&event_target_value(&ev)));
+                        ui.page.set(0);
+                    }
+                >
                     <option value="created" selected=move || ui.sort.get() == SortBy::Newest>"Newest first"</option>
                     <option value="name" selected=move || ui.sort.get() == SortBy::Name>"Name"</option>
                     <option value="last_used" selected=move || ui.sort.get() == SortBy::LastUsed>"Last used"</option>

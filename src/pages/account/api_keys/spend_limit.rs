@@ -2,6 +2,7 @@
 //! limit, and a form to set, change or remove the limit.
 
 use super::ui::use_keys_ui;
+use crate::components::kept::keep_typed;
 use crate::keys::api::SetKeySpendLimit;
 use crate::wallet::format_credits;
 use leptos::prelude::*;
@@ -68,6 +69,7 @@ pub fn SpendingLimit(id: String, name: String, limit: Option<i64>, spent: i64) -
                 <label for=field_id.clone()>"Monthly limit (credits)"</label>
                 <input id=field_id type="text" inputmode="numeric" autocomplete="off" maxlength=16
                     placeholder="No limit"
+                    use:keep_typed=value
                     prop:value=move || value.get()
                     on:input=move |ev| value.set(event_target_value(&ev))
                     aria-invalid=move || error.get().is_some().to_string()

@@ -29,6 +29,17 @@ pub enum SortBy {
     LastUsed,
 }
 
+impl SortBy {
+    /// The order an option of the sort menu names (`created`, `name`, `last_used`).
+    pub fn from_option(value: &str) -> Self {
+        match value {
+            "name" => Self::Name,
+            "last_used" => Self::LastUsed,
+            _ => Self::Newest,
+        }
+    }
+}
+
 /// Page-wide state, shared through context so rows and dialogs stay small.
 #[derive(Clone, Copy)]
 pub struct KeysUi {

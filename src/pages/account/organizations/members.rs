@@ -5,6 +5,7 @@
 
 use super::remove_member::RemoveMemberDialog;
 use crate::components::action_result::on_action_toast;
+use crate::components::kept::keep_typed;
 use crate::components::toast::{ToastRegion, Toasts};
 use crate::error::AppError;
 use crate::orgs::api::{
@@ -218,13 +219,14 @@ fn InviteForm(
                 <div class="field" class:field-invalid=move || error.get().is_some()>
                     <label for="invite-emails">"Email addresses"</label>
                     <textarea id="invite-emails" rows="3" aria-describedby="invite-emails-message"
+                        use:keep_typed=emails
                         prop:value=move || emails.get() on:input=move |ev| emails.set(event_target_value(&ev))
                         placeholder="ada@example.com, grace@example.com"></textarea>
                     <p class="field-error" id="invite-emails-message" role="alert">{move || error.get()}</p>
                 </div>
                 <div class="field">
                     <label for="invite-role">"Role"</label>
-                    <select id="invite-role" on:change=move |ev| role.set(event_target_value(&ev))>
+                    <select id="invite-role" use:keep_typed=role on:change=move |ev| role.set(event_target_value(&ev))>
                         <option value="member" selected=true>"Member"</option>
                         {owner.then(|| view! { <option value="admin">"Admin"</option> })}
                     </select>
@@ -325,6 +327,7 @@ fn DangerZone(slug: String, owner: bool, toasts: Toasts) -> impl IntoView {
                 <div class="field" class:field-invalid=move || delete_error.get().is_some()>
                     <label for="delete-confirm">"Organization URL"</label>
                     <input id="delete-confirm" type="text" autocomplete="off" aria-describedby="delete-confirm-message"
+                        use:keep_typed=confirm
                         prop:value=move || confirm.get() on:input=move |ev| confirm.set(event_target_value(&ev)) />
                     <p class="field-error" id="delete-confirm-message" role="alert">{move || delete_error.get()}</p>
                 </div>

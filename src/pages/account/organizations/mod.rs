@@ -72,20 +72,20 @@ fn CreateOrganizationForm() -> impl IntoView {
     let create = ServerAction::<CreateOrganization>::new();
     let name = RwSignal::new(String::new());
     let slug = RwSignal::new(String::new());
-    let slug_edited = RwSignal::new(false);
     let error = RwSignal::new(None::<AppError>);
-    Effect::new(move |_| {
-        let suggested = suggest_slug(&name.get());
-        if !slug_edited.get_untracked() {
-            slug.set(suggested);
+    // The URL follows the name while it is what the previous name suggested (or empty);
+    // one typed by hand, also before the page hydrated, is kept when the name changes.
+    Effect::new(move |previous_name: Option<String>| {
+        let current = name.get();
+        let shown = slug.get_untracked();
+        let follows = match &previous_name {
+            Some(previous) => shown == suggest_slug(previous),
+            None => shown.is_empty(),
+        };
+        if follows {
+            slug.set(suggest_slug(&current));
         }
-    });
-    Effect::new(move |_| {
-        // A slug typed by hand is kept when the name changes.
-        let typed = slug.get();
-        if typed != suggest_slug(&name.get_untracked()) {
-            slug_edited.set(true);
-        }
+        current
     });
     Effect::new(move |_| match create.value().get() {
         Some(Ok(org)) => crate::components::load_page(&format!("/org/{}/members", org.slug)),

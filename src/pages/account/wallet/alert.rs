@@ -1,6 +1,7 @@
 //! The Wallet page's low-balance alert: a threshold, the banner while the balance is
 //! below it, and one email each time the balance crosses it downward.
 
+use crate::components::kept::keep_typed;
 use crate::wallet::api::SetLowBalanceAlert;
 use crate::wallet::format_credits;
 use leptos::prelude::*;
@@ -56,6 +57,7 @@ pub fn LowBalanceAlert(threshold: Option<i64>, balance: i64) -> impl IntoView {
                     <label for="field-threshold">"Alert me below (credits)"</label>
                     <input id="field-threshold" name="threshold" type="text" inputmode="numeric" autocomplete="off"
                         maxlength=16 placeholder="Off"
+                        use:keep_typed=value
                         prop:value=move || value.get()
                         on:input=move |ev| value.set(event_target_value(&ev))
                         aria-invalid=move || error.get().is_some().to_string()

@@ -1,6 +1,7 @@
 //! Buy credits: a preset pack or a custom amount, then the checkout page.
 
 use crate::components::field::TextField;
+use crate::components::kept::keep_chosen;
 use crate::error::AppError;
 use crate::wallet::api::{purchase_options, CreateOrder};
 use crate::wallet::{format_credits, format_money, PurchaseOptions};
@@ -111,6 +112,7 @@ fn BuyForm(options: PurchaseOptions, org: Option<String>) -> impl IntoView {
                         view! {
                             <label class="pack" class:selected=move || choice.get() == pack>
                                 <input type="radio" name="pack" value=pack
+                                    use:keep_chosen=Callback::new(move |value: String| choice.set(value.parse().unwrap_or(CUSTOM)))
                                     prop:checked=move || choice.get() == pack
                                     on:change=move |_| { choice.set(pack); error.set(None); } />
                                 <span class="pack-credits">{label}</span>
@@ -120,6 +122,7 @@ fn BuyForm(options: PurchaseOptions, org: Option<String>) -> impl IntoView {
                     }).collect_view()}
                     <label class="pack" class:selected=move || choice.get() == CUSTOM>
                         <input type="radio" name="pack" value="custom"
+                            use:keep_chosen=Callback::new(move |value: String| choice.set(value.parse().unwrap_or(CUSTOM)))
                             prop:checked=move || choice.get() == CUSTOM
                             on:change=move |_| { choice.set(CUSTOM); error.set(None); } />
                         <span class="pack-credits">"Custom amount"</span>

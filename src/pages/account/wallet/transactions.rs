@@ -1,6 +1,7 @@
 //! The ledger, newest first: filter by kind, page through, export as CSV.
 
 use crate::components::icons::DownloadIcon;
+use crate::components::kept::keep_typed;
 use crate::time_fmt;
 use crate::wallet::api::wallet_transactions;
 use crate::wallet::{format_credits, EntryKind};
@@ -41,6 +42,7 @@ pub fn Transactions(org: Memo<Option<String>>) -> impl IntoView {
                         <span>"Show"</span>
                         <select
                             aria-label="Show transactions of kind"
+                            use:keep_typed=kind
                             on:change=move |ev| {
                                 kind.set(event_target_value(&ev));
                                 cursors.set(vec![None]);
