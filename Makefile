@@ -13,16 +13,21 @@ export RUSTFLAGS := --cfg erase_components
 # that asks for `keyward_bg.wasm`, and the page never hydrates.
 export LEPTOS_OUTPUT_NAME := keyward
 
-.PHONY: run test bench bench-web tools browser node-modules check fmt clippy
+.PHONY: run test fuzz bench bench-web tools browser node-modules check fmt clippy
 
 ## Build the release app and serve it on http://127.0.0.1:3000 (embedded SQLite by default).
+## For development, emails (with their links) are written to the log: no mail server needed.
 run: tools node-modules
 	./scripts/release-build.sh
-	LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=keyward LEPTOS_ENV=PROD ./target/release/keyward
+	KEYWARD_MAIL_LOG_BODIES=$${KEYWARD_MAIL_LOG_BODIES:-1} LEPTOS_SITE_ROOT=target/site LEPTOS_OUTPUT_NAME=keyward LEPTOS_ENV=PROD ./target/release/keyward
 
 ## Rust tests (SQLite, and Postgres when TEST_POSTGRES_URL is set) and Playwright tests in Chromium.
 test: tools browser node-modules
 	./scripts/test.sh
+
+## The property tests and the request fuzzer at length (minutes; `make test` runs them small).
+fuzz:
+	KEYWARD_PROPERTY_CASES=1000000 KEYWARD_FUZZ_CASES=100000 cargo test --no-default-features --features ssr -- any_string_is_answered_without_a_panic every_json_body_is_answered_without_a_panic random_json_bodies_never_cause_a_500
 
 ## Load benchmark of key verification (see BENCHMARKS.md).
 bench: tools node-modules

@@ -17,9 +17,20 @@ pub mod pages;
 pub mod time_fmt;
 pub mod usage;
 pub mod wallet;
+pub mod workspace;
 
 #[cfg(feature = "ssr")]
 pub mod web;
+
+/// Cases for a property test: `default` on every `make test`, `KEYWARD_PROPERTY_CASES`
+/// when set (`make fuzz` sets a million).
+#[cfg(test)]
+pub(crate) fn property_cases(default: u32) -> u32 {
+    std::env::var("KEYWARD_PROPERTY_CASES")
+        .ok()
+        .and_then(|cases| cases.parse().ok())
+        .unwrap_or(default)
+}
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

@@ -63,8 +63,15 @@ export function linkIn(email: { text: string }, path: string): string {
   return new URL(match![0]).pathname + new URL(match![0]).search;
 }
 
-/** The TOTP code (RFC 6238: SHA-1, 6 digits, 30 s) for a base32 secret, `stepsAhead` steps from now. */
-export function totpCode(secretBase32: string, stepsAhead = 0): string {
+/**
+ * The TOTP code (RFC 6238: SHA-1, 6 digits, 30 s) for a base32 secret, `stepsAhead` steps
+ * from now. Within 3 s of a step's end it waits for the next step first, so the code is
+ * still the one it was computed for when the server checks it (the server also takes the
+ * steps either side, but a code must come from a later step than the last one used).
+ */
+export async function totpCode(secretBase32: string, stepsAhead = 0): Promise<string> {
+  const left = 30_000 - (Date.now() % 30_000);
+  if (left < 3_000) await new Promise((resolve) => setTimeout(resolve, left + 50));
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
   let bits = "";
   for (const c of secretBase32.replace(/=+$/, "").toUpperCase()) {
@@ -72,7 +79,7 @@ export function totpCode(secretBase32: string, stepsAhead = 0): string {
   }
   const key = Buffer.from((bits.match(/.{8}/g) ?? []).map((b) => parseInt(b, 2)));
   const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30) + stepsAhead));
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30_000) + stepsAhead));
   const hmac = createHmac("sha1", key).update(counter).digest();
   const offset = hmac[hmac.length - 1] & 0xf;
   const value = (hmac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;

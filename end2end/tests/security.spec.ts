@@ -111,14 +111,14 @@ test("two-factor sign-in: turn it on with a code, then sign in with one", async 
   expect(secret).toMatch(/^[A-Z2-7]{32}$/);
 
   // Turning it on asks for the password as well as a code from the new secret.
-  await card.getByLabel("Code from the app").fill(totpCode(secret));
+  await card.getByLabel("Code from the app").fill(await totpCode(secret));
   await card.getByRole("button", { name: "Turn on" }).click();
   await expect(card.locator("#field-two_factor_password-message")).toContainText("That is not your current password");
   await card.getByLabel("Your current password", { exact: true }).fill(PASSWORD);
   await card.getByLabel("Code from the app").fill("000000");
   await card.getByRole("button", { name: "Turn on" }).click();
   await expect(card.locator("#field-totp_code-message")).toContainText("That code is not right");
-  await card.getByLabel("Code from the app").fill(totpCode(secret));
+  await card.getByLabel("Code from the app").fill(await totpCode(secret));
   await card.getByRole("button", { name: "Turn on" }).click();
   const codes = page.getByRole("region", { name: "Recovery codes" });
   await expect(codes.getByRole("listitem")).toHaveCount(10);
@@ -135,7 +135,7 @@ test("two-factor sign-in: turn it on with a code, then sign in with one", async 
   const codeField = page.getByLabel("Authentication code");
   await expect(codeField).toBeVisible();
   // The code of the next step: the current one was used to turn two-factor on.
-  await codeField.fill(totpCode(secret, 1));
+  await codeField.fill(await totpCode(secret, 1));
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/account$/);
 });

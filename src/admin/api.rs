@@ -8,23 +8,10 @@ use leptos::prelude::*;
 use {
     crate::auth::{admin, User},
     crate::error::FieldError,
-    crate::wallet::{ledger, promos, EntryKind, Owner},
+    crate::wallet::{ledger, promos, EntryKind},
     crate::web::request::Caller,
+    crate::workspace::Owner,
 };
-
-/// Runs `body` for an admin; anyone else gets `NotFound`, as for a missing page.
-#[cfg(feature = "ssr")]
-pub async fn as_admin<T>(
-    body: impl AsyncFnOnce(&Caller, User) -> Result<T, AppError>,
-) -> Result<T, AppError> {
-    Caller::signed_in(async |caller: &Caller, user: User| {
-        if !admin::is_admin(&caller.state.db, &user.id).await? {
-            return Err(AppError::NotFound);
-        }
-        body(caller, user).await
-    })
-    .await
-}
 
 /// Whether the person asking is an admin (the sidebar shows the Admin section).
 #[server(endpoint = "admin_status")]
@@ -37,7 +24,7 @@ pub async fn admin_status() -> Result<bool, AppError> {
 
 #[server(endpoint = "list_promo_codes")]
 pub async fn list_promo_codes() -> Result<Vec<PromoCodeInfo>, AppError> {
-    as_admin(async |caller: &Caller, _user: User| {
+    Caller::admin(async |caller: &Caller, _user: User| {
         promos::list(&caller.state.db, &caller.state.config.currency).await
     })
     .await
@@ -45,7 +32,7 @@ pub async fn list_promo_codes() -> Result<Vec<PromoCodeInfo>, AppError> {
 
 #[server(endpoint = "create_promo_code", input = leptos::server_fn::codec::Json)]
 pub async fn create_promo_code(promo: NewPromo) -> Result<PromoCodeInfo, AppError> {
-    as_admin(async |caller: &Caller, user: User| {
+    Caller::admin(async |caller: &Caller, user: User| {
         let state = &caller.state;
         let created = promos::create(
             &state.db,
@@ -63,7 +50,7 @@ pub async fn create_promo_code(promo: NewPromo) -> Result<PromoCodeInfo, AppErro
 
 #[server(endpoint = "deactivate_promo_code")]
 pub async fn deactivate_promo_code(code: String) -> Result<(), AppError> {
-    as_admin(async |caller: &Caller, _user: User| {
+    Caller::admin(async |caller: &Caller, _user: User| {
         if promos::deactivate(&caller.state.db, &code).await? {
             Ok(())
         } else {
@@ -82,7 +69,7 @@ pub async fn grant_credits(
     reason: String,
     request_id: String,
 ) -> Result<i64, AppError> {
-    as_admin(async |caller: &Caller, user: User| {
+    Caller::admin(async |caller: &Caller, user: User| {
         let state = &caller.state;
         let mut errors = Vec::new();
         let reason = reason.trim().to_string();

@@ -1,11 +1,15 @@
-//! The dashboard's server function.
+//! The dashboards' server functions.
 
-use super::Overview;
+use super::{OrgOverview, Overview};
 use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use {crate::auth::User, crate::web::request::Caller};
+use {
+    crate::auth::User,
+    crate::web::request::Caller,
+    crate::workspace::access::{Need, Workspace},
+};
 
 #[server(endpoint = "account_overview")]
 pub async fn account_overview() -> Result<Overview, AppError> {
@@ -13,5 +17,20 @@ pub async fn account_overview() -> Result<Overview, AppError> {
         let state = &caller.state;
         super::server::overview(&state.keys, &state.db, state.now_ms(), &user).await
     })
+    .await
+}
+
+/// An organization's dashboard, for its members.
+#[server(endpoint = "organization_overview")]
+pub async fn organization_overview(slug: String) -> Result<OrgOverview, AppError> {
+    Caller::in_workspace(
+        Some(slug),
+        Need::Use,
+        async |caller: &Caller, user: User, space: Workspace| {
+            let state = &caller.state;
+            let m = space.membership.ok_or(AppError::NotFound)?;
+            super::server::org_overview(&state.db, &state.keys, &m, &user.id, state.now_ms()).await
+        },
+    )
     .await
 }

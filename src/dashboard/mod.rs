@@ -1,9 +1,11 @@
-//! The account dashboard: a summary of a person's keys and their use.
+//! The dashboards: a person's summary of their keys, use and credits, and an
+//! organization's (its wallet, keys and use, and the credits it shares).
 
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod server;
 
+use crate::orgs::{CreditRequest, OrgSummary};
 use serde::{Deserialize, Serialize};
 
 /// What the dashboard shows.
@@ -20,4 +22,20 @@ pub struct Overview {
     /// Credits in the person's wallet, and their low-balance alert's threshold.
     pub balance: i64,
     pub low_balance_threshold: Option<i64>,
+}
+
+/// What an organization's dashboard shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgOverview {
+    pub org: OrgSummary,
+    pub balance: i64,
+    pub total_keys: i64,
+    pub active_keys: i64,
+    pub requests_30d: i64,
+    /// The asking person's unspent allocation from this organization.
+    pub my_allocation: i64,
+    /// For Admins every member's requests; for a Member their own.
+    pub requests: Vec<CreditRequest>,
+    /// For Admins, who can receive an allocation: (user id, email).
+    pub members: Vec<(String, String)>,
 }

@@ -44,8 +44,12 @@ pub struct Config {
     pub auth_failures_per_min: u32,
     /// Keys one account may hold.
     pub max_keys_per_account: i64,
-    /// `smtp://host:port` (or `smtps://user:pass@host`); unset logs mail instead.
+    /// `smtp://host:port` (or `smtps://user:pass@host`); unset sends no mail (each one is
+    /// logged as not sent, without its text).
     pub smtp_url: Option<String>,
+    /// `KEYWARD_MAIL_LOG_BODIES=1`, for development: every email is also written to the log
+    /// in full, links included, and the last few are kept in memory (`Mailer::recent`).
+    pub mail_log_bodies: bool,
     /// The sender of every email.
     pub mail_from: String,
     /// The price of one credit in the currency's minor unit (cents).
@@ -98,6 +102,7 @@ impl Default for Config {
             auth_failures_per_min: 30,
             max_keys_per_account: 200,
             smtp_url: None,
+            mail_log_bodies: false,
             mail_from: "Keyward <no-reply@keyward.localhost>".into(),
         }
     }
@@ -132,6 +137,7 @@ impl std::fmt::Debug for Config {
             .field("auth_failures_per_min", &self.auth_failures_per_min)
             .field("max_keys_per_account", &self.max_keys_per_account)
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("mail_log_bodies", &self.mail_log_bodies)
             .field("mail_from", &self.mail_from)
             .field("credit_price_cents", &self.credit_price_cents)
             .field("currency", &self.currency)
@@ -194,7 +200,7 @@ impl Config {
                 "KEYWARD_KEY_PREFIX must be 1-16 characters of letters, digits, '_' or '-'".into(),
             );
         }
-        Ok(Self {
+        let config = Self {
             database_url: var("DATABASE_URL").unwrap_or(defaults.database_url),
             addr: parse("KEYWARD_ADDR", var("KEYWARD_ADDR"), defaults.addr)?,
             public_url: var("KEYWARD_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string()),
@@ -302,12 +308,18 @@ impl Config {
             )?
             .max(1),
             smtp_url: var("KEYWARD_SMTP_URL"),
+            mail_log_bodies: matches!(
+                var("KEYWARD_MAIL_LOG_BODIES").as_deref(),
+                Some("1" | "true" | "yes")
+            ),
             mail_from: var("KEYWARD_MAIL_FROM").unwrap_or(defaults.mail_from),
             stripe: super::stripe::StripeConfig::from_vars(var)?,
             hub_oauth: super::hub_config::OAuthClient::from_vars(var)?,
             hub: super::hub_config::HubConnection::from_vars(var)?,
             lab: super::lab_config::LabSettings::from_vars(var)?,
-        })
+        };
+        super::mail::check_settings(config.smtp_url.as_deref(), &config.mail_from)?;
+        Ok(config)
     }
 
     /// Where links in emails point: the public URL, else the listen address.

@@ -10,56 +10,48 @@ use leptos::prelude::*;
 use {
     super::{rules::NewKey, store::Actor},
     crate::auth::User,
-    crate::orgs::access::{workspace, Need},
     crate::web::request::Caller,
+    crate::workspace::access::{Need, Workspace},
 };
 
-/// The person acting on the keys of the workspace `org` names, if `need` allows.
+/// The person acting on the keys of the workspace they were let into.
 #[cfg(feature = "ssr")]
-async fn actor(
-    caller: &Caller,
-    user: &User,
-    org: Option<String>,
-    need: Need,
-) -> Result<Actor, AppError> {
-    let state = &caller.state;
-    let space = workspace(&state.db, org.as_deref(), &user.id, state.now_ms(), need).await?;
-    Ok(Actor {
-        user_id: user.id.clone(),
+fn actor(caller: &Caller, user: User, space: Workspace) -> Actor {
+    Actor {
+        user_id: user.id,
         owner: space.owner,
-        label: user.email.clone(),
+        label: user.email,
         client_addr: caller.client_addr.clone(),
-    })
+    }
 }
 
 #[server(endpoint = "list_keys")]
 pub async fn list_keys(org: Option<String>) -> Result<KeysPage, AppError> {
-    Caller::signed_in(async |caller: &Caller, user: User| {
-        let state = &caller.state;
-        let space = workspace(
-            &state.db,
-            org.as_deref(),
-            &user.id,
-            state.now_ms(),
-            Need::Use,
-        )
-        .await?;
-        Ok(KeysPage {
-            keys: state.keys.list(&space.owner).await?,
-            catalog: state.keys.catalog(),
-            now: state.now_ms(),
-            can_manage: space.can_manage(),
-        })
-    })
+    Caller::in_workspace(
+        org,
+        Need::Use,
+        async |caller: &Caller, _user: User, space: Workspace| {
+            let state = &caller.state;
+            Ok(KeysPage {
+                keys: state.keys.list(&space.owner).await?,
+                catalog: state.keys.catalog(),
+                now: state.now_ms(),
+                can_manage: space.can_manage(),
+            })
+        },
+    )
     .await
 }
 
 #[server(endpoint = "key_details")]
 pub async fn get_key_details(org: Option<String>, id: String) -> Result<KeyDetails, AppError> {
-    Caller::signed_in(async |caller: &Caller, user: User| {
-        let actor = actor(caller, &user, org, Need::Use).await?;
-        caller.state.keys.details(&actor.owner, &id).await
-    })
+    Caller::in_workspace(
+        org,
+        Need::Use,
+        async |caller: &Caller, _user: User, space: Workspace| {
+            caller.state.keys.details(&space.owner, &id).await
+        },
+    )
     .await
 }
 
@@ -70,16 +62,20 @@ pub async fn create_key(
     scopes: Vec<String>,
     expiry: Expiry,
 ) -> Result<RevealedKey, AppError> {
-    Caller::signed_in(async |caller: &Caller, user: User| {
-        let input = NewKey {
-            name,
-            scopes,
-            expiry,
-            not_after: None,
-        };
-        let actor = actor(caller, &user, org, Need::Manage).await?;
-        caller.state.keys.create(&actor, input).await
-    })
+    Caller::in_workspace(
+        org,
+        Need::Manage,
+        async |caller: &Caller, user: User, space: Workspace| {
+            let input = NewKey {
+                name,
+                scopes,
+                expiry,
+                not_after: None,
+            };
+            let actor = actor(caller, user, space);
+            caller.state.keys.create(&actor, input).await
+        },
+    )
     .await
 }
 
@@ -89,19 +85,27 @@ pub async fn regenerate_key(
     id: String,
     grace_secs: i64,
 ) -> Result<RevealedKey, AppError> {
-    Caller::signed_in(async |caller: &Caller, user: User| {
-        let actor = actor(caller, &user, org, Need::Manage).await?;
-        caller.state.keys.regenerate(&actor, &id, grace_secs).await
-    })
+    Caller::in_workspace(
+        org,
+        Need::Manage,
+        async |caller: &Caller, user: User, space: Workspace| {
+            let actor = actor(caller, user, space);
+            caller.state.keys.regenerate(&actor, &id, grace_secs).await
+        },
+    )
     .await
 }
 
 #[server(endpoint = "delete_key")]
 pub async fn delete_key(org: Option<String>, id: String) -> Result<(), AppError> {
-    Caller::signed_in(async |caller: &Caller, user: User| {
-        let actor = actor(caller, &user, org, Need::Manage).await?;
-        caller.state.keys.delete(&actor, &id).await
-    })
+    Caller::in_workspace(
+        org,
+        Need::Manage,
+        async |caller: &Caller, user: User, space: Workspace| {
+            let actor = actor(caller, user, space);
+            caller.state.keys.delete(&actor, &id).await
+        },
+    )
     .await
 }
 
@@ -111,10 +115,14 @@ pub async fn set_key_active(
     id: String,
     active: bool,
 ) -> Result<KeySummary, AppError> {
-    Caller::signed_in(async |caller: &Caller, user: User| {
-        let actor = actor(caller, &user, org, Need::Manage).await?;
-        caller.state.keys.set_active(&actor, &id, active).await
-    })
+    Caller::in_workspace(
+        org,
+        Need::Manage,
+        async |caller: &Caller, user: User, space: Workspace| {
+            let actor = actor(caller, user, space);
+            caller.state.keys.set_active(&actor, &id, active).await
+        },
+    )
     .await
 }
 
@@ -125,10 +133,14 @@ pub async fn set_key_spend_limit(
     id: String,
     limit: String,
 ) -> Result<KeySummary, AppError> {
-    Caller::signed_in(async |caller: &Caller, user: User| {
-        let limit = super::parse_spend_limit(&limit)?;
-        let actor = actor(caller, &user, org, Need::Manage).await?;
-        caller.state.keys.set_spend_limit(&actor, &id, limit).await
-    })
+    Caller::in_workspace(
+        org,
+        Need::Manage,
+        async |caller: &Caller, user: User, space: Workspace| {
+            let limit = super::parse_spend_limit(&limit)?;
+            let actor = actor(caller, user, space);
+            caller.state.keys.set_spend_limit(&actor, &id, limit).await
+        },
+    )
     .await
 }

@@ -2,7 +2,7 @@
 
 use crate::error::AppError;
 use crate::infra::random;
-use crate::wallet::Owner;
+use crate::workspace::Owner;
 
 /// Who performed a change, for the audit trail, and in which workspace.
 pub struct Actor {

@@ -51,10 +51,10 @@ pub struct VerifiedKey {
 
 impl VerifiedKey {
     /// Whose keys and wallet this key acts on.
-    pub fn owner(&self) -> crate::wallet::Owner {
+    pub fn owner(&self) -> crate::workspace::Owner {
         match &self.org {
-            Some(org) => crate::wallet::Owner::Org(org.id.clone()),
-            None => crate::wallet::Owner::User(self.user_id.clone()),
+            Some(org) => crate::workspace::Owner::Org(org.id.clone()),
+            None => crate::workspace::Owner::User(self.user_id.clone()),
         }
     }
 
@@ -74,6 +74,8 @@ pub struct KeyCache {
     entries: RwLock<Entries>,
     generation: AtomicU64,
     max_entries: usize,
+    /// Whether this process is subscribed to other processes' key changes (Postgres).
+    listening: tokio::sync::watch::Sender<bool>,
 }
 
 impl Default for KeyCache {
@@ -89,7 +91,17 @@ impl KeyCache {
             entries: RwLock::default(),
             generation: AtomicU64::new(0),
             max_entries: max_entries.max(1),
+            listening: tokio::sync::watch::Sender::new(false),
         }
+    }
+
+    /// Waits until this process hears of key changes made by others (its Postgres
+    /// listener has subscribed); a start-up probe and tests wait for it instead of
+    /// guessing how long subscribing takes.
+    pub async fn listening(&self) {
+        let mut listening = self.listening.subscribe();
+        // The sender lives as long as the cache, so this only ends when it is true.
+        let _ = listening.wait_for(|on| *on).await;
     }
 
     /// The entry for a digest, unless it is older than the time-to-live.
@@ -211,6 +223,7 @@ pub async fn listen_for_key_changes(database_url: String, cache: Arc<KeyCache>) 
             Ok(mut listener) => match listener.listen(KEY_CHANGES_CHANNEL).await {
                 Ok(()) => {
                     cache.clear();
+                    cache.listening.send_replace(true);
                     loop {
                         match listener.try_recv().await {
                             Ok(Some(notification)) => cache.invalidate(notification.payload()),
@@ -227,6 +240,7 @@ pub async fn listen_for_key_changes(database_url: String, cache: Arc<KeyCache>) 
             },
             Err(error) => tracing::warn!(%error, "cannot connect the key-change listener"),
         }
+        cache.listening.send_replace(false);
         cache.clear();
         tokio::time::sleep(Duration::from_secs(5)).await;
     }

@@ -8,8 +8,6 @@ pub mod cache;
 #[cfg(feature = "ssr")]
 pub mod emails;
 #[cfg(feature = "ssr")]
-pub mod owner;
-#[cfg(feature = "ssr")]
 mod regenerate;
 #[cfg(feature = "ssr")]
 pub mod rules;

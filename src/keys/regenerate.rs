@@ -1,12 +1,12 @@
 //! Regenerating a key: a new value, and the old one retired now or after a grace period.
 
 use super::audit::{record_event, Actor};
-use super::owner::owned_by;
 use super::store::{insert_secret, KeyStore};
 use super::{secret, RevealedKey, GRACE_CHOICES};
 use crate::error::AppError;
 use crate::time_fmt::DAY_MS;
-use crate::wallet::Owner;
+use crate::workspace::owned_by;
+use crate::workspace::Owner;
 
 impl KeyStore {
     /// Replaces a key's value. With `grace_secs == 0` every earlier value stops working

@@ -7,7 +7,7 @@ use super::cache::KeyChanges;
 use crate::error::AppError;
 use crate::infra::db::Db;
 use crate::time_fmt::month_of;
-use crate::wallet::Owner;
+use crate::workspace::Owner;
 
 /// The largest monthly limit a key may have.
 pub const MAX_SPEND_LIMIT: i64 = 1_000_000_000_000;
@@ -37,7 +37,7 @@ pub async fn set(
     let mut tx = db.begin_write().await?;
     let (name,): (String,) = sqlx::query_as(&format!(
         "UPDATE api_keys SET monthly_spend_limit = $1 WHERE id = $2 AND {} RETURNING name",
-        super::owner::owned_by(&actor.owner, 3)
+        crate::workspace::owned_by(&actor.owner, 3)
     ))
     .bind(limit)
     .bind(key_id)

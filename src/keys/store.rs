@@ -4,13 +4,17 @@
 use super::audit::record_event;
 pub use super::audit::Actor;
 use super::cache::KeyChanges;
-pub use super::owner::owned_by;
 use super::rules::{validate, NewKey, ValidKey};
 use super::{secret, KeyDetails, KeyEvent, KeyStatus, KeySummary, RevealedKey, ScopeInfo};
 use crate::error::AppError;
-use crate::infra::{clock::Clock, db::Db, random};
+use crate::infra::{
+    clock::Clock,
+    db::{Db, UniqueRule},
+    random,
+};
 use crate::usage::queries as usage;
-use crate::wallet::Owner;
+use crate::workspace::owned_by;
+use crate::workspace::Owner;
 use std::sync::Arc;
 
 /// Keys one owner may hold unless the operator says otherwise.
@@ -187,11 +191,11 @@ impl KeyStore {
             .await;
         let (id, value) = match inserted {
             Ok(inserted) => inserted,
-            // A name the person used for a key in another workspace (one constraint
-            // covers every key a person created).
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                return Err(name_used_elsewhere())
-            }
+            // A name the person used for a key in another workspace (one rule covers
+            // every key a person created).
+            Err(e) if NAME_PER_CREATOR.broken_by(&e) => return Err(name_used_elsewhere()),
+            // The same name created in this organization at the same moment.
+            Err(e) if NAME_PER_ORGANIZATION.broken_by(&e) => return Err(name_taken()),
             Err(e) => return Err(e.into()),
         };
         record_event(&mut tx, actor, &id, &key.name, "created", now).await?;
@@ -421,6 +425,17 @@ impl KeyStore {
 fn random_failed(error: AppError) -> sqlx::Error {
     sqlx::Error::Protocol(format!("random generation failed: {error}"))
 }
+/// `UNIQUE (user_id, name)` on `api_keys`: the names of every key one person created.
+const NAME_PER_CREATOR: UniqueRule = UniqueRule {
+    postgres: "api_keys_user_id_name_key",
+    sqlite_columns: "api_keys.user_id, api_keys.name",
+};
+/// The unique index `api_keys_org_name`: the names of an organization's keys.
+const NAME_PER_ORGANIZATION: UniqueRule = UniqueRule {
+    postgres: "api_keys_org_name",
+    sqlite_columns: "api_keys.org_id, api_keys.name",
+};
+
 fn name_used_elsewhere() -> AppError {
     AppError::invalid(
         "name",

@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use {
     super::{control, store, Plan, StopReason},
-    crate::admin::api::as_admin,
     crate::auth::User,
     crate::web::request::Caller,
 };
@@ -99,7 +98,7 @@ pub struct RunningServer {
 
 #[server(endpoint = "admin_lab_servers")]
 pub async fn admin_lab_servers() -> Result<Vec<RunningServer>, AppError> {
-    as_admin(async |caller: &Caller, _user: User| {
+    Caller::admin(async |caller: &Caller, _user: User| {
         Ok(store::open_sessions(&caller.state.db)
             .await?
             .into_iter()
@@ -116,7 +115,7 @@ pub async fn admin_lab_servers() -> Result<Vec<RunningServer>, AppError> {
 
 #[server(endpoint = "admin_stop_lab")]
 pub async fn admin_stop_lab(user_id: String) -> Result<(), AppError> {
-    as_admin(async |caller: &Caller, admin: User| {
+    Caller::admin(async |caller: &Caller, admin: User| {
         let state = &caller.state;
         if store::open_session_of(&state.db, &user_id).await?.is_none() {
             return Err(AppError::NotFound);
@@ -137,7 +136,7 @@ pub async fn admin_stop_lab(user_id: String) -> Result<(), AppError> {
 
 #[server(endpoint = "admin_set_plan")]
 pub async fn admin_set_plan(email: String, plan: String) -> Result<(), AppError> {
-    as_admin(async |caller: &Caller, admin: User| {
+    Caller::admin(async |caller: &Caller, admin: User| {
         let plan = Plan::parse(&plan)
             .ok_or_else(|| AppError::invalid("plan", "Choose Free, Standard or Pro."))?;
         if email.trim().is_empty() {

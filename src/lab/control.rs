@@ -9,7 +9,8 @@ use crate::infra::db::Db;
 use crate::infra::hub_config::HubConnection;
 use crate::infra::jupyterhub::{Hub, HubError, ServerState};
 use crate::infra::lab_config::LabSettings;
-use crate::wallet::{ledger, Owner};
+use crate::wallet::ledger;
+use crate::workspace::Owner;
 
 /// The hub Lab servers run on, and how they are metered.
 #[derive(Clone, Debug)]

@@ -13,7 +13,8 @@ use crate::infra::clock::Clock;
 use crate::infra::db::Db;
 use crate::infra::jupyterhub::{HubUser, ServerState};
 use crate::infra::mail::Mailer;
-use crate::wallet::{ledger, EntryKind, Owner};
+use crate::wallet::{ledger, EntryKind};
+use crate::workspace::Owner;
 use std::collections::HashMap;
 use std::time::Duration;
 

@@ -1,10 +1,10 @@
 //! The Organizations and Members pages' server functions, and the invitations a
 //! person answers. Each one that names an organization first reads the asking
-//! person's membership (`access::membership`): for anyone else it does not exist.
+//! person's membership (`workspace::access::membership`): for anyone else it does not exist.
 
 use super::{
     AnsweredRequest, CreditRequest, IncomingInvitation, InviteResult, MemberKey, OrgMembers,
-    OrgOverview, OrgSummary,
+    OrgSummary,
 };
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -14,17 +14,19 @@ use {
     super::{access, credit_requests, credits, invitations, members, Role},
     crate::auth::User,
     crate::web::request::Caller,
+    crate::workspace::access::{self as workspace_access, Membership},
 };
 
 /// Runs `body` with the person's membership of the organization `slug`.
 #[cfg(feature = "ssr")]
 async fn in_org<T>(
     slug: &str,
-    body: impl AsyncFnOnce(&Caller, User, access::Membership) -> Result<T, AppError>,
+    body: impl AsyncFnOnce(&Caller, User, Membership) -> Result<T, AppError>,
 ) -> Result<T, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         let state = &caller.state;
-        let membership = access::membership(&state.db, slug, &user.id, state.now_ms()).await?;
+        let membership =
+            workspace_access::membership(&state.db, slug, &user.id, state.now_ms()).await?;
         body(caller, user, membership).await
     })
     .await
@@ -58,7 +60,7 @@ pub async fn create_organization(name: String, slug: String) -> Result<OrgSummar
 pub async fn organization_members(slug: String) -> Result<OrgMembers, AppError> {
     in_org(
         &slug,
-        async |caller: &Caller, _user: User, m: access::Membership| {
+        async |caller: &Caller, _user: User, m: Membership| {
             let db = &caller.state.db;
             let list = members::list(db, &m.org_id).await?;
             let invitations = if m.role.manages() {
@@ -89,23 +91,20 @@ pub async fn invite_members(
     emails: String,
     role: String,
 ) -> Result<Vec<InviteResult>, AppError> {
-    in_org(
-        &slug,
-        async |caller: &Caller, user: User, m: access::Membership| {
-            let state = &caller.state;
-            let base_url = state.config.base_url();
-            let inviter = invitations::Inviter {
-                db: &state.db,
-                mailer: &state.mailer,
-                base_url: &base_url,
-                acting: &m,
-                user: &user,
-            };
-            inviter
-                .invite_many(&emails, role_from(&role)?, state.now_ms())
-                .await
-        },
-    )
+    in_org(&slug, async |caller: &Caller, user: User, m: Membership| {
+        let state = &caller.state;
+        let base_url = state.config.base_url();
+        let inviter = invitations::Inviter {
+            db: &state.db,
+            mailer: &state.mailer,
+            base_url: &base_url,
+            acting: &m,
+            user: &user,
+        };
+        inviter
+            .invite_many(&emails, role_from(&role)?, state.now_ms())
+            .await
+    })
     .await
 }
 
@@ -113,7 +112,7 @@ pub async fn invite_members(
 pub async fn revoke_invitation(slug: String, invitation_id: String) -> Result<(), AppError> {
     in_org(
         &slug,
-        async |caller: &Caller, _user: User, m: access::Membership| {
+        async |caller: &Caller, _user: User, m: Membership| {
             invitations::revoke(&caller.state.db, &m, &invitation_id, caller.state.now_ms()).await
         },
     )
@@ -128,7 +127,7 @@ pub async fn change_member_role(
 ) -> Result<(), AppError> {
     in_org(
         &slug,
-        async |caller: &Caller, _user: User, m: access::Membership| {
+        async |caller: &Caller, _user: User, m: Membership| {
             members::set_role(&caller.state.db, &m, &user_id, role_from(&role)?).await
         },
     )
@@ -139,12 +138,9 @@ pub async fn change_member_role(
 /// anyone, a member about themself): the removal dialog lists them.
 #[server(endpoint = "member_keys")]
 pub async fn member_keys(slug: String, user_id: String) -> Result<Vec<MemberKey>, AppError> {
-    in_org(
-        &slug,
-        async |caller: &Caller, user: User, m: access::Membership| {
-            members::keys_of(&caller.state.db, &m, &user.id, &user_id).await
-        },
-    )
+    in_org(&slug, async |caller: &Caller, user: User, m: Membership| {
+        members::keys_of(&caller.state.db, &m, &user.id, &user_id).await
+    })
     .await
 }
 
@@ -155,47 +151,41 @@ pub async fn remove_member(
     user_id: String,
     keep_keys: Option<bool>,
 ) -> Result<(), AppError> {
-    in_org(
-        &slug,
-        async |caller: &Caller, user: User, m: access::Membership| {
-            let state = &caller.state;
-            let actor = org_actor(caller, &user, &m);
-            let keys = members::DepartingKeys {
-                store: &state.keys,
-                actor: &actor,
-                revoke: !keep_keys.unwrap_or(false),
-            };
-            members::remove(&state.db, &m, &user_id, keys, state.now_ms()).await
-        },
-    )
+    in_org(&slug, async |caller: &Caller, user: User, m: Membership| {
+        let state = &caller.state;
+        let actor = org_actor(caller, &user, &m);
+        let keys = members::DepartingKeys {
+            store: &state.keys,
+            actor: &actor,
+            revoke: !keep_keys.unwrap_or(false),
+        };
+        members::remove(&state.db, &m, &user_id, keys, state.now_ms()).await
+    })
     .await
 }
 
 /// Leaves the organization; the keys the person made for it are revoked.
 #[server(endpoint = "leave_organization")]
 pub async fn leave_organization(slug: String) -> Result<(), AppError> {
-    in_org(
-        &slug,
-        async |caller: &Caller, user: User, m: access::Membership| {
-            let state = &caller.state;
-            let actor = org_actor(caller, &user, &m);
-            let keys = members::DepartingKeys {
-                store: &state.keys,
-                actor: &actor,
-                revoke: true,
-            };
-            members::leave(&state.db, &m, &user.id, keys, state.now_ms()).await
-        },
-    )
+    in_org(&slug, async |caller: &Caller, user: User, m: Membership| {
+        let state = &caller.state;
+        let actor = org_actor(caller, &user, &m);
+        let keys = members::DepartingKeys {
+            store: &state.keys,
+            actor: &actor,
+            revoke: true,
+        };
+        members::leave(&state.db, &m, &user.id, keys, state.now_ms()).await
+    })
     .await
 }
 
 /// The person acting on the organization's keys, for their history.
 #[cfg(feature = "ssr")]
-fn org_actor(caller: &Caller, user: &User, m: &access::Membership) -> crate::keys::store::Actor {
+fn org_actor(caller: &Caller, user: &User, m: &Membership) -> crate::keys::store::Actor {
     crate::keys::store::Actor {
         user_id: user.id.clone(),
-        owner: crate::wallet::Owner::Org(m.org_id.clone()),
+        owner: crate::workspace::Owner::Org(m.org_id.clone()),
         label: user.email.clone(),
         client_addr: caller.client_addr.clone(),
     }
@@ -203,12 +193,9 @@ fn org_actor(caller: &Caller, user: &User, m: &access::Membership) -> crate::key
 
 #[server(endpoint = "transfer_ownership")]
 pub async fn transfer_ownership(slug: String, user_id: String) -> Result<(), AppError> {
-    in_org(
-        &slug,
-        async |caller: &Caller, user: User, m: access::Membership| {
-            members::transfer(&caller.state.db, &m, &user.id, &user_id).await
-        },
-    )
+    in_org(&slug, async |caller: &Caller, user: User, m: Membership| {
+        members::transfer(&caller.state.db, &m, &user.id, &user_id).await
+    })
     .await
 }
 
@@ -216,7 +203,7 @@ pub async fn transfer_ownership(slug: String, user_id: String) -> Result<(), App
 pub async fn delete_organization(slug: String, confirm: String) -> Result<(), AppError> {
     in_org(
         &slug,
-        async |caller: &Caller, _user: User, m: access::Membership| {
+        async |caller: &Caller, _user: User, m: Membership| {
             members::delete(&caller.state.db, &m, &confirm).await
         },
     )
@@ -263,19 +250,6 @@ pub async fn answer_invitation(invitation_id: String, accept: bool) -> Result<St
     .await
 }
 
-/// The organization's dashboard.
-#[server(endpoint = "organization_overview")]
-pub async fn organization_overview(slug: String) -> Result<OrgOverview, AppError> {
-    in_org(
-        &slug,
-        async |caller: &Caller, user: User, m: access::Membership| {
-            let state = &caller.state;
-            super::overview::overview(&state.db, &state.keys, &m, &user.id, state.now_ms()).await
-        },
-    )
-    .await
-}
-
 /// "1,000" or "1000" credits; anything else is told what to type.
 #[cfg(feature = "ssr")]
 fn credits_from(text: &str) -> Result<i64, AppError> {
@@ -292,24 +266,21 @@ pub async fn allocate_credits(
     credits: String,
     request_id: String,
 ) -> Result<i64, AppError> {
-    in_org(
-        &slug,
-        async |caller: &Caller, user: User, m: access::Membership| {
-            let amount = credits_from(&credits)?;
-            let state = &caller.state;
-            let now = state.now_ms();
-            credits::allocate(
-                &state.db,
-                &m,
-                &user.email,
-                &members,
-                amount,
-                &request_id,
-                now,
-            )
-            .await
-        },
-    )
+    in_org(&slug, async |caller: &Caller, user: User, m: Membership| {
+        let amount = credits_from(&credits)?;
+        let state = &caller.state;
+        let now = state.now_ms();
+        credits::allocate(
+            &state.db,
+            &m,
+            &user.email,
+            &members,
+            amount,
+            &request_id,
+            now,
+        )
+        .await
+    })
     .await
 }
 
@@ -320,14 +291,11 @@ pub async fn request_credits(
     credits: String,
     note: String,
 ) -> Result<CreditRequest, AppError> {
-    in_org(
-        &slug,
-        async |caller: &Caller, user: User, m: access::Membership| {
-            let amount = credits_from(&credits)?;
-            let state = &caller.state;
-            credit_requests::request(&state.db, &m, &user.id, amount, &note, state.now_ms()).await
-        },
-    )
+    in_org(&slug, async |caller: &Caller, user: User, m: Membership| {
+        let amount = credits_from(&credits)?;
+        let state = &caller.state;
+        credit_requests::request(&state.db, &m, &user.id, amount, &note, state.now_ms()).await
+    })
     .await
 }
 
@@ -338,26 +306,23 @@ pub async fn answer_credit_request(
     request_id: String,
     approve: bool,
 ) -> Result<(), AppError> {
-    in_org(
-        &slug,
-        async |caller: &Caller, user: User, m: access::Membership| {
-            let state = &caller.state;
-            let base_url = state.config.base_url();
-            let now = state.now_ms();
-            let mailer = &state.mailer;
-            credit_requests::decide(
-                &state.db,
-                mailer,
-                &base_url,
-                &m,
-                &user.email,
-                &request_id,
-                approve,
-                now,
-            )
-            .await
-        },
-    )
+    in_org(&slug, async |caller: &Caller, user: User, m: Membership| {
+        let state = &caller.state;
+        let base_url = state.config.base_url();
+        let now = state.now_ms();
+        let mailer = &state.mailer;
+        credit_requests::decide(
+            &state.db,
+            mailer,
+            &base_url,
+            &m,
+            &user.email,
+            &request_id,
+            approve,
+            now,
+        )
+        .await
+    })
     .await
 }
 

@@ -2,11 +2,11 @@
 //! (approving allocates, in the same transaction), and told by email and on the
 //! member's dashboard.
 
-use super::access::Membership;
 use super::credits::{check_credits, move_in};
 use super::{emails, AnsweredRequest, CreditRequest, RequestOutcome};
 use crate::error::{AppError, FieldError};
 use crate::infra::{db::Db, mail::Mailer, random};
+use crate::workspace::access::Membership;
 
 pub const MAX_NOTE_CHARS: usize = 500;
 /// Pending requests one member may have in one organization.

@@ -2,11 +2,12 @@
 //! the member's own wallet) and their return when a member leaves. Every move is a
 //! pair of ledger entries in one transaction.
 
-use super::access::Membership;
 use crate::error::{AppError, FieldError};
 use crate::infra::{db::Db, random};
 use crate::wallet::ledger::{self, Posted, Posting};
-use crate::wallet::{format_credits, EntryKind, Owner};
+use crate::wallet::{format_credits, EntryKind};
+use crate::workspace::access::Membership;
+use crate::workspace::Owner;
 
 type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
 

@@ -2,7 +2,6 @@
 //! stored), accepted or declined by the signed-in person whose verified email it was
 //! sent to, from the link or from their dashboard; Admins revoke pending ones.
 
-use super::access::Membership;
 use super::{IncomingInvitation, Invitation, InviteResult, Role, INVITATION_DAYS};
 use crate::auth::{normalize_email, tokens, User};
 use crate::error::{AppError, FieldError};
@@ -10,6 +9,7 @@ use crate::infra::db::Db;
 use crate::infra::mail::Mailer;
 use crate::infra::random;
 use crate::time_fmt::DAY_MS;
+use crate::workspace::access::Membership;
 
 /// Most addresses one bulk invitation takes.
 pub const MAX_BULK: usize = 50;

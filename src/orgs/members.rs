@@ -2,13 +2,14 @@
 //! removal, leaving, ownership transfer and deletion. Callers have checked the asking
 //! person's role through `access`; the rules about the Owner are kept here.
 
-use super::access::{self, Membership};
+use super::access;
 use super::{normalize_name, normalize_slug, Member, MemberKey, OrgSummary, Role};
 use crate::error::{AppError, FieldError};
 use crate::infra::db::Db;
 use crate::infra::random;
 use crate::keys::store::{Actor, KeyStore};
-use crate::wallet::Owner;
+use crate::workspace::access::Membership;
+use crate::workspace::Owner;
 
 /// Most organizations one person may create.
 pub const MAX_OWNED: i64 = 20;

@@ -1,5 +1,5 @@
 //! Organizations: workspaces beside each person's personal one, with members, roles
-//! and invitations by email. Every access goes through `access::membership`, which
+//! and invitations by email. Every access goes through `workspace::access::membership`, which
 //! answers "no such organization" to anyone who is not a member, exactly as for one
 //! that does not exist.
 
@@ -16,66 +16,17 @@ mod emails;
 pub mod invitations;
 #[cfg(feature = "ssr")]
 pub mod members;
-#[cfg(feature = "ssr")]
-pub mod overview;
 
 use crate::error::FieldError;
+/// Roles are the workspace's notion (`workspace::Role`); named here too, where pages
+/// and the organization's own files look for them.
+pub use crate::workspace::Role;
 use serde::{Deserialize, Serialize};
 
 /// How long an invitation's link works.
 pub const INVITATION_DAYS: i64 = 7;
 pub const MAX_NAME_CHARS: usize = 64;
 pub const MAX_SLUG_CHARS: usize = 40;
-
-/// What a member may do. An organization has exactly one Owner.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Member,
-    Admin,
-    Owner,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Admin => "admin",
-            Role::Member => "member",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "owner" => Some(Role::Owner),
-            "admin" => Some(Role::Admin),
-            "member" => Some(Role::Member),
-            _ => None,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Owner => "Owner",
-            Role::Admin => "Admin",
-            Role::Member => "Member",
-        }
-    }
-
-    /// "the Owner", "an Admin", "a Member", for sentences.
-    pub fn with_article(self) -> &'static str {
-        match self {
-            Role::Owner => "the Owner",
-            Role::Admin => "an Admin",
-            Role::Member => "a Member",
-        }
-    }
-
-    /// Owners and Admins manage members, invitations, keys and credits.
-    pub fn manages(self) -> bool {
-        self >= Role::Admin
-    }
-}
 
 /// An organization as one of its members sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,22 +141,6 @@ pub struct AnsweredRequest {
     pub org_slug: String,
     pub credits: i64,
     pub outcome: RequestOutcome,
-}
-
-/// What an organization's dashboard shows.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrgOverview {
-    pub org: OrgSummary,
-    pub balance: i64,
-    pub total_keys: i64,
-    pub active_keys: i64,
-    pub requests_30d: i64,
-    /// The asking person's unspent allocation from this organization.
-    pub my_allocation: i64,
-    /// For Admins every member's requests; for a Member their own.
-    pub requests: Vec<CreditRequest>,
-    /// For Admins, who can receive an allocation: (user id, email).
-    pub members: Vec<(String, String)>,
 }
 
 /// A name of 1 to 64 characters, trimmed.

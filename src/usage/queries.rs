@@ -84,13 +84,10 @@ fn last_30_days(today: i64, rows: &[DayRow]) -> Vec<DailyCount> {
 /// Requests made with any of an owner's keys over the last 30 UTC days.
 pub async fn owner_requests_30d(
     db: &Db,
-    owner: &crate::wallet::Owner,
+    owner: &crate::workspace::Owner,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    let owned = match owner {
-        crate::wallet::Owner::User(_) => "k.user_id = $1 AND k.org_id IS NULL",
-        crate::wallet::Owner::Org(_) => "k.org_id = $1",
-    };
+    let owned = crate::workspace::keys_of_table("k", owner, 1);
     let (requests,): (i64,) = sqlx::query_as(&format!(
         "SELECT CAST(COALESCE(SUM(d.requests), 0) AS BIGINT) FROM key_usage_daily d \
          JOIN api_keys k ON k.id = d.key_id WHERE {owned} AND d.day > $2"

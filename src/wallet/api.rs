@@ -7,41 +7,27 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use {
-    super::{ledger, EntryKind, Owner, BURN_DAYS, LEDGER_PAGE_SIZE},
+    super::{ledger, EntryKind, Owner, LEDGER_PAGE_SIZE},
     crate::auth::User,
-    crate::orgs::access::{workspace, Need},
-    crate::usage::DailyCount,
     crate::web::request::Caller,
+    crate::workspace::access::{Need, Workspace},
 };
 
 #[server(endpoint = "wallet_overview")]
 pub async fn wallet_overview(org: Option<String>) -> Result<WalletSummary, AppError> {
-    Caller::signed_in(async |caller: &Caller, user: User| {
-        let state = &caller.state;
-        let now = state.now_ms();
-        let space = workspace(&state.db, org.as_deref(), &user.id, now, Need::Use).await?;
-        let owner = space.owner.clone();
-        let alert = super::low_balance::state(&state.db, &owner).await?;
-        let balance = alert.balance;
-        let per_day = ledger::spent_per_day(&state.db, &owner, BURN_DAYS, now).await?;
-        let today = now.div_euclid(crate::time_fmt::DAY_MS);
-        let first = today - BURN_DAYS + 1;
-        Ok(WalletSummary {
-            balance,
-            value_minor: balance.saturating_mul(state.config.credit_price_cents),
-            currency: state.config.currency.clone(),
-            low_balance_threshold: alert.threshold,
-            can_buy: space.can_manage(),
-            spent_per_day: per_day
-                .into_iter()
-                .enumerate()
-                .map(|(i, spent)| DailyCount {
-                    day_start: (first + i as i64) * crate::time_fmt::DAY_MS,
-                    requests: spent,
-                })
-                .collect(),
-        })
-    })
+    Caller::in_workspace(
+        org,
+        Need::Use,
+        async |caller: &Caller, _user: User, space: Workspace| {
+            let state = &caller.state;
+            let summary =
+                super::summary::read(&state.db, &state.config, &space.owner, state.now_ms());
+            Ok(WalletSummary {
+                can_buy: space.can_manage(),
+                ..summary.await?
+            })
+        },
+    )
     .await
 }
 
@@ -52,29 +38,25 @@ pub async fn wallet_transactions(
     kind: String,
     before: Option<String>,
 ) -> Result<LedgerPage, AppError> {
-    Caller::signed_in(async |caller: &Caller, user: User| {
-        let state = &caller.state;
-        let space = workspace(
-            &state.db,
-            org.as_deref(),
-            &user.id,
-            state.now_ms(),
-            Need::Use,
-        )
-        .await?;
-        let kind = match kind.as_str() {
-            "" => None,
-            text => Some(EntryKind::parse(text).ok_or(AppError::NotFound)?),
-        };
-        ledger::entries(
-            &state.db,
-            &space.owner,
-            kind,
-            before.as_deref(),
-            LEDGER_PAGE_SIZE,
-        )
-        .await
-    })
+    Caller::in_workspace(
+        org,
+        Need::Use,
+        async |caller: &Caller, _user: User, space: Workspace| {
+            let state = &caller.state;
+            let kind = match kind.as_str() {
+                "" => None,
+                text => Some(EntryKind::parse(text).ok_or(AppError::NotFound)?),
+            };
+            ledger::entries(
+                &state.db,
+                &space.owner,
+                kind,
+                before.as_deref(),
+                LEDGER_PAGE_SIZE,
+            )
+            .await
+        },
+    )
     .await
 }
 
@@ -94,12 +76,15 @@ pub async fn purchase_options() -> Result<super::PurchaseOptions, AppError> {
 /// Starts an order for `credits`; answers its id for the checkout page.
 #[server(endpoint = "create_order")]
 pub async fn create_order(org: Option<String>, credits: i64) -> Result<String, AppError> {
-    Caller::signed_in(async |caller: &Caller, user: User| {
-        let (state, now) = (&caller.state, caller.state.now_ms());
-        let space = workspace(&state.db, org.as_deref(), &user.id, now, Need::Manage).await?;
-        let org_id = space.membership.as_ref().map(|m| m.org_id.as_str());
-        super::orders::create(&state.db, &state.config, &user.id, org_id, credits, now).await
-    })
+    Caller::in_workspace(
+        org,
+        Need::Manage,
+        async |caller: &Caller, user: User, space: Workspace| {
+            let (state, now) = (&caller.state, caller.state.now_ms());
+            let org_id = space.membership.as_ref().map(|m| m.org_id.as_str());
+            super::orders::create(&state.db, &state.config, &user.id, org_id, credits, now).await
+        },
+    )
     .await
 }
 

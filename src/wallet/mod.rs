@@ -20,42 +20,14 @@ mod money;
 pub mod orders;
 #[cfg(feature = "ssr")]
 pub mod promos;
+#[cfg(feature = "ssr")]
+pub mod summary;
 
 pub use money::{format_credits, format_money, parse_money, parse_optional_credits};
 
-use crate::usage::DailyCount;
+use crate::workspace::Owner;
+
 use serde::{Deserialize, Serialize};
-
-/// Whose a wallet (or a key) is: a person's own workspace or an organization's.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Owner {
-    User(String),
-    Org(String),
-}
-
-impl Owner {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Owner::User(_) => "user",
-            Owner::Org(_) => "org",
-        }
-    }
-
-    pub fn id(&self) -> &str {
-        match self {
-            Owner::User(id) | Owner::Org(id) => id,
-        }
-    }
-
-    /// The owner a stored (kind, id) pair names.
-    pub fn from_parts(kind: &str, id: String) -> Option<Self> {
-        match kind {
-            "user" => Some(Owner::User(id)),
-            "org" => Some(Owner::Org(id)),
-            _ => None,
-        }
-    }
-}
 
 /// A wallet's id follows from its owner, so posting never has to look it up.
 #[cfg(feature = "ssr")]
@@ -158,7 +130,16 @@ pub const LEDGER_PAGE_SIZE: usize = 50;
 /// Days the wallet's chart and burn rate cover.
 pub const BURN_DAYS: i64 = 30;
 
-/// What the Wallet page shows at the top.
+/// Credits spent on one UTC day (charges less refunds).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DailySpend {
+    /// Unix milliseconds at the start of the UTC day.
+    pub day_start: i64,
+    pub credits: i64,
+}
+
+/// A wallet at a glance: the Wallet page's top and `GET /api/v1/credits` both read it
+/// (`summary::read`), so they cannot disagree.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WalletSummary {
     pub balance: i64,
@@ -166,7 +147,7 @@ pub struct WalletSummary {
     pub value_minor: i64,
     pub currency: String,
     /// Credits spent per day (charges less refunds), oldest first, `BURN_DAYS` long.
-    pub spent_per_day: Vec<DailyCount>,
+    pub spent_per_day: Vec<DailySpend>,
     /// The low-balance alert's threshold, if the person set one.
     pub low_balance_threshold: Option<i64>,
     /// Whether the person may buy credits for this wallet (an organization's Members may not).
@@ -182,9 +163,14 @@ impl WalletSummary {
     pub fn spent(&self) -> i64 {
         self.spent_per_day
             .iter()
-            .map(|d| d.requests)
+            .map(|d| d.credits)
             .sum::<i64>()
             .max(0)
+    }
+
+    /// Credits per day over the period (the REST API's number; the page shows the label).
+    pub fn burn_rate_per_day(&self) -> f64 {
+        self.spent() as f64 / BURN_DAYS as f64
     }
 
     /// "12.5": credits per day over the period, to one decimal, without floats.
@@ -370,18 +356,19 @@ mod tests {
             low_balance_threshold: None,
             can_buy: true,
             spent_per_day: (0..BURN_DAYS)
-                .map(|day| DailyCount {
+                .map(|day| DailySpend {
                     day_start: day,
-                    requests: 0,
+                    credits: 0,
                 })
                 .collect(),
         };
         assert_eq!(overview.burn_rate_label(), "0.0");
         assert_eq!(overview.runway_days(), None);
-        overview.spent_per_day[3].requests = 375;
+        overview.spent_per_day[3].credits = 375;
         assert_eq!(overview.burn_rate_label(), "12.5");
+        assert_eq!(overview.burn_rate_per_day(), 12.5);
         assert_eq!(overview.runway_days(), Some(80));
-        overview.spent_per_day[4].requests = -1_000;
+        overview.spent_per_day[4].credits = -1_000;
         assert_eq!(
             overview.runway_days(),
             None,

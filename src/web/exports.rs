@@ -1,9 +1,9 @@
 //! Downloads for signed-in people: the ledger as CSV.
 
-use super::request::{session_user, status_of};
+use super::request::session_user;
 use super::state::AppState;
-use crate::orgs::access::{workspace, Need};
 use crate::wallet::{ledger, EntryKind, LedgerEntry};
+use crate::workspace::access::{workspace, Need};
 use axum::{
     extract::{Query, State},
     http::{header, HeaderMap, StatusCode},
@@ -23,7 +23,7 @@ pub async fn transactions_csv(
     let user = match session_user(&state, &headers).await {
         Ok(Some(user)) => user,
         Ok(None) => return Redirect::to("/sign-in?next=%2Faccount%2Fwallet").into_response(),
-        Err(error) => return (status_of(&error), error.to_string()).into_response(),
+        Err(error) => return error.into_response(),
     };
     let kind = match query.get("kind").map(String::as_str) {
         None | Some("") => None,
@@ -39,11 +39,11 @@ pub async fn transactions_csv(
     let now = state.now_ms();
     let owner = match workspace(&state.db, org, &user.id, now, Need::Use).await {
         Ok(space) => space.owner,
-        Err(error) => return (status_of(&error), error.to_string()).into_response(),
+        Err(error) => return error.into_response(),
     };
     let entries = match ledger::all_entries(&state.db, &owner, kind, MAX_ROWS).await {
         Ok(entries) => entries,
-        Err(error) => return (status_of(&error), error.to_string()).into_response(),
+        Err(error) => return error.into_response(),
     };
     let filename = format!(
         "keyward-transactions-{}.csv",

@@ -1,6 +1,6 @@
 //! Request guards that run before Leptos: cross-site refusal and the signed-out redirect.
 
-use super::request::{session_user, status_of};
+use super::request::session_user;
 use super::state::AppState;
 use crate::infra::{config::Config, url::percent_encode};
 use axum::{
@@ -94,7 +94,7 @@ pub async fn route_by_session(
     }
     let user = match session_user(&state, request.headers()).await {
         Ok(user) => user,
-        Err(error) => return (status_of(&error), error.to_string()).into_response(),
+        Err(error) => return error.into_response(),
     };
     match (is_account, user.is_some()) {
         (true, false) => {

@@ -11,6 +11,7 @@ pub mod input_text;
 pub mod middleware;
 pub mod oauth;
 pub mod request;
+pub mod request_id;
 pub mod rest;
 pub mod run;
 pub mod seed;
@@ -87,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages)
         .with_state(state)
         .layer(axum::middleware::from_fn(assets::cache_policy))
-        .layer(axum::middleware::from_fn(input_text::refuse_malformed_text));
+        .layer(axum::middleware::from_fn(input_text::refuse_malformed_text))
+        .layer(axum::middleware::from_fn(request_id::tag_requests));
     headers::with_security_headers(app, https)
 }

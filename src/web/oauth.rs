@@ -4,7 +4,7 @@
 //! guards: the browser step checks the session itself, and the other two are called
 //! server to server with the client's secret or an access token.
 
-use super::request::{bearer_token, client_addr, session_user, status_of};
+use super::request::{bearer_token, client_addr, session_user};
 use super::state::AppState;
 use crate::auth::oauth::{self, AuthorizeRefusal, AuthorizeRequest, TokenRefusal, TokenRequest};
 use crate::infra::url::percent_encode;
@@ -128,13 +128,13 @@ async fn authorize(
                 Redirect::to(&format!("/sign-in?next={}", percent_encode(&here))).into_response(),
             );
         }
-        Err(error) => return (status_of(&error), error.to_string()).into_response(),
+        Err(error) => return error.into_response(),
     };
     let challenge = request.code_challenge.as_deref().unwrap_or_default();
     let code = match oauth::issue_code(&state.db, client, &user.id, challenge, state.now_ms()).await
     {
         Ok(code) => code,
-        Err(error) => return (status_of(&error), error.to_string()).into_response(),
+        Err(error) => return error.into_response(),
     };
     let params = with_state(vec![("code", code)]);
     let refs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -231,7 +231,7 @@ async fn token(State(state): State<AppState>, request: axum::extract::Request) -
             .into_response(),
         ),
         Ok(Err(refusal)) => token_error(refusal),
-        Err(error) => (status_of(&error), error.to_string()).into_response(),
+        Err(error) => error.into_response(),
     }
 }
 
@@ -273,6 +273,6 @@ async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response
             );
             no_store(response)
         }
-        Err(error) => (status_of(&error), error.to_string()).into_response(),
+        Err(error) => error.into_response(),
     }
 }

@@ -4,8 +4,10 @@
 use super::state::AppState;
 use crate::auth::{devices::DEVICE_TTL_SECS, sessions::Origin, store::SignedIn, User};
 use crate::error::AppError;
+use crate::workspace::access::{workspace, Need, Workspace};
 use axum::extract::ConnectInfo;
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 use std::net::SocketAddr;
@@ -50,6 +52,38 @@ impl Caller {
         .await
     }
 
+    /// Like [`signed_in`](Self::signed_in), acting in the workspace `org` names (an
+    /// organization's slug, or None for the person's own) with the role `need` asks for.
+    /// Someone who is not a member, or lacks the role, gets what
+    /// `workspace::access::workspace` answers, and the body never runs.
+    pub async fn in_workspace<T>(
+        org: Option<String>,
+        need: Need,
+        body: impl AsyncFnOnce(&Caller, User, Workspace) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        Self::signed_in(async |caller: &Caller, user: User| {
+            let state = &caller.state;
+            let space =
+                workspace(&state.db, org.as_deref(), &user.id, state.now_ms(), need).await?;
+            body(caller, user, space).await
+        })
+        .await
+    }
+
+    /// Like [`signed_in`](Self::signed_in), for an operator (an admin) only; anyone else
+    /// gets `NotFound`, as for a page that does not exist.
+    pub async fn admin<T>(
+        body: impl AsyncFnOnce(&Caller, User) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        Self::signed_in(async |caller: &Caller, user: User| {
+            if !crate::auth::admin::is_admin(&caller.state.db, &user.id).await? {
+                return Err(AppError::NotFound);
+            }
+            body(caller, user).await
+        })
+        .await
+    }
+
     /// Reads the state and request that leptos_axum provides to every server function.
     fn from_context() -> Result<Self, AppError> {
         let state = use_context::<AppState>()
@@ -66,9 +100,11 @@ impl Caller {
 
     /// The signed-in user, or `Unauthenticated`.
     pub async fn user(&self) -> Result<User, AppError> {
-        session_user(&self.state, &self.headers)
+        let user = session_user(&self.state, &self.headers)
             .await?
-            .ok_or(AppError::Unauthenticated)
+            .ok_or(AppError::Unauthenticated)?;
+        super::request_id::record_user(&user.id);
+        Ok(user)
     }
 
     /// The session token the browser presented (the first of its name).
@@ -145,6 +181,25 @@ fn reply<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         }
     }
     result
+}
+
+/// The answer of an endpoint outside the REST API (exports, OAuth, the session gate):
+/// the error's status, `Retry-After` when it has one, and its message as plain text.
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = status_of(&self);
+        let retry_after = match &self {
+            AppError::TooManyAttempts { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        };
+        let mut response = (status, self.to_string()).into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
 }
 
 pub fn status_of(error: &AppError) -> StatusCode {

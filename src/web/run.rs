@@ -4,21 +4,20 @@ use super::state::AppState;
 use crate::infra::{
     config::{redact_url, Config},
     db::Db,
-    mail::Mailer,
 };
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
 /// Serves the app until SIGINT or SIGTERM, then flushes what is buffered.
 pub async fn serve(config: Config) -> ExitCode {
-    if let Err(message) = Mailer::new(config.smtp_url.as_deref(), &config.mail_from) {
-        eprintln!("keyward: configuration error: {message}");
-        return ExitCode::FAILURE;
-    }
-    if config.smtp_url.is_none() {
-        tracing::warn!(
-            "KEYWARD_SMTP_URL is not set: emails (verification and reset links) are written to this log instead of sent"
-        );
+    match (&config.smtp_url, config.mail_log_bodies) {
+        (_, true) => tracing::warn!(
+            "KEYWARD_MAIL_LOG_BODIES is set: every email, with its verification, reset and invitation links, is written to this log (development only)"
+        ),
+        (None, false) => tracing::warn!(
+            "KEYWARD_SMTP_URL is not set: no email is sent (verification, reset and invitation links included); set KEYWARD_MAIL_LOG_BODIES=1 to read them in this log while developing"
+        ),
+        (Some(_), false) => {}
     }
     if config.service_token.is_none() {
         tracing::info!(
@@ -54,7 +53,13 @@ pub async fn serve(config: Config) -> ExitCode {
         }
     };
     let addr = config.addr;
-    let state = AppState::new(super::leptos_options(&config), db, config);
+    let state = match AppState::new(super::leptos_options(&config), db, config) {
+        Ok(state) => state,
+        Err(message) => {
+            eprintln!("keyward: configuration error: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
     state.start_background_tasks();
     let app = super::router(state.clone());
 

@@ -6,7 +6,8 @@ use crate::auth::{store::insert_user, User};
 use crate::infra::{config::Config, db::Db, random};
 use crate::keys::{rules::ValidKey, BUILTIN_SCOPES};
 use crate::wallet::ledger::{self, Posting};
-use crate::wallet::{EntryKind, Owner};
+use crate::wallet::EntryKind;
+use crate::workspace::Owner;
 use std::io::Write;
 
 /// Credits for the charge benchmark: the first `users` accounts get `credits` each, and
@@ -27,7 +28,7 @@ pub async fn seed_bench(
     let db = Db::connect(&config.database_url)
         .await
         .map_err(|e| format!("database: {e}"))?;
-    let state = AppState::new(leptos_options(config), db.clone(), config.clone());
+    let state = AppState::new(leptos_options(config), db.clone(), config.clone())?;
     let per_user = keys.div_ceil(users.max(1));
     let now = state.now_ms();
     // Seeded users cannot sign in: the hash is of no password anyone knows.

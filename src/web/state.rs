@@ -86,14 +86,15 @@ fn lab_hub(config: &Config) -> Option<Lab> {
 }
 
 impl AppState {
-    /// Panics only on a mail configuration `Config::from_env` already checked.
-    pub fn new(leptos_options: LeptosOptions, db: Db, config: Config) -> Self {
+    /// An error is a mail setting that cannot be used (`Config::from_env` refuses it
+    /// first); nothing falls back silently.
+    pub fn new(leptos_options: LeptosOptions, db: Db, config: Config) -> Result<Self, String> {
         let clock = Clock::default();
-        let mailer =
-            Mailer::new(config.smtp_url.as_deref(), &config.mail_from).unwrap_or_else(|_| {
-                Mailer::new(None, "Keyward <no-reply@keyward.localhost>")
-                    .expect("the built-in sender address parses")
-            });
+        let mailer = Mailer::new(
+            config.smtp_url.as_deref(),
+            &config.mail_from,
+            config.mail_log_bodies,
+        )?;
         let key_cache = Arc::new(KeyCache::default());
         let catalog = rules::catalog(config.extra_scopes.iter().map(|s| ScopeInfo {
             name: s.name.clone(),
@@ -107,7 +108,7 @@ impl AppState {
             clock.clone(),
             config.base_url(),
         );
-        Self(Arc::new(SharedState {
+        Ok(Self(Arc::new(SharedState {
             leptos_options,
             accounts: Accounts::new(db.clone(), clock.clone(), &config, mailer.clone()),
             mailer,
@@ -141,7 +142,7 @@ impl AppState {
             config: Arc::new(config),
             clock,
             db,
-        }))
+        })))
     }
 
     pub fn now_ms(&self) -> i64 {
@@ -238,6 +239,14 @@ impl AppState {
         match self.usage.flush(&self.db).await {
             Ok(()) => tracing::info!("usage flushed"),
             Err(error) => tracing::error!(%error, "final usage flush failed"),
+        }
+        // Mail accepted before the signal (a reset link, an invitation) still goes out,
+        // within reason: an SMTP server that does not answer does not hold the exit.
+        if tokio::time::timeout(std::time::Duration::from_secs(10), self.mailer.flush())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some emails were still being sent at exit");
         }
         self.db.pool.close().await;
     }

@@ -3,7 +3,8 @@
 use super::explain;
 use crate::infra::{config::Config, db::Db};
 use crate::wallet::ledger::{self, Posted, Posting};
-use crate::wallet::{EntryKind, Owner};
+use crate::wallet::EntryKind;
+use crate::workspace::Owner;
 use clap::Subcommand;
 
 #[derive(Subcommand)]

@@ -118,6 +118,7 @@ pub async fn authenticate(
         .get::<OriginalUri>()
         .map_or_else(|| request.uri().clone(), |original| original.0.clone());
     let user_agent = request.headers().get(header::USER_AGENT).cloned();
+    crate::web::request_id::record_key(&key.key_id);
     let response = match state.key_rate_limit.check_key(&key.key_id) {
         Ok(()) => {
             request.extensions_mut().insert(ApiCaller {

@@ -2,7 +2,7 @@
 
 use super::auth::ApiCaller;
 use super::error::{ApiError, ApiResult, ErrorBody};
-use crate::wallet::{ledger, EntryKind, LedgerPage, LEDGER_PAGE_SIZE};
+use crate::wallet::{ledger, summary, EntryKind, LedgerPage, LEDGER_PAGE_SIZE};
 use crate::web::state::AppState;
 use axum::{
     extract::{Query, State},
@@ -11,9 +11,6 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-
-/// Days the burn rate is averaged over.
-const BURN_DAYS: i64 = 30;
 
 #[derive(Serialize, ToSchema)]
 pub struct Credits {
@@ -36,20 +33,13 @@ pub(super) async fn credits(
 ) -> ApiResult<Json<Credits>> {
     caller.require("credits:read")?;
     let owner = caller.key.owner();
-    let balance = ledger::balance(&state.db, &owner).await?;
-    let spent: i64 = ledger::spent_per_day(&state.db, &owner, BURN_DAYS, state.now_ms())
-        .await?
-        .iter()
-        .sum();
-    let burn_rate_per_day = spent.max(0) as f64 / BURN_DAYS as f64;
-    let runway_days = (burn_rate_per_day > 0.0 && balance > 0)
-        .then(|| (balance as f64 / burn_rate_per_day).floor() as i64);
+    let summary = summary::read(&state.db, &state.config, &owner, state.now_ms()).await?;
     Ok(Json(Credits {
-        balance,
-        value_minor: balance.saturating_mul(state.config.credit_price_cents),
-        currency: state.config.currency.clone(),
-        burn_rate_per_day,
-        runway_days,
+        balance: summary.balance,
+        value_minor: summary.value_minor,
+        burn_rate_per_day: summary.burn_rate_per_day(),
+        runway_days: summary.runway_days(),
+        currency: summary.currency,
     }))
 }
 

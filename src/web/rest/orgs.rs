@@ -72,7 +72,7 @@ pub(super) async fn org_members(
         Some(own) if own.id == id => own.id.clone(),
         Some(_) => return Err(AppError::NotFound.into()),
         None => {
-            access::membership_by_id(&state.db, &id, &key.user_id)
+            crate::workspace::access::membership_by_id(&state.db, &id, &key.user_id)
                 .await?
                 .org_id
         }

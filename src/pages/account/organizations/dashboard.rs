@@ -6,12 +6,13 @@ use crate::components::action_result::{form_level_message, on_action_result, on_
 use crate::components::field::TextField;
 use crate::components::request_id;
 use crate::components::toast::{ToastRegion, Toasts};
+use crate::dashboard::{api::organization_overview, OrgOverview};
 use crate::error::AppError;
 use crate::orgs::api::{
-    credit_request_answers, organization_overview, AllocateCredits, AnswerCreditRequest,
-    DismissCreditAnswer, RequestCredits,
+    credit_request_answers, AllocateCredits, AnswerCreditRequest, DismissCreditAnswer,
+    RequestCredits,
 };
-use crate::orgs::{CreditRequest, OrgOverview, RequestOutcome};
+use crate::orgs::{CreditRequest, RequestOutcome};
 use crate::pages::account::workspace::OrgNotFound;
 use crate::time_fmt;
 use crate::wallet::format_credits;

@@ -1,0 +1,33 @@
+//! Every Rust integration test, in one binary: it links once instead of once per file
+//! (27 links of the whole server took most of `make test`'s Rust build). Each file is a
+//! module named after what it tests; `common` is their shared setup.
+
+#[macro_use]
+mod common;
+mod account_security;
+mod accounts;
+mod api_keys;
+mod assets;
+mod attacks;
+mod bad_text;
+mod card_payments;
+mod cli;
+mod crash;
+mod fuzz;
+mod hub_sign_in;
+mod injection;
+mod key_limits;
+mod lab;
+mod lab_hub;
+mod layering;
+mod low_balance;
+mod operations;
+mod org_attacks;
+mod org_resources;
+mod organizations;
+mod promos;
+mod recovery;
+mod rest_api;
+mod sessions;
+mod two_factor;
+mod wallet;
