@@ -42,12 +42,12 @@ pub async fn tag_requests(request: Request, next: Next) -> Response {
 
 /// Names the signed-in person on the current request's span.
 pub fn record_user(user_id: &str) {
-    tracing::Span::current().record("user_id", user_id);
+    tracing::Span::current().record("user_id", tracing::field::display(user_id));
 }
 
 /// Names the key a REST call authenticated with on the current request's span.
 pub fn record_key(key_id: &str) {
-    tracing::Span::current().record("key_id", key_id);
+    tracing::Span::current().record("key_id", tracing::field::display(key_id));
 }
 
 async fn with_id_in_body(response: Response, id: &str, rest_api: bool) -> Response {

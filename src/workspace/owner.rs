@@ -36,11 +36,13 @@ impl Owner {
 
 /// The SQL condition "this key belongs to `owner`", with the owner's id as `$n`:
 /// a personal key is the person's and no organization's.
+#[cfg(feature = "ssr")]
 pub fn owned_by(owner: &Owner, n: usize) -> String {
     keys_of_table("", owner, n)
 }
 
 /// [`owned_by`] for the keys table under an alias (`k` → `k.user_id …`), in joins.
+#[cfg(feature = "ssr")]
 pub fn keys_of_table(alias: &str, owner: &Owner, n: usize) -> String {
     let dot = if alias.is_empty() { "" } else { "." };
     match owner {

@@ -204,20 +204,10 @@ async fn an_idle_server_is_stopped_and_its_owner_told(app: TestApp) {
     let now = wait_for(&app, &cookie, "stopped").await;
     assert_eq!(now["notice"]["reason"], "idle");
     assert_eq!(history(&app, &cookie).await[0]["stop_reason"], "idle");
-    let mut told = false;
-    for _ in 0..50 {
-        told = app
-            .state
-            .mailer
-            .recent()
-            .iter()
-            .any(|m| m.to == email && m.text.contains("no activity for 600 minutes"));
-        if told {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(told, "no idle email to {email}");
+    common::newest_mail(&app, &format!("about the idle stop to {email}"), |m| {
+        m.to == email && m.text.contains("no activity for 600 minutes")
+    })
+    .await;
     let session = now["notice"]["session_id"].as_str().unwrap().to_string();
     let dismissed = app
         .call(

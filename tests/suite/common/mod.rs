@@ -340,17 +340,15 @@ pub async fn api(
     app.send(builder.body(body).unwrap()).await
 }
 
+/// A form value, percent-encoded: everything but the unreserved characters.
 pub fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+    const FORM_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    utf8_percent_encode(value, FORM_VALUE).to_string()
 }
 
 /// Runs each scenario on SQLite and on Postgres.
@@ -434,20 +432,34 @@ pub async fn grant_credits(
 /// Waits for a message to `to` whose subject contains `subject` (mail is sent in the
 /// background).
 pub async fn mail(app: &TestApp, to: &str, subject: &str) -> keyward::infra::mail::Email {
+    newest_mail(app, &format!("to {to} about {subject:?}"), |m| {
+        m.to == to && m.subject.contains(subject)
+    })
+    .await
+}
+
+/// The newest message `wanted` accepts: after every mail handed to the mailer is
+/// delivered (`flush`), and, for one a background task hands over later, up to 2 s more.
+pub async fn newest_mail(
+    app: &TestApp,
+    what: &str,
+    wanted: impl Fn(&keyward::infra::mail::Email) -> bool,
+) -> keyward::infra::mail::Email {
     for _ in 0..100 {
+        app.state.mailer.flush().await;
         if let Some(found) = app
             .state
             .mailer
             .recent()
             .into_iter()
             .rev()
-            .find(|m| m.to == to && m.subject.contains(subject))
+            .find(|m| wanted(m))
         {
             return found;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    panic!("no email to {to} about {subject:?}");
+    panic!("no email {what}");
 }
 
 pub fn token_in(email: &keyward::infra::mail::Email, path: &str) -> String {

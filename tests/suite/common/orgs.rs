@@ -52,21 +52,12 @@ pub async fn create_org(app: &TestApp, owner: &Person) -> String {
 /// The token in the newest invitation email to `email` (not the sign-up's verification
 /// email, which also holds one).
 pub async fn token_sent_to(app: &TestApp, email: &str) -> String {
-    for _ in 0..100 {
-        if let Some(mail) = app
-            .state
-            .mailer
-            .recent()
-            .iter()
-            .rev()
-            .find(|m| m.to == email && m.subject.starts_with("Join "))
-        {
-            let at = mail.text.find("token=").expect("a link with a token") + "token=".len();
-            return mail.text[at..at + 64].to_string();
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    panic!("no invitation email to {email}");
+    let mail = super::newest_mail(app, &format!("inviting {email}"), |m| {
+        m.to == email && m.subject.starts_with("Join ")
+    })
+    .await;
+    let at = mail.text.find("token=").expect("a link with a token") + "token=".len();
+    mail.text[at..at + 64].to_string()
 }
 
 pub async fn invite(app: &TestApp, by: &Person, slug: &str, email: &str, role: &str) -> Reply {
