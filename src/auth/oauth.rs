@@ -16,6 +16,7 @@ use super::tokens;
 use crate::error::AppError;
 use crate::infra::db::Db;
 use base64::Engine as _;
+use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -188,7 +189,7 @@ pub fn client_authenticated(client: &Client, request: &TokenRequest) -> bool {
         && request
             .client_secret
             .as_deref()
-            .is_some_and(|secret| same_secret(secret, &client.secret))
+            .is_some_and(|secret| same_secret(secret, client.secret.expose_secret()))
 }
 
 /// Exchanges a code for an access token: the client authenticated, the code unused,

@@ -1,5 +1,6 @@
 //! Operator configuration, read once from the environment (see `.env.example`).
 
+use secrecy::SecretString;
 use std::net::SocketAddr;
 
 /// A scope the operator adds to the built-in ones (`KEYWARD_EXTRA_SCOPES`).
@@ -28,7 +29,7 @@ pub struct Config {
     /// Scopes beyond the built-in ones, from `KEYWARD_EXTRA_SCOPES`.
     pub extra_scopes: Vec<ExtraScope>,
     /// Bearer token the operator's services present to `POST /api/v1/verify`.
-    pub service_token: Option<String>,
+    pub service_token: Option<SecretString>,
     pub session_ttl_secs: i64,
     /// A session unused this long ends, whatever its lifetime.
     pub session_idle_secs: i64,
@@ -118,10 +119,7 @@ impl std::fmt::Debug for Config {
             .field("trust_proxy", &self.trust_proxy)
             .field("key_prefix", &self.key_prefix)
             .field("extra_scopes", &self.extra_scopes)
-            .field(
-                "service_token",
-                &self.service_token.as_ref().map(|_| "<redacted>"),
-            )
+            .field("service_token", &self.service_token)
             .field("session_ttl_secs", &self.session_ttl_secs)
             .field("session_idle_secs", &self.session_idle_secs)
             .field("sign_in_max_failures", &self.sign_in_max_failures)
@@ -215,7 +213,7 @@ impl Config {
                         "KEYWARD_SERVICE_TOKEN must be at least {MIN_SERVICE_TOKEN_CHARS} characters (try `openssl rand -hex 32`)"
                     ))
                 }
-                token => token.map(|t| t.trim().to_string()),
+                token => token.map(|t| SecretString::from(t.trim())),
             },
             extra_scopes: parse_scopes(var("KEYWARD_EXTRA_SCOPES").as_deref().unwrap_or(""))?,
             credit_price_cents: match parse(
@@ -373,11 +371,30 @@ mod tests {
         let config = super::Config {
             database_url: "postgres://keyward:hunter2hunter2@db/keyward".into(),
             service_token: Some("s3cret-service-token-of-32-chars!".into()),
+            smtp_url: Some("smtp://mailer:m4ilpass@mail.example.com:587".into()),
+            stripe: Some(super::super::stripe::StripeConfig {
+                secret_key: "sk_live_s3cret".into(),
+                publishable_key: "pk_live_public".into(),
+                webhook_secret: "whsec_s3cret".into(),
+                api_base: "https://api.stripe.com".into(),
+                js_url: "https://js.stripe.com/v3/".into(),
+            }),
+            hub_oauth: Some(super::super::hub_config::OAuthClient {
+                id: "jupyterhub".into(),
+                secret: "oauth-s3cret-0123456789".into(),
+                redirect_uri: "http://127.0.0.1:8000/hub/oauth_callback".into(),
+            }),
+            hub: Some(super::super::hub_config::HubConnection {
+                url: "http://127.0.0.1:8000".into(),
+                api_token: "hub-s3cret-token".into(),
+            }),
             ..super::Config::default()
         };
         let shown = format!("{config:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(!shown.contains("m4ilpass"), "{shown}");
+        assert!(shown.contains("pk_live_public"), "what is not secret still shows: {shown}");
         assert!(shown.contains("postgres://***@db/keyward"), "{shown}");
     }
 

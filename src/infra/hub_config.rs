@@ -1,26 +1,17 @@
 //! Configuration of the JupyterHub that runs Lab servers: where its REST API is, the
 //! service token Keyward calls it with, and the OAuth client it signs people in as.
-//! Secrets are redacted from `Debug`.
+//! Secrets are `SecretString`s: `Debug` prints `[REDACTED]`.
 
 use super::stripe::origin_of;
+use secrecy::SecretString;
 
 /// The hub's OAuth client registration (Keyward is the authorization server).
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct OAuthClient {
     pub id: String,
-    pub secret: String,
+    pub secret: SecretString,
     /// The hub's callback, e.g. `http://127.0.0.1:8000/hub/oauth_callback`; matched exactly.
     pub redirect_uri: String,
-}
-
-impl std::fmt::Debug for OAuthClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OAuthClient")
-            .field("id", &self.id)
-            .field("secret", &"<redacted>")
-            .field("redirect_uri", &self.redirect_uri)
-            .finish()
-    }
 }
 
 impl OAuthClient {
@@ -54,7 +45,7 @@ impl OAuthClient {
         }
         Ok(Some(Self {
             id,
-            secret,
+            secret: secret.into(),
             redirect_uri,
         }))
     }
@@ -63,19 +54,10 @@ impl OAuthClient {
 /// Where the hub is (`KEYWARD_JUPYTERHUB_URL`, its public URL; the REST API is under
 /// `/hub/api`) and the service token Keyward calls it with
 /// (`KEYWARD_JUPYTERHUB_API_TOKEN`). The token never reaches a browser.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct HubConnection {
     pub url: String,
-    pub api_token: String,
-}
-
-impl std::fmt::Debug for HubConnection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HubConnection")
-            .field("url", &self.url)
-            .field("api_token", &"<redacted>")
-            .finish()
-    }
+    pub api_token: SecretString,
 }
 
 impl HubConnection {
@@ -95,7 +77,10 @@ impl HubConnection {
                 if api_token.len() < 8 {
                     return Err("KEYWARD_JUPYTERHUB_API_TOKEN must be at least 8 characters".into());
                 }
-                Ok(Some(Self { url, api_token }))
+                Ok(Some(Self {
+                    url,
+                    api_token: api_token.into(),
+                }))
             }
             (Some(_), None) => {
                 Err("KEYWARD_JUPYTERHUB_URL is set but KEYWARD_JUPYTERHUB_API_TOKEN is not".into())

@@ -8,6 +8,7 @@
 //! read the state again (`user`) until it settles.
 
 use super::hub_config::HubConnection;
+use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;
 
 /// How long one call to the hub may take.
@@ -57,20 +58,12 @@ impl std::fmt::Display for HubError {
     }
 }
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Hub {
     http: reqwest::Client,
     /// `…/hub/api`, no trailing slash.
     api: String,
-    token: String,
-}
-
-impl std::fmt::Debug for Hub {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Hub")
-            .field("api", &self.api)
-            .finish_non_exhaustive()
-    }
+    token: SecretString,
 }
 
 fn parse_time(value: &serde_json::Value) -> Option<i64> {
@@ -135,7 +128,10 @@ impl Hub {
         let response = self
             .http
             .request(method, format!("{}{path}", self.api))
-            .header("Authorization", format!("token {}", self.token))
+            .header(
+                "Authorization",
+                format!("token {}", self.token.expose_secret()),
+            )
             .header("Accept", "application/json")
             .send()
             .await

@@ -10,6 +10,7 @@ use super::payments::{
     BrowserSetup, Payment, PaymentEvent, PaymentEventKind, PaymentProvider, PaymentRequest,
     PaymentState, ProviderError, ProviderFuture, WebhookRefusal,
 };
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -19,27 +20,16 @@ pub use super::webhook_signature::{
 const API_BASE: &str = "https://api.stripe.com";
 const JS_URL: &str = "https://js.stripe.com/v3/";
 
-#[derive(Clone, PartialEq, Eq)]
+/// The secret key and webhook secret are `SecretString`s: `Debug` prints `[REDACTED]`.
+#[derive(Clone, Debug)]
 pub struct StripeConfig {
-    pub secret_key: String,
+    pub secret_key: SecretString,
     pub publishable_key: String,
-    pub webhook_secret: String,
+    pub webhook_secret: SecretString,
     /// `KEYWARD_STRIPE_API_BASE`: another Stripe-compatible server (tests use localstripe).
     pub api_base: String,
     /// `KEYWARD_STRIPE_JS_URL`: where the checkout page loads Stripe.js from.
     pub js_url: String,
-}
-
-impl std::fmt::Debug for StripeConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StripeConfig")
-            .field("secret_key", &"<redacted>")
-            .field("publishable_key", &self.publishable_key)
-            .field("webhook_secret", &"<redacted>")
-            .field("api_base", &self.api_base)
-            .field("js_url", &self.js_url)
-            .finish()
-    }
 }
 
 impl StripeConfig {
@@ -78,9 +68,9 @@ impl StripeConfig {
             Ok(value)
         };
         Ok(Some(Self {
-            secret_key,
+            secret_key: secret_key.into(),
             publishable_key,
-            webhook_secret,
+            webhook_secret: webhook_secret.into(),
             api_base: url("KEYWARD_STRIPE_API_BASE", API_BASE)?
                 .trim_end_matches('/')
                 .to_string(),
@@ -126,7 +116,7 @@ impl Stripe {
         let request = self
             .http
             .post(format!("{}{path}", self.config.api_base))
-            .bearer_auth(&self.config.secret_key)
+            .bearer_auth(self.config.secret_key.expose_secret())
             .header("Idempotency-Key", idempotency_key)
             .form(form);
         answer(request.send().await).await
@@ -136,7 +126,7 @@ impl Stripe {
         let request = self
             .http
             .get(format!("{}{path}", self.config.api_base))
-            .bearer_auth(&self.config.secret_key);
+            .bearer_auth(self.config.secret_key.expose_secret());
         answer(request.send().await).await
     }
 }
@@ -260,7 +250,12 @@ impl PaymentProvider for Stripe {
         now_secs: i64,
     ) -> Result<PaymentEvent, WebhookRefusal> {
         let header = signature.ok_or(WebhookRefusal::MissingSignature)?;
-        check_signature(payload, header, &self.config.webhook_secret, now_secs)?;
+        check_signature(
+            payload,
+            header,
+            self.config.webhook_secret.expose_secret(),
+            now_secs,
+        )?;
         let event: Value =
             serde_json::from_slice(payload).map_err(|_| WebhookRefusal::Malformed)?;
         let id = event["id"].as_str().ok_or(WebhookRefusal::Malformed)?;

@@ -26,7 +26,7 @@ fn test_hub() -> HubConnection {
     };
     HubConnection {
         url: var("TEST_JUPYTERHUB_URL"),
-        api_token: var("TEST_JUPYTERHUB_API_TOKEN"),
+        api_token: var("TEST_JUPYTERHUB_API_TOKEN").into(),
     }
 }
 

@@ -19,7 +19,7 @@ fn test_hub() -> (String, String) {
 fn hub_at(url: &str, api_token: &str) -> Hub {
     Hub::new(&HubConnection {
         url: url.to_string(),
-        api_token: api_token.to_string(),
+        api_token: api_token.into(),
     })
     .expect("a client")
 }

@@ -11,6 +11,7 @@ use axum::{
     http::{header, HeaderValue, StatusCode},
     Json,
 };
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 use subtle::ConstantTimeEq;
@@ -214,7 +215,12 @@ fn require_service_token(
     headers: &axum::http::HeaderMap,
     client: &str,
 ) -> ApiResult<()> {
-    let Some(expected) = state.config.service_token.as_deref() else {
+    let Some(expected) = state
+        .config
+        .service_token
+        .as_ref()
+        .map(|t| t.expose_secret())
+    else {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "verify_disabled",
