@@ -394,7 +394,10 @@ mod tests {
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(!shown.contains("m4ilpass"), "{shown}");
-        assert!(shown.contains("pk_live_public"), "what is not secret still shows: {shown}");
+        assert!(
+            shown.contains("pk_live_public"),
+            "what is not secret still shows: {shown}"
+        );
         assert!(shown.contains("postgres://***@db/keyward"), "{shown}");
     }
 

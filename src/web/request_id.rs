@@ -10,17 +10,25 @@ use axum::extract::Request;
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 use tracing::Instrument;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// A 5xx body larger than this keeps its text (only the header names the request).
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
+/// This process's random prefix and a counter: unique across processes and restarts,
+/// without a system call per request (key checks answer in microseconds).
+fn next_id() -> String {
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| random::base62(10).unwrap_or_else(|_| "0".repeat(10)));
+    format!("req_{prefix}{:x}", COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
 pub async fn tag_requests(request: Request, next: Next) -> Response {
-    let id = format!(
-        "req_{}",
-        random::base62(16).unwrap_or_else(|_| "unknown".into())
-    );
+    let id = next_id();
     let span = tracing::info_span!(
         "request",
         method = %request.method(),
