@@ -216,26 +216,6 @@ impl From<Option<&str>> for Value {
 /// for `len` items comes in one of a handful of shapes (powers of two) that stay in
 /// each connection's prepared-statement cache, instead of one shape per length,
 /// each prepared afresh.
-/// A unique rule of the schema, as each database names it when a write breaks it:
-/// Postgres by the constraint's (or unique index's) name, SQLite by its columns in the
-/// message (`UNIQUE constraint failed: api_keys.user_id, api_keys.name`). Lets a store
-/// answer the rule that was broken instead of guessing from "some unique violation".
-pub struct UniqueRule {
-    pub postgres: &'static str,
-    pub sqlite_columns: &'static str,
-}
-
-impl UniqueRule {
-    /// Whether `error` is this rule refusing a write.
-    pub fn broken_by(&self, error: &sqlx::Error) -> bool {
-        let sqlx::Error::Database(e) = error else {
-            return false;
-        };
-        e.is_unique_violation()
-            && (e.constraint() == Some(self.postgres) || e.message().ends_with(self.sqlite_columns))
-    }
-}
-
 pub fn padded_len(len: usize) -> usize {
     len.next_power_of_two()
 }

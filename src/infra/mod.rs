@@ -8,6 +8,8 @@ pub mod config;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
+pub mod extra_scopes;
+#[cfg(feature = "ssr")]
 pub mod hub_config;
 #[cfg(feature = "ssr")]
 pub mod jupyterhub;
@@ -23,6 +25,8 @@ pub mod random;
 pub mod stripe;
 #[cfg(feature = "ssr")]
 pub mod throttle;
+#[cfg(feature = "ssr")]
+pub mod unique_rule;
 pub mod url;
 #[cfg(feature = "ssr")]
 pub mod webhook_signature;

@@ -7,11 +7,7 @@ use super::cache::KeyChanges;
 use super::rules::{validate, NewKey, ValidKey};
 use super::{secret, KeyDetails, KeyEvent, KeyStatus, KeySummary, RevealedKey, ScopeInfo};
 use crate::error::AppError;
-use crate::infra::{
-    clock::Clock,
-    db::{Db, UniqueRule},
-    random,
-};
+use crate::infra::{clock::Clock, db::Db, random, unique_rule::UniqueRule};
 use crate::usage::queries as usage;
 use crate::workspace::owned_by;
 use crate::workspace::Owner;
