@@ -87,29 +87,3 @@ test("dashboard screenshots, light and dark", async ({ page }) => {
     await page.screenshot({ path: `screenshots/dashboard-${scheme}.png`, fullPage: true });
   }
 });
-
-test("what is typed before the page's scripts run is still there once they have", async ({ page }) => {
-  // The page's WebAssembly and scripts held back 2 s, as on a slow phone connection.
-  await page.route("**/pkg/**", async (route) => {
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    await route.continue();
-  });
-  for (const path of ["/sign-in", "/sign-up"]) {
-    // Not waiting for DOMContentLoaded: module scripts run before it.
-    await page.goto(path, { waitUntil: "commit" });
-    await expect(page.getByLabel("Email")).toBeVisible();
-    await expect(page.locator("html")).not.toHaveAttribute("data-hydrated", "true");
-    await page.getByLabel("Email").fill("typed-early@example.com");
-    await page.getByLabel("Password", { exact: true }).fill("typed before hydration");
-    await hydrated(page);
-    await expect(page.getByLabel("Email")).toHaveValue("typed-early@example.com");
-    await expect(page.getByLabel("Password", { exact: true })).toHaveValue("typed before hydration");
-  }
-  // And the form sends what was typed: a sign-in with it is judged on it.
-  await page.goto("/sign-in", { waitUntil: "commit" });
-  await page.getByLabel("Email").fill("typed-early@example.com");
-  await page.getByLabel("Password", { exact: true }).fill("not anyone's password");
-  await hydrated(page);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByText("Incorrect email or password.")).toBeVisible();
-});

@@ -16,6 +16,15 @@ async function holdScripts(page: Page) {
   );
 }
 
+/**
+ * Waits for the page to hydrate behind held scripts. Each file waits 2 s, and a page's
+ * files can come as a chain of four (script, module, split loader, chunks) when the
+ * browser does not preload them: 8 s before any work, more than `hydrated` allows.
+ */
+async function readyAfterHold(page: Page) {
+  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true", { timeout: 30_000 });
+}
+
 /** Opens `path` without waiting for its scripts (module scripts run before DOMContentLoaded). */
 async function openBeforeHydration(page: Page, path: string) {
   await page.goto(path, { waitUntil: "commit" });
@@ -38,7 +47,7 @@ test("Enter on sign-in before the page is ready signs in once it is; its button 
   await page.getByLabel("Password", { exact: true }).press("Enter");
   // Nothing was posted by the browser itself: still the sign-in page, no bare 401.
   await expect(page).toHaveURL(/\/sign-in$/);
-  await hydrated(page);
+  await readyAfterHold(page);
   await expect(button).toHaveCSS("pointer-events", "auto");
   // Once ready, the held Enter is sent as the page sends it: the message beside the form.
   await expect(page.getByText("Incorrect email or password.")).toBeVisible();
@@ -69,7 +78,7 @@ test("a search, a sort, an amount and a pack chosen before the page is ready are
   await openBeforeHydration(page, "/account/api-keys");
   await page.getByLabel("Search keys by name").fill("beta");
   await page.getByRole("combobox", { name: /^Sort by/ }).selectOption("name");
-  await hydrated(page);
+  await readyAfterHold(page);
   await expect(page.getByLabel("Search keys by name")).toHaveValue("beta");
   await expect(page.getByRole("combobox", { name: /^Sort by/ })).toHaveValue("name");
   // The list follows what was typed: only the matching key is left.
@@ -80,7 +89,7 @@ test("a search, a sort, an amount and a pack chosen before the page is ready are
   await page.getByLabel("Alert me below (credits)").fill("250");
   const buy = page.getByRole("region", { name: "Buy credits" });
   await buy.getByRole("radio", { name: /^5,000 credits/ }).check();
-  await hydrated(page);
+  await readyAfterHold(page);
   await expect(page.getByLabel("Alert me below (credits)")).toHaveValue("250");
   await expect(buy.getByRole("radio", { name: /^5,000 credits/ })).toBeChecked();
   await page.getByRole("button", { name: "Save alert" }).click();
@@ -107,7 +116,7 @@ test("invitations typed before the organization's page is ready are sent as type
   await page.getByLabel("Email addresses").fill(invitee);
   await page.getByLabel("Role").selectOption("admin");
   await page.getByLabel("Organization URL").fill("typed early");
-  await hydrated(page);
+  await readyAfterHold(page);
   await expect(page.getByLabel("Email addresses")).toHaveValue(invitee);
   await expect(page.getByLabel("Role")).toHaveValue("admin");
   await expect(page.getByLabel("Organization URL")).toHaveValue("typed early");
@@ -134,7 +143,7 @@ async function typeBeforeHydration(page: Page, path: string) {
     await field.fill(value);
     typed.push(value);
   }
-  await hydrated(page);
+  await readyAfterHold(page);
   for (const [i, field] of fields.entries()) {
     expect(await field.inputValue(), `${path}, field ${i + 1} of ${fields.length}`).toBe(typed[i]);
   }

@@ -22,10 +22,19 @@ pub async fn admin_status() -> Result<bool, AppError> {
     .await
 }
 
+/// The promo codes, and the currency their amounts (and new ones) are in.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PromoCodes {
+    pub currency: String,
+    pub codes: Vec<PromoCodeInfo>,
+}
+
 #[server(endpoint = "list_promo_codes")]
-pub async fn list_promo_codes() -> Result<Vec<PromoCodeInfo>, AppError> {
+pub async fn list_promo_codes() -> Result<PromoCodes, AppError> {
     Caller::admin(async |caller: &Caller, _user: User| {
-        promos::list(&caller.state.db, &caller.state.config.currency).await
+        let currency = caller.state.config.currency.clone();
+        let codes = promos::list(&caller.state.db, &currency).await?;
+        Ok(PromoCodes { currency, codes })
     })
     .await
 }

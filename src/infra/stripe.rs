@@ -79,17 +79,22 @@ impl StripeConfig {
     }
 }
 
-/// `https://js.stripe.com` from `https://js.stripe.com/v3/`.
-pub fn origin_of(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    if !matches!(scheme, "http" | "https") {
+/// `https://js.stripe.com` from `https://js.stripe.com/v3/`, parsed by the url crate.
+/// Only http(s) with a plain host: it goes into a Content-Security-Policy, where a `;`
+/// or a space would end the directive.
+pub fn origin_of(value: &str) -> Option<String> {
+    let url = url::Url::parse(value).ok()?;
+    let host = url.host_str()?;
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '[' | ']' | ':');
+    if !matches!(url.scheme(), "http" | "https")
+        || host.is_empty()
+        || !host.chars().all(plain)
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
         return None;
     }
-    let host = rest.split(['/', '?', '#']).next()?;
-    if host.is_empty() || host.contains(['@', ' ', '\'', ';', ',']) {
-        return None;
-    }
-    Some(format!("{scheme}://{host}"))
+    Some(url.origin().ascii_serialization())
 }
 
 pub struct Stripe {
@@ -107,25 +112,38 @@ impl Stripe {
         Ok(Self { config, http })
     }
 
+    /// The API's URL for `segments` (`["v1", "payment_intents", id]`), each one
+    /// percent-encoded as a path segment by the url crate.
+    fn endpoint(&self, segments: &[&str]) -> Result<url::Url, ProviderError> {
+        let unusable =
+            || ProviderError::Unavailable("KEYWARD_STRIPE_API_BASE is not a base URL".into());
+        let mut url = url::Url::parse(&self.config.api_base).map_err(|_| unusable())?;
+        url.path_segments_mut()
+            .map_err(|_| unusable())?
+            .pop_if_empty()
+            .extend(segments);
+        Ok(url)
+    }
+
     async fn post(
         &self,
-        path: &str,
+        segments: &[&str],
         form: &[(&str, &str)],
         idempotency_key: &str,
     ) -> Result<Value, ProviderError> {
         let request = self
             .http
-            .post(format!("{}{path}", self.config.api_base))
+            .post(self.endpoint(segments)?)
             .bearer_auth(self.config.secret_key.expose_secret())
             .header("Idempotency-Key", idempotency_key)
             .form(form);
         answer(request.send().await).await
     }
 
-    async fn get(&self, path: &str) -> Result<Value, ProviderError> {
+    async fn get(&self, segments: &[&str]) -> Result<Value, ProviderError> {
         let request = self
             .http
-            .get(format!("{}{path}", self.config.api_base))
+            .get(self.endpoint(segments)?)
             .bearer_auth(self.config.secret_key.expose_secret());
         answer(request.send().await).await
     }
@@ -199,7 +217,7 @@ impl PaymentProvider for Stripe {
             // when the confirmation is declined.
             let created = self
                 .post(
-                    "/v1/payment_intents",
+                    &["v1", "payment_intents"],
                     &[
                         ("amount", &amount),
                         ("currency", &request.currency),
@@ -213,9 +231,9 @@ impl PaymentProvider for Stripe {
             if created.state != PaymentState::Processing {
                 return Ok(created);
             }
-            let path = format!("/v1/payment_intents/{}/confirm", created.id);
             let key = format!("{}:confirm", request.idempotency_key);
-            match self.post(&path, &[], &key).await {
+            let confirm = ["v1", "payment_intents", &created.id, "confirm"];
+            match self.post(&confirm, &[], &key).await {
                 Ok(confirmed) => payment_intent(&confirmed),
                 Err(ProviderError::Declined { reason, .. }) => Err(ProviderError::Declined {
                     payment_id: Some(created.id),
@@ -235,11 +253,7 @@ impl PaymentProvider for Stripe {
             {
                 return Err(ProviderError::Unavailable("not a PaymentIntent id".into()));
             }
-            payment_intent(
-                &self
-                    .get(&format!("/v1/payment_intents/{payment_id}"))
-                    .await?,
-            )
+            payment_intent(&self.get(&["v1", "payment_intents", payment_id]).await?)
         })
     }
 
@@ -310,6 +324,8 @@ mod tests {
             "https://",
             "https://a;b",
             "https://a b/",
+            "https://user@host/",
+            "https://a,b",
         ] {
             assert_eq!(origin_of(bad), None, "{bad}");
         }

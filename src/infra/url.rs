@@ -1,38 +1,38 @@
-//! Percent-encoding of a URL path or query value, in the server and the browser alike.
+//! Percent-encoding of a URL path or query value, in the server and the browser alike,
+//! through the `percent-encoding` crate (the url crate's own, already in the tree).
+
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+/// Everything but unreserved characters (RFC 3986) and `/`.
+const VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
 
 /// Encodes everything but unreserved characters and `/`, so a path survives as one
 /// query value (`/account/api-keys?x=1` → `/account/api-keys%3Fx%3D1`).
 pub fn percent_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
-            out.push(char::from(b));
-        } else {
-            const HEX: &[u8; 16] = b"0123456789ABCDEF";
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0xF)]));
-        }
-    }
-    out
+    utf8_percent_encode(value, VALUE).to_string()
 }
 
-/// Decodes `%XX` escapes; `None` for a broken escape or bytes that are not UTF-8.
+/// Decodes `%XX` escapes; `None` for a broken escape (which the crate would pass
+/// through as it is) or bytes that are not UTF-8.
 pub fn percent_decode(value: &str) -> Option<String> {
     let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = value.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    let hex = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_hexdigit);
+    let broken = bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'%' && !(hex(i + 1) && hex(i + 2)));
+    if broken {
+        return None;
     }
-    String::from_utf8(out).ok()
+    percent_decode_str(value)
+        .decode_utf8()
+        .ok()
+        .map(|text| text.into_owned())
 }
 
 #[cfg(test)]

@@ -1,13 +1,12 @@
 //! Per-key monthly spending limits: the most credits a key may charge in a calendar
-//! month (UTC). The charge writer enforces them (`wallet::charge_batch`) against
-//! `key_spending`, which it writes in the same transaction as the charges.
+//! month (UTC). Setting one is here; what a key has spent (`key_spending`) is the
+//! wallet's (`wallet::key_spending`), whose charge writer enforces the limit in the
+//! transaction that writes the charges.
 
 use super::audit::{record_event, Actor};
 use super::cache::KeyChanges;
 use crate::error::AppError;
 use crate::infra::db::Db;
-use crate::time_fmt::month_of;
-use crate::workspace::Owner;
 
 /// The largest monthly limit a key may have.
 pub const MAX_SPEND_LIMIT: i64 = 1_000_000_000_000;
@@ -46,17 +45,7 @@ pub async fn set(
     .await?
     .ok_or(AppError::NotFound)?;
     if limit.is_some() {
-        let spent = spent_in(&mut *tx, &actor.owner, key_id, now).await?;
-        sqlx::query(
-            "INSERT INTO key_spending (key_id, month, spent) VALUES ($1, $2, $3) \
-             ON CONFLICT (key_id, month) DO UPDATE SET spent = \
-             CASE WHEN key_spending.spent > excluded.spent THEN key_spending.spent ELSE excluded.spent END",
-        )
-        .bind(key_id)
-        .bind(month_of(now).0)
-        .bind(spent)
-        .execute(&mut *tx)
-        .await?;
+        crate::wallet::key_spending::seed_from_ledger(&mut tx, &actor.owner, key_id, now).await?;
     }
     let event = match limit {
         Some(limit) => format!(
@@ -69,34 +58,4 @@ pub async fn set(
     let _forget_cached = changes.announce(&mut tx, key_id).await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// Credits the owner's key charged this calendar month, less nothing: a refund gives
-/// the wallet its credits back but not the key its allowance.
-pub async fn spent_this_month(
-    db: &Db,
-    owner: &Owner,
-    key_id: &str,
-    now: i64,
-) -> Result<i64, AppError> {
-    spent_in(&db.pool, owner, key_id, now).await
-}
-
-async fn spent_in<'e>(
-    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    owner: &Owner,
-    key_id: &str,
-    now: i64,
-) -> Result<i64, AppError> {
-    // Through the owner's wallet, whose (wallet_id, created_at) index bounds the scan.
-    let (spent,): (i64,) = sqlx::query_as(
-        "SELECT CAST(COALESCE(SUM(-amount), 0) AS BIGINT) FROM ledger_entries \
-         WHERE wallet_id = $1 AND created_at >= $2 AND key_id = $3 AND kind = 'charge'",
-    )
-    .bind(crate::wallet::wallet_id(owner))
-    .bind(month_of(now).1)
-    .bind(key_id)
-    .fetch_one(executor)
-    .await?;
-    Ok(spent)
 }

@@ -407,7 +407,7 @@ impl KeyStore {
             daily: usage.daily,
             recent: usage.recent,
             events,
-            spent_this_month: super::spend_limit::spent_this_month(
+            spent_this_month: crate::wallet::key_spending::spent_this_month(
                 &self.db,
                 owner,
                 key_id,

@@ -30,7 +30,7 @@ type Prior = (String, String, i64, String);
 
 /// `CASE {column} WHEN … THEN … ELSE 0 END` over `amounts`, its placeholders numbered
 /// from `first`; answers the SQL and its values.
-fn case_of(
+pub(super) fn case_of(
     backend: Backend,
     column: &str,
     amounts: &[(&str, i64)],
@@ -112,33 +112,7 @@ pub(super) async fn write(
             values,
         );
     }
-    if !limited.is_empty() {
-        // Each limited key's row for the month, created first if the month is new (so
-        // two processes cannot both miss it), then read (locked).
-        let mut values = Vec::with_capacity(limited.len() * 2);
-        for key in &limited {
-            values.push(Value::from(*key));
-            values.push(Value::Int(month));
-        }
-        reads.push(
-            format!(
-                "INSERT INTO key_spending (key_id, month) VALUES {} ON CONFLICT (key_id, month) DO NOTHING",
-                placeholders(backend, limited.len(), 2)
-            ),
-            values,
-        );
-        let mut values: Vec<Value> = limited.iter().map(|k| Value::from(*k)).collect();
-        values.push(Value::Int(month));
-        reads.push(
-            format!(
-                "SELECT key_id, spent FROM key_spending WHERE key_id IN {} AND month = {}{}",
-                placeholders(backend, 1, limited.len()),
-                param(backend, limited.len() + 1),
-                lock("key_id")
-            ),
-            values,
-        );
-    }
+    super::key_spending::lock_rows(&mut reads, backend, &limited, month);
     let mut read = reads.run(&mut tx).await?.into_iter();
     let mut balances: HashMap<String, i64> = HashMap::new();
     for row in read.next().map(|o| o.rows).unwrap_or_default() {
@@ -158,13 +132,11 @@ pub(super) async fn write(
             );
         }
     }
-    let mut key_spent: HashMap<String, i64> = HashMap::new();
-    if !limited.is_empty() {
-        let _created = read.next();
-        for row in read.next().map(|o| o.rows).unwrap_or_default() {
-            key_spent.insert(row.try_get(0)?, row.try_get(1)?);
-        }
-    }
+    let mut key_spent = if limited.is_empty() {
+        HashMap::new()
+    } else {
+        super::key_spending::spent_of(read.next(), read.next())?
+    };
 
     // Decide each charge in arrival order.
     let mut outcomes = Vec::with_capacity(requests.len());
@@ -327,24 +299,7 @@ pub(super) async fn write(
             values,
         );
     }
-    let mut limited_spent: Vec<(&str, i64)> = by_limited_key.into_iter().collect();
-    if let Some(&last) = limited_spent.last() {
-        limited_spent.resize(padded_len(limited_spent.len()), last);
-    }
-    if !limited_spent.is_empty() {
-        let (case, mut values) = case_of(backend, "key_id", &limited_spent, 1);
-        let n = 2 * limited_spent.len();
-        values.push(Value::Int(month));
-        values.extend(limited_spent.iter().map(|(k, _)| Value::from(*k)));
-        writes.push(
-            format!(
-                "UPDATE key_spending SET spent = spent + {case} WHERE month = {} AND key_id IN {}",
-                param(backend, n + 1),
-                placeholders_from(backend, 1, limited_spent.len(), n + 2)
-            ),
-            values,
-        );
-    }
+    super::key_spending::add_spent(&mut writes, backend, by_limited_key, month);
     // Charges only lower balances: nothing to re-arm, only crossings to record.
     super::low_balance::track_in(&mut writes, &spender_ids, false, now)?;
     let written = writes.run(&mut tx).await?;

@@ -12,6 +12,8 @@ mod charge_batch;
 #[cfg(feature = "ssr")]
 pub mod charges;
 #[cfg(feature = "ssr")]
+pub mod key_spending;
+#[cfg(feature = "ssr")]
 pub mod ledger;
 #[cfg(feature = "ssr")]
 pub mod low_balance;
@@ -23,7 +25,9 @@ pub mod promos;
 #[cfg(feature = "ssr")]
 pub mod summary;
 
-pub use money::{format_credits, format_money, parse_money, parse_optional_credits};
+pub use money::{
+    example_money, format_credits, format_money, minor_digits, parse_money, parse_optional_credits,
+};
 
 use crate::workspace::Owner;
 

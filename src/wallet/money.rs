@@ -1,4 +1,5 @@
-//! Credits and money as people read them. Money is always minor units (cents).
+//! Credits and money as people read them. Money is always in the currency's minor
+//! units (cents for usd), whose number of decimals `minor_digits` knows.
 
 /// "1,234,567" (and "-1,234").
 pub fn format_credits(credits: i64) -> String {
@@ -16,35 +17,73 @@ pub fn format_credits(credits: i64) -> String {
     out
 }
 
-/// "$1,234.50" for an amount in minor units (cents); other currencies by their code.
-pub fn format_money(minor: i64, currency: &str) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let abs = minor.unsigned_abs();
-    let major = format_credits((abs / 100) as i64);
-    let cents = abs % 100;
-    match currency {
-        "usd" => format!("{sign}${major}.{cents:02}"),
-        "eur" => format!("{sign}€{major}.{cents:02}"),
-        "gbp" => format!("{sign}£{major}.{cents:02}"),
-        other => format!("{sign}{major}.{cents:02} {}", other.to_ascii_uppercase()),
+/// How many digits of a currency's amounts come after its decimal point: its minor
+/// unit as Stripe charges it (ISO 4217 with Stripe's exceptions). Two for most; none
+/// for the yen or the won; three for the Kuwaiti dinar and its like.
+pub fn minor_digits(currency: &str) -> u32 {
+    match currency.to_ascii_lowercase().as_str() {
+        "bif" | "clp" | "djf" | "gnf" | "jpy" | "kmf" | "krw" | "mga" | "pyg" | "rwf" | "ugx"
+        | "vnd" | "vuv" | "xaf" | "xof" | "xpf" => 0,
+        "bhd" | "jod" | "kwd" | "omr" | "tnd" => 3,
+        _ => 2,
     }
 }
 
-/// "5.00" or "5" → 500 minor units.
-pub fn parse_money(text: &str) -> Option<i64> {
-    let text = text.trim().trim_start_matches('$');
-    let (whole, cents) = match text.split_once('.') {
-        Some((w, c)) if c.len() <= 2 && !c.is_empty() => (w, format!("{c:0<2}")),
-        Some(_) => return None,
-        None => (text, "00".to_string()),
+/// "$1,234.50" for an amount in the currency's minor units (cents for usd, yen for
+/// jpy, fils for kwd); other currencies than usd, eur, gbp and jpy by their code.
+pub fn format_money(minor: i64, currency: &str) -> String {
+    let digits = minor_digits(currency);
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    let scale = 10u64.pow(digits);
+    let major = format_credits((abs / scale) as i64);
+    let amount = match digits {
+        0 => major,
+        _ => format!("{major}.{:0width$}", abs % scale, width = digits as usize),
     };
+    match currency {
+        "usd" => format!("{sign}${amount}"),
+        "eur" => format!("{sign}€{amount}"),
+        "gbp" => format!("{sign}£{amount}"),
+        "jpy" => format!("{sign}¥{amount}"),
+        other => format!("{sign}{amount} {}", other.to_ascii_uppercase()),
+    }
+}
+
+/// An example amount to type in the currency: "5.00", "500" (jpy), "5.000" (kwd).
+pub fn example_money(currency: &str) -> String {
+    match minor_digits(currency) {
+        0 => "500".to_string(),
+        digits => format!("5.{}", "0".repeat(digits as usize)),
+    }
+}
+
+/// "5.00" or "5" → 500 minor units of usd; "500" → 500 of jpy, where "5.5" is refused.
+/// A leading currency symbol and thousands separators are allowed.
+pub fn parse_money(text: &str, currency: &str) -> Option<i64> {
+    let digits = minor_digits(currency) as usize;
+    let text = text.trim().trim_start_matches(['$', '€', '£', '¥']);
+    let (whole, fraction) = match text.split_once('.') {
+        Some((w, f)) if !f.is_empty() && f.len() <= digits => (w, format!("{f:0<digits$}")),
+        Some(_) => return None,
+        None => (text, "0".repeat(digits)),
+    };
+    if whole.is_empty() || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
     let whole: i64 = whole
         .replace(',', "")
         .parse()
         .ok()
         .filter(|w: &i64| *w >= 0)?;
-    let cents: i64 = cents.parse().ok()?;
-    whole.checked_mul(100)?.checked_add(cents)
+    let fraction: i64 = if digits == 0 {
+        0
+    } else {
+        fraction.parse().ok()?
+    };
+    whole
+        .checked_mul(10i64.pow(digits as u32))?
+        .checked_add(fraction)
 }
 
 /// "1,000" or "1000" credits (at least 1, at most `max`), or empty for none; None for
@@ -70,14 +109,40 @@ mod tests {
 
     #[test]
     fn money_input_becomes_minor_units() {
-        assert_eq!(parse_money("5"), Some(500));
-        assert_eq!(parse_money("5.5"), Some(550));
-        assert_eq!(parse_money("$1,234.05"), Some(123_405));
-        assert_eq!(parse_money("0.99"), Some(99));
-        assert_eq!(parse_money("5.123"), None);
-        assert_eq!(parse_money("-5"), None);
-        assert_eq!(parse_money("five"), None);
-        assert_eq!(parse_money("5."), None);
+        assert_eq!(parse_money("5", "usd"), Some(500));
+        assert_eq!(parse_money("5.5", "usd"), Some(550));
+        assert_eq!(parse_money("$1,234.05", "usd"), Some(123_405));
+        assert_eq!(parse_money("0.99", "usd"), Some(99));
+        assert_eq!(parse_money("5.123", "usd"), None);
+        assert_eq!(parse_money("-5", "usd"), None);
+        assert_eq!(parse_money("five", "usd"), None);
+        assert_eq!(parse_money("5.", "usd"), None);
+        assert_eq!(parse_money(".5", "usd"), None);
+        assert_eq!(parse_money("5.-1", "usd"), None);
+        assert_eq!(parse_money("5.+1", "usd"), None);
+    }
+
+    #[test]
+    fn minor_units_follow_the_currency() {
+        assert_eq!(parse_money("500", "jpy"), Some(500));
+        assert_eq!(parse_money("¥1,500", "jpy"), Some(1_500));
+        assert_eq!(parse_money("5.5", "jpy"), None);
+        assert_eq!(parse_money("1.5", "kwd"), Some(1_500));
+        assert_eq!(parse_money("1.005", "kwd"), Some(1_005));
+        assert_eq!(parse_money("1.0005", "kwd"), None);
+        assert_eq!(format_money(1_500, "jpy"), "¥1,500");
+        assert_eq!(format_money(1_005, "kwd"), "1.005 KWD");
+        assert_eq!(format_money(-7, "krw"), "-7 KRW");
+        assert_eq!(example_money("usd"), "5.00");
+        assert_eq!(example_money("jpy"), "500");
+        assert_eq!(example_money("bhd"), "5.000");
+        for currency in ["usd", "jpy", "kwd", "chf"] {
+            for minor in [0, 1, 99, 100, 12_345, 1_000_000_007] {
+                let shown = format_money(minor, currency);
+                let typed = shown.split(' ').next().unwrap_or_default();
+                assert_eq!(parse_money(typed, currency), Some(minor), "{shown}");
+            }
+        }
     }
 
     #[test]

@@ -64,9 +64,22 @@ pub async fn transactions_csv(
 }
 
 fn to_csv(entries: &[LedgerEntry]) -> String {
-    let mut out = String::from("date,id,kind,description,credits,reference,key_id,actor\r\n");
+    // RFC 4180 (quoted where needed, CRLF) by the csv crate; writing to a Vec cannot fail.
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let _ = out.write_record([
+        "date",
+        "id",
+        "kind",
+        "description",
+        "credits",
+        "reference",
+        "key_id",
+        "actor",
+    ]);
     for e in entries {
-        let fields = [
+        let _ = out.write_record([
             crate::time_fmt::exact(e.created_at),
             e.id.clone(),
             e.kind.as_str().to_string(),
@@ -75,11 +88,10 @@ fn to_csv(entries: &[LedgerEntry]) -> String {
             text_cell(e.reference.as_deref().unwrap_or("")),
             text_cell(e.key_id.as_deref().unwrap_or("")),
             text_cell(&e.actor),
-        ];
-        out.push_str(&fields.map(|f| quote(&f)).join(","));
-        out.push_str("\r\n");
+        ]);
     }
-    out
+    let bytes = out.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 /// Text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR) gets a
@@ -92,25 +104,31 @@ fn text_cell(text: &str) -> String {
     }
 }
 
-/// RFC 4180: quoted when it holds a comma, quote or line break; quotes doubled.
-fn quote(field: &str) -> String {
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn cells_are_quoted_and_formulas_defused() {
-        assert_eq!(quote("plain"), "plain");
-        assert_eq!(quote("a,b"), "\"a,b\"");
-        assert_eq!(quote("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(quote("two\nlines"), "\"two\nlines\"");
+        let entry = |description: &str| LedgerEntry {
+            id: "led_1".to_string(),
+            amount: -5,
+            kind: crate::wallet::EntryKind::Charge,
+            reference: None,
+            description: description.to_string(),
+            actor: "service".to_string(),
+            key_id: None,
+            created_at: 0,
+        };
+        let rows = |description: &str| to_csv(&[entry(description)]);
+        assert!(rows("plain").contains(",plain,"));
+        assert!(rows("a,b").contains(",\"a,b\","));
+        assert!(rows("say \"hi\"").contains(",\"say \"\"hi\"\"\","));
+        assert!(rows("two\nlines").contains(",\"two\nlines\","));
+        assert!(
+            rows("x").starts_with("date,id,kind,description,credits,reference,key_id,actor\r\n")
+        );
+        assert!(rows("x").ends_with("\r\n"));
         assert_eq!(text_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
         assert_eq!(text_cell("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(text_cell("Job 7"), "Job 7");

@@ -6,7 +6,7 @@ use crate::common;
 
 use axum::http::StatusCode;
 use common::with_service_token;
-use common::{api, new_key, TestApp};
+use common::{new_key, TestApp};
 use keyward::wallet::ledger;
 use keyward::workspace::Owner;
 use serde_json::{json, Value};
@@ -21,14 +21,8 @@ on_both_databases_with!(with_service_token;
 const LAST_SECOND_OF_NOVEMBER_MS: i64 = 1_796_083_199_000;
 
 async fn charge(app: &TestApp, key: &str, cost: i64, idempotency_key: &str) -> Value {
-    let reply = api(
-        app,
-        "POST",
-        "/api/v1/verify",
-        Some(common::SERVICE_TOKEN),
-        Some(json!({"key": key, "cost": cost, "idempotency_key": idempotency_key})),
-    )
-    .await;
+    let body = json!({"key": key, "cost": cost, "idempotency_key": idempotency_key});
+    let reply = common::verify_and_charge(app, body).await;
     assert_eq!(
         reply.status,
         StatusCode::OK,

@@ -40,14 +40,7 @@ async fn post(app: &TestApp, user_id: &str, credits: i64, key: &str) {
 }
 
 async fn charge(app: &TestApp, key: &str, cost: i64) {
-    let reply = api(
-        app,
-        "POST",
-        "/api/v1/verify",
-        Some(common::SERVICE_TOKEN),
-        Some(json!({"key": key, "cost": cost})),
-    )
-    .await;
+    let reply = common::verify_and_charge(app, json!({"key": key, "cost": cost})).await;
     assert_eq!(reply.json()["valid"], true, "{}", reply.body);
 }
 

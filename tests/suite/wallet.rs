@@ -9,7 +9,7 @@ use common::{api, new_key, TestApp};
 use keyward::wallet::ledger;
 use keyward::wallet::EntryKind;
 use keyward::workspace::Owner;
-use serde_json::{json, Value};
+use serde_json::json;
 
 on_both_databases_with!(with_service_token;
     a_charge_spends_once_and_a_refund_gives_back_once,
@@ -43,16 +43,7 @@ async fn grant(app: &TestApp, user_id: &str, credits: i64, key: &str) -> i64 {
     common::grant_credits(app, Owner::User(user_id.to_string()), credits, key).await
 }
 
-async fn charge(app: &TestApp, body: Value) -> common::Reply {
-    api(
-        app,
-        "POST",
-        "/api/v1/verify",
-        Some(common::SERVICE_TOKEN),
-        Some(body),
-    )
-    .await
-}
+use common::verify_and_charge as charge;
 
 async fn assert_ledger_balanced(app: &TestApp) {
     let (_, mismatches) = ledger::verify(&app.state.db).await.expect("verify");

@@ -138,7 +138,7 @@ pub(super) async fn promo_command(
     config: &Config,
     action: PromoAction,
 ) -> Result<(), String> {
-    use crate::wallet::{format_money, parse_money, promos, NewPromo};
+    use crate::wallet::{example_money, format_money, parse_money, promos, NewPromo};
     let now = crate::infra::clock::Clock::default().now_ms();
     match action {
         PromoAction::Create {
@@ -154,9 +154,14 @@ pub(super) async fn promo_command(
         } => {
             let money = |text: Option<String>, what: &str| match text {
                 None => Ok(None),
-                Some(text) => parse_money(&text).map(Some).ok_or_else(|| {
-                    format!("{what} is an amount of money such as 5.00, not {text:?}")
-                }),
+                Some(text) => parse_money(&text, &config.currency)
+                    .map(Some)
+                    .ok_or_else(|| {
+                        format!(
+                            "{what} is an amount of money such as {}, not {text:?}",
+                            example_money(&config.currency)
+                        )
+                    }),
             };
             let expires_at = match expires {
                 None => None,

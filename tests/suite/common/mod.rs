@@ -341,6 +341,19 @@ pub async fn api(
 }
 
 /// A form value, percent-encoded: everything but the unreserved characters.
+/// `POST /api/v1/verify` as the operator's service: checks `body["key"]` and charges
+/// `body["cost"]` credits (with `body["idempotency_key"]` if given).
+pub async fn verify_and_charge(app: &TestApp, body: serde_json::Value) -> Reply {
+    api(
+        app,
+        "POST",
+        "/api/v1/verify",
+        Some(SERVICE_TOKEN),
+        Some(body),
+    )
+    .await
+}
+
 pub fn encode(value: &str) -> String {
     use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
     const FORM_VALUE: &AsciiSet = &NON_ALPHANUMERIC

@@ -6,7 +6,7 @@ use crate::components::kept::keep_chosen;
 use crate::components::toast::{ToastRegion, Toasts};
 use crate::error::{AppError, FieldError};
 use crate::time_fmt;
-use crate::wallet::{format_money, parse_money, NewPromo, PromoCodeInfo};
+use crate::wallet::{example_money, format_money, parse_money, NewPromo, PromoCodeInfo};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -15,6 +15,14 @@ pub fn PromoCodesPage() -> impl IntoView {
     let toasts = Toasts::new();
     let refresh = RwSignal::new(0u32);
     let codes = Resource::new(move || refresh.get(), |_| list_promo_codes());
+    // Read when a code is created, never while rendering.
+    let currency = Signal::derive(move || {
+        codes
+            .get()
+            .and_then(Result::ok)
+            .map(|p| p.currency)
+            .unwrap_or_default()
+    });
     view! {
         <Title text="Promo codes" />
         <header class="page-header">
@@ -23,19 +31,19 @@ pub fn PromoCodesPage() -> impl IntoView {
                 <p class="muted">"Codes people enter at checkout for a percentage or a fixed amount off."</p>
             </div>
         </header>
-        <CreateForm toasts refresh />
+        <CreateForm toasts refresh currency />
         <section aria-labelledby="codes-heading" class="transactions">
             <h2 id="codes-heading">"Codes"</h2>
             <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading codes…"</div> }>
                 {move || Suspend::new(async move {
                     match codes.await {
-                        Ok(list) if list.is_empty() => view! {
+                        Ok(page) if page.codes.is_empty() => view! {
                             <div class="card empty-state">
                                 <p><strong>"No promo codes yet"</strong></p>
                                 <p class="muted">"Create one above; people enter it at checkout."</p>
                             </div>
                         }.into_any(),
-                        Ok(list) => view! { <CodeTable list toasts refresh /> }.into_any(),
+                        Ok(page) => view! { <CodeTable list=page.codes toasts refresh /> }.into_any(),
                         Err(e) => view! { <div class="banner banner-danger" role="alert">{e.to_string()}</div> }.into_any(),
                     }
                 })}
@@ -46,7 +54,7 @@ pub fn PromoCodesPage() -> impl IntoView {
 }
 
 #[component]
-fn CreateForm(toasts: Toasts, refresh: RwSignal<u32>) -> impl IntoView {
+fn CreateForm(toasts: Toasts, refresh: RwSignal<u32>, currency: Signal<String>) -> impl IntoView {
     let create = ServerAction::<CreatePromoCode>::new();
     let code = RwSignal::new(String::new());
     let percent = RwSignal::new(true);
@@ -77,13 +85,15 @@ fn CreateForm(toasts: Toasts, refresh: RwSignal<u32>) -> impl IntoView {
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let mut problems = Vec::new();
+        let currency = currency.get_untracked();
+        let example = example_money(&currency);
         let number = |text: String, name: &str, message: &str, problems: &mut Vec<FieldError>| {
             let text = text.trim().to_string();
             if text.is_empty() {
                 return None;
             }
             let parsed = if name == "min_purchase" || name == "amount_off" {
-                parse_money(&text)
+                parse_money(&text, &currency)
             } else {
                 text.parse::<i64>().ok()
             };
@@ -103,7 +113,7 @@ fn CreateForm(toasts: Toasts, refresh: RwSignal<u32>) -> impl IntoView {
             number(
                 value.get_untracked(),
                 "amount_off",
-                "Enter an amount such as 5.00.",
+                &format!("Enter an amount such as {example}."),
                 &mut problems,
             )
         };
@@ -126,7 +136,7 @@ fn CreateForm(toasts: Toasts, refresh: RwSignal<u32>) -> impl IntoView {
         let min_purchase_minor = number(
             min.get_untracked(),
             "min_purchase",
-            "Enter an amount such as 10.00, or leave it empty.",
+            &format!("Enter an amount such as {example}, or leave it empty."),
             &mut problems,
         );
         if !problems.is_empty() {
@@ -184,13 +194,13 @@ fn CreateForm(toasts: Toasts, refresh: RwSignal<u32>) -> impl IntoView {
                         </div>
                     </fieldset>
                     <TextField label="Amount off" name="discount-value" value=value error=discount_error
-                        hint="A percentage (1-100), or money such as 5.00." max_chars=12 />
+                        hint="A percentage (1-100), or an amount of money in the server's currency." max_chars=12 />
                     <TextField label="Expires on" name="expires" kind="date" value=expires error=field("expires_at")
                         hint="Optional. The code works through this day (UTC)." />
                     <TextField label="Redemption limit" name="max" value=max error=field("max_redemptions")
                         hint="Optional. Total uses by everyone." max_chars=9 />
                     <TextField label="Minimum purchase" name="min" value=min error=field("min_purchase")
-                        hint="Optional, in money, such as 10.00." max_chars=12 />
+                        hint="Optional. The least an order must cost for the code to apply." max_chars=12 />
                 </div>
                 <label class="check-row">
                     <input type="checkbox" prop:checked=move || once.get() on:change=move |ev| once.set(event_target_checked(&ev)) />
