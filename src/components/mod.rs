@@ -3,6 +3,7 @@
 pub mod action_result;
 pub mod card_form;
 pub mod copy_button;
+pub mod data_table;
 pub mod field;
 pub mod icons;
 pub mod kept;

@@ -13,6 +13,7 @@ pub mod workspace;
 
 use crate::admin::api::admin_status;
 use crate::auth::api::{current_user, SignOut};
+use crate::components::action_result::on_action;
 use crate::components::icons::{
     CoinsIcon, FlaskIcon, HomeIcon, KeyIcon, LogoIcon, MenuIcon, ServerIcon, ShieldIcon,
     SignOutIcon, TagIcon, UsersIcon, WalletIcon,
@@ -32,11 +33,12 @@ pub fn AccountLayout() -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
     LabStatus::provide();
     let org = use_org_slug();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = sign_out.value().get() {
-            crate::components::load_page("/sign-in");
-        }
-    });
+    // A failure stays in the action's value, which the sidebar shows.
+    on_action(
+        sign_out,
+        |()| crate::components::load_page("/sign-in"),
+        |_| {},
+    );
 
     // Below 768 px the sidebar hides behind a menu button (a disclosure): Escape or
     // following a link closes it, and Escape puts focus back on the button.

@@ -7,6 +7,7 @@ use crate::auth::api::{
 };
 use crate::auth::SessionInfo;
 use crate::components::action_result::{form_level_message, on_action_result};
+use crate::components::data_table::{Column, DataTable, Empty, Listing};
 use crate::components::field::{PasswordField, TextField};
 use crate::components::toast::{ToastRegion, Toasts};
 use crate::error::AppError;
@@ -141,71 +142,62 @@ fn SessionsCard(toasts: Toasts, refresh: RwSignal<u32>) -> impl IntoView {
                 </button>
             </div>
             <p class="muted">"Browsers signed in to your account. Sign out any you do not recognise, then change your password."</p>
-            <Transition fallback=|| view! { <p class="muted">"Loading sessions…"</p> }>
-                {move || Suspend::new(async move {
-                    match sessions.await {
-                        Ok(list) => view! { <SessionTable list sign_out_one /> }.into_any(),
-                        Err(e) => view! { <div class="banner banner-danger" role="alert">{e.to_string()}</div> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <Listing resource=sessions loading="Loading sessions…" in_card=true
+                is_empty=Vec::is_empty empty=NO_SESSIONS
+                show={move |list: Vec<SessionInfo>| session_table(list, sign_out_one)} />
         </section>
     }
 }
 
-#[component]
-fn SessionTable(
+const NO_SESSIONS: Empty = Empty {
+    title: "No sessions",
+    hint: "Browsers you sign in with are listed here.",
+};
+
+fn session_table(
     list: Vec<SessionInfo>,
     sign_out_one: ServerAction<SignOutSession>,
 ) -> impl IntoView {
     let now = time_fmt::now_ms();
-    view! {
-        <div class="table-wrap flat">
-            <table class="stack-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Device"</th>
-                        <th scope="col">"Address"</th>
-                        <th scope="col">"Signed in"</th>
-                        <th scope="col">"Last active"</th>
-                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {list.into_iter().map(|session| {
-                        let device = describe_device(&session.user_agent);
-                        let label = format!("Sign out {device} at {}", session.client_addr);
-                        let id = session.id.clone();
-                        view! {
-                            <tr>
-                                <td class="cell-primary" title=session.user_agent.clone()>{device.clone()}</td>
-                                <td data-label="Address"><code>{session.client_addr.clone()}</code></td>
-                                <td class="nowrap" data-label="Signed in" title=time_fmt::exact(session.created_at)>{time_fmt::date(session.created_at)}</td>
-                                <td class="nowrap" data-label="Last active" title=time_fmt::exact(session.last_seen_at)>{time_fmt::relative(session.last_seen_at, now)}</td>
-                                <td>
-                                    {if session.current {
-                                        view! { <span class="badge badge-active">"This device"</span> }.into_any()
-                                    } else {
-                                        view! {
-                                            <button
-                                                type="button"
-                                                class="button button-small"
-                                                aria-label=label
-                                                disabled=move || sign_out_one.pending().get()
-                                                on:click=move |_| { sign_out_one.dispatch(SignOutSession { id: id.clone() }); }
-                                            >
-                                                "Sign out"
-                                            </button>
-                                        }.into_any()
-                                    }}
-                                </td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
-    }
+    let rows = list
+        .into_iter()
+        .map(|session| {
+            let device = describe_device(&session.user_agent);
+            let label = format!("Sign out {device} at {}", session.client_addr);
+            let id = session.id.clone();
+            let action = if session.current {
+                view! { <span class="badge badge-active">"This device"</span> }.into_any()
+            } else {
+                view! {
+                    <button
+                        type="button"
+                        class="button button-small"
+                        aria-label=label
+                        disabled=move || sign_out_one.pending().get()
+                        on:click=move |_| { sign_out_one.dispatch(SignOutSession { id: id.clone() }); }
+                    >
+                        "Sign out"
+                    </button>
+                }
+                .into_any()
+            };
+            vec![
+                view! { <span title=session.user_agent.clone()>{device}</span> }.into_any(),
+                view! { <code>{session.client_addr.clone()}</code> }.into_any(),
+                view! { <span title=time_fmt::exact(session.created_at)>{time_fmt::date(session.created_at)}</span> }.into_any(),
+                view! { <span title=time_fmt::exact(session.last_seen_at)>{time_fmt::relative(session.last_seen_at, now)}</span> }.into_any(),
+                action,
+            ]
+        })
+        .collect();
+    let columns = vec![
+        Column::primary("Device"),
+        Column::text("Address"),
+        Column::nowrap("Signed in"),
+        Column::nowrap("Last active"),
+        Column::actions(),
+    ];
+    view! { <DataTable caption="Your sessions" flat=true columns rows /> }
 }
 
 /// "Chrome on Linux", from a user agent string; "Unknown browser" when it says nothing.

@@ -1,6 +1,7 @@
 //! Admin > Credit grants: add or deduct credits for a person, with a reason.
 
 use crate::admin::api::GrantCredits;
+use crate::components::action_result::on_action;
 use crate::components::field::{EmailField, TextField};
 use crate::components::toast::{ToastRegion, Toasts};
 use crate::error::AppError;
@@ -17,8 +18,9 @@ pub fn CreditGrantsPage() -> impl IntoView {
     let reason = RwSignal::new(String::new());
     let error = RwSignal::new(None::<AppError>);
     let pending_id = RwSignal::new(None::<String>);
-    Effect::new(move |_| match grant.value().get() {
-        Some(Ok(balance)) => {
+    on_action(
+        grant,
+        move |balance| {
             toasts.success(format!(
                 "Done. {} now has {} credits.",
                 email.get_untracked(),
@@ -28,10 +30,9 @@ pub fn CreditGrantsPage() -> impl IntoView {
             error.set(None);
             credits.set(String::new());
             reason.set(String::new());
-        }
-        Some(Err(e)) => error.set(Some(e)),
-        None => {}
-    });
+        },
+        move |e| error.set(Some(e)),
+    );
     let field = move |name: &'static str| {
         Signal::derive(move || error.with(|e| e.as_ref().and_then(|e| e.field_message(name))))
     };

@@ -1,11 +1,12 @@
 //! Admin > Lab servers: put a person on a plan, and see and stop running servers.
 
-use crate::components::action_result::{form_level_message, on_action_toast};
+use crate::components::action_result::{form_level_message, on_action, on_action_toast};
+use crate::components::data_table::{Column, DataTable, Empty, Listing};
 use crate::components::field::EmailField;
 use crate::components::kept::keep_typed;
 use crate::components::toast::{ToastRegion, Toasts};
 use crate::error::AppError;
-use crate::lab::api::{admin_lab_servers, AdminSetPlan, AdminStopLab};
+use crate::lab::api::{admin_lab_servers, AdminSetPlan, AdminStopLab, RunningServer};
 use crate::lab::{format_hours, Plan};
 use crate::time_fmt;
 use leptos::prelude::*;
@@ -34,8 +35,9 @@ fn PlanForm(toasts: Toasts) -> impl IntoView {
     let email = RwSignal::new(String::new());
     let plan = RwSignal::new("standard".to_string());
     let error = RwSignal::new(None::<AppError>);
-    Effect::new(move |_| match save.value().get() {
-        Some(Ok(())) => {
+    on_action(
+        save,
+        move |()| {
             let label = Plan::parse(&plan.get_untracked())
                 .map(|p| p.label())
                 .unwrap_or("");
@@ -44,10 +46,9 @@ fn PlanForm(toasts: Toasts) -> impl IntoView {
                 email.get_untracked()
             ));
             error.set(None);
-        }
-        Some(Err(e)) => error.set(Some(e)),
-        None => {}
-    });
+        },
+        move |e| error.set(Some(e)),
+    );
     let field = move |name: &'static str| {
         Signal::derive(move || error.with(|e| e.as_ref().and_then(|e| e.field_message(name))))
     };
@@ -75,6 +76,42 @@ fn PlanForm(toasts: Toasts) -> impl IntoView {
     }
 }
 
+const NO_SERVERS: Empty = Empty {
+    title: "No Lab server is running.",
+    hint: "Servers people start show here while they run, with the compute hours they use.",
+};
+
+fn servers_table(list: Vec<RunningServer>, stop: ServerAction<AdminStopLab>) -> impl IntoView {
+    let rows = list
+        .into_iter()
+        .map(|s| {
+            let user_id = s.user_id.clone();
+            let label = format!("Stop {}'s server", s.email);
+            vec![
+                s.email.clone().into_any(),
+                time_fmt::exact(s.started_at).into_any(),
+                format_hours(s.cpu_ms).into_any(),
+                view! {
+                    <button type="button" class="button button-small"
+                        aria-label=label
+                        disabled=move || stop.pending().get()
+                        on:click=move |_| { stop.dispatch(AdminStopLab { user_id: user_id.clone() }); }>
+                        "Stop"
+                    </button>
+                }
+                .into_any(),
+            ]
+        })
+        .collect();
+    let columns = vec![
+        Column::primary("Person"),
+        Column::text("Started"),
+        Column::numeric("Compute hours"),
+        Column::actions(),
+    ];
+    view! { <DataTable caption="Running Lab servers" flat=true columns rows /> }
+}
+
 #[component]
 fn RunningServers(toasts: Toasts) -> impl IntoView {
     let servers = Resource::new(|| (), |_| admin_lab_servers());
@@ -86,47 +123,9 @@ fn RunningServers(toasts: Toasts) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="running-heading">
             <h2 id="running-heading">"Running servers"</h2>
-            <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match servers.await {
-                        Ok(list) if list.is_empty() => view! { <p class="muted">"No Lab server is running."</p> }.into_any(),
-                        Ok(list) => view! {
-                            <div class="table-wrap flat">
-                                <table class="stack-table">
-                                    <thead><tr>
-                                        <th scope="col">"Person"</th>
-                                        <th scope="col">"Started"</th>
-                                        <th scope="col" class="numeric">"Compute hours"</th>
-                                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                                    </tr></thead>
-                                    <tbody>
-                                        {list.into_iter().map(|s| {
-                                            let user_id = s.user_id.clone();
-                                            let email = s.email.clone();
-                                            view! {
-                                                <tr>
-                                                    <td class="cell-primary">{s.email.clone()}</td>
-                                                    <td data-label="Started">{time_fmt::exact(s.started_at)}</td>
-                                                    <td class="numeric" data-label="Compute hours">{format_hours(s.cpu_ms)}</td>
-                                                    <td class="numeric">
-                                                        <button type="button" class="button button-small"
-                                                            aria-label=format!("Stop {email}'s server")
-                                                            disabled=move || stop.pending().get()
-                                                            on:click=move |_| { stop.dispatch(AdminStopLab { user_id: user_id.clone() }); }>
-                                                            "Stop"
-                                                        </button>
-                                                    </td>
-                                                </tr>
-                                            }
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
-                        }.into_any(),
-                        Err(e) => view! { <p class="field-error" role="alert">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <Listing resource=servers loading="Loading…" in_card=true
+                is_empty=Vec::is_empty empty=NO_SERVERS
+                show={move |list: Vec<RunningServer>| servers_table(list, stop)} />
         </section>
     }
 }

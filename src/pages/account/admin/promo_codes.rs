@@ -1,6 +1,8 @@
 //! Admin > Promo codes: create codes, see how often they were redeemed, deactivate them.
 
-use crate::admin::api::{list_promo_codes, CreatePromoCode, DeactivatePromoCode};
+use crate::admin::api::{list_promo_codes, CreatePromoCode, DeactivatePromoCode, PromoCodes};
+use crate::components::action_result::{on_action_result, on_action_toast};
+use crate::components::data_table::{Column, DataTable, Empty, Listing};
 use crate::components::field::TextField;
 use crate::components::kept::keep_chosen;
 use crate::components::toast::{ToastRegion, Toasts};
@@ -13,8 +15,16 @@ use leptos_meta::Title;
 #[component]
 pub fn PromoCodesPage() -> impl IntoView {
     let toasts = Toasts::new();
-    let refresh = RwSignal::new(0u32);
-    let codes = Resource::new(move || refresh.get(), |_| list_promo_codes());
+    let create = ServerAction::<CreatePromoCode>::new();
+    let deactivate = ServerAction::<DeactivatePromoCode>::new();
+    on_action_toast(deactivate, toasts, move |()| {
+        toasts.success("Code deactivated")
+    });
+    // Read again after each creation or deactivation.
+    let codes = Resource::new(
+        move || (create.version().get(), deactivate.version().get()),
+        |_| list_promo_codes(),
+    );
     // Read when a code is created, never while rendering.
     let currency = Signal::derive(move || {
         codes
@@ -31,31 +41,23 @@ pub fn PromoCodesPage() -> impl IntoView {
                 <p class="muted">"Codes people enter at checkout for a percentage or a fixed amount off."</p>
             </div>
         </header>
-        <CreateForm toasts refresh currency />
+        <CreateForm toasts create currency />
         <section aria-labelledby="codes-heading" class="transactions">
             <h2 id="codes-heading">"Codes"</h2>
-            <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading codes…"</div> }>
-                {move || Suspend::new(async move {
-                    match codes.await {
-                        Ok(page) if page.codes.is_empty() => view! {
-                            <div class="card empty-state">
-                                <p><strong>"No promo codes yet"</strong></p>
-                                <p class="muted">"Create one above; people enter it at checkout."</p>
-                            </div>
-                        }.into_any(),
-                        Ok(page) => view! { <CodeTable list=page.codes toasts refresh /> }.into_any(),
-                        Err(e) => view! { <div class="banner banner-danger" role="alert">{e.to_string()}</div> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <Listing resource=codes loading="Loading codes…"
+                is_empty=|page: &PromoCodes| page.codes.is_empty() empty=NO_CODES
+                show=move |page: PromoCodes| code_table(page.codes, deactivate) />
         </section>
         <ToastRegion toasts />
     }
 }
 
 #[component]
-fn CreateForm(toasts: Toasts, refresh: RwSignal<u32>, currency: Signal<String>) -> impl IntoView {
-    let create = ServerAction::<CreatePromoCode>::new();
+fn CreateForm(
+    toasts: Toasts,
+    create: ServerAction<CreatePromoCode>,
+    currency: Signal<String>,
+) -> impl IntoView {
     let code = RwSignal::new(String::new());
     let percent = RwSignal::new(true);
     let kind_chosen = Callback::new(move |kind: String| percent.set(kind == "percent"));
@@ -67,17 +69,11 @@ fn CreateForm(toasts: Toasts, refresh: RwSignal<u32>, currency: Signal<String>) 
     let first_only = RwSignal::new(false);
     let note = RwSignal::new(String::new());
     let error = RwSignal::new(None::<AppError>);
-    Effect::new(move |_| match create.value().get() {
-        Some(Ok(created)) => {
-            toasts.success(format!("Created {} ({})", created.code, created.discount));
-            error.set(None);
-            for field in [code, value, expires, max, min, note] {
-                field.set(String::new());
-            }
-            refresh.update(|n| *n += 1);
+    on_action_result(create, error, move |created| {
+        toasts.success(format!("Created {} ({})", created.code, created.discount));
+        for field in [code, value, expires, max, min, note] {
+            field.set(String::new());
         }
-        Some(Err(e)) => error.set(Some(e)),
-        None => {}
     });
     let field = move |name: &'static str| {
         Signal::derive(move || error.with(|e| e.as_ref().and_then(|e| e.field_message(name))))
@@ -218,73 +214,73 @@ fn CreateForm(toasts: Toasts, refresh: RwSignal<u32>, currency: Signal<String>) 
     }
 }
 
-#[component]
-fn CodeTable(list: Vec<PromoCodeInfo>, toasts: Toasts, refresh: RwSignal<u32>) -> impl IntoView {
-    let deactivate = ServerAction::<DeactivatePromoCode>::new();
-    Effect::new(move |_| match deactivate.value().get() {
-        Some(Ok(())) => {
-            toasts.success("Code deactivated");
-            refresh.update(|n| *n += 1);
-        }
-        Some(Err(e)) => toasts.error(e.to_string()),
-        None => {}
-    });
+const NO_CODES: Empty = Empty {
+    title: "No promo codes yet",
+    hint: "Create one above; people enter it at checkout.",
+};
+
+fn code_table(
+    list: Vec<PromoCodeInfo>,
+    deactivate: ServerAction<DeactivatePromoCode>,
+) -> impl IntoView {
     let now = time_fmt::now_ms();
-    view! {
-        <div class="table-wrap">
-            <table class="stack-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Code"</th>
-                        <th scope="col">"Discount"</th>
-                        <th scope="col">"Redeemed"</th>
-                        <th scope="col">"Rules"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {list.into_iter().map(|promo| {
-                        let redeemed = match promo.max_redemptions {
-                            Some(max) => format!("{} of {max}", promo.redeemed),
-                            None => format!("{}, no limit", promo.redeemed),
-                        };
-                        let mut rules = Vec::new();
-                        if promo.once_per_user { rules.push("once per person".to_string()); }
-                        if promo.first_purchase_only { rules.push("first purchase only".to_string()); }
-                        if let Some(min) = promo.min_purchase_minor { rules.push(format!("minimum {}", format_money(min, &promo.currency))); }
-                        if let Some(at) = promo.expires_at { rules.push(format!("until {}", time_fmt::date(at - 1))); }
-                        let expired = promo.expires_at.is_some_and(|at| at <= now);
-                        let (status, badge) = match (promo.active, expired) {
-                            (false, _) => ("Inactive", "badge"),
-                            (true, true) => ("Expired", "badge badge-expired"),
-                            (true, false) => ("Active", "badge badge-active"),
-                        };
-                        let code = promo.code.clone();
-                        view! {
-                            <tr>
-                                <td class="cell-primary"><code>{promo.code.clone()}</code>
-                                    {promo.note.clone().map(|n| view! { <span class="muted reference">{n}</span> })}
-                                </td>
-                                <td data-label="Discount">{promo.discount.clone()}</td>
-                                <td data-label="Redeemed">{redeemed}</td>
-                                <td data-label="Rules">{if rules.is_empty() { "none".to_string() } else { rules.join(", ") }}</td>
-                                <td><span class=badge>{status}</span></td>
-                                <td>
-                                    {promo.active.then(|| view! {
-                                        <button type="button" class="button button-small"
-                                            aria-label=format!("Deactivate {code}")
-                                            disabled=move || deactivate.pending().get()
-                                            on:click=move |_| { deactivate.dispatch(DeactivatePromoCode { code: code.clone() }); }>
-                                            "Deactivate"
-                                        </button>
-                                    })}
-                                </td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
-    }
+    let rows = list
+        .into_iter()
+        .map(|promo| {
+            let redeemed = match promo.max_redemptions {
+                Some(max) => format!("{} of {max}", promo.redeemed),
+                None => format!("{}, no limit", promo.redeemed),
+            };
+            let mut rules = Vec::new();
+            if promo.once_per_user {
+                rules.push("once per person".to_string());
+            }
+            if promo.first_purchase_only {
+                rules.push("first purchase only".to_string());
+            }
+            if let Some(min) = promo.min_purchase_minor {
+                rules.push(format!("minimum {}", format_money(min, &promo.currency)));
+            }
+            if let Some(at) = promo.expires_at {
+                rules.push(format!("until {}", time_fmt::date(at - 1)));
+            }
+            let rules = if rules.is_empty() { "none".to_string() } else { rules.join(", ") };
+            let expired = promo.expires_at.is_some_and(|at| at <= now);
+            let (status, badge) = match (promo.active, expired) {
+                (false, _) => ("Inactive", "badge"),
+                (true, true) => ("Expired", "badge badge-expired"),
+                (true, false) => ("Active", "badge badge-active"),
+            };
+            let code = promo.code.clone();
+            let action = promo.active.then(|| view! {
+                <button type="button" class="button button-small"
+                    aria-label=format!("Deactivate {code}")
+                    disabled=move || deactivate.pending().get()
+                    on:click=move |_| { deactivate.dispatch(DeactivatePromoCode { code: code.clone() }); }>
+                    "Deactivate"
+                </button>
+            });
+            vec![
+                view! {
+                    <code>{promo.code.clone()}</code>
+                    {promo.note.clone().map(|n| view! { <span class="muted reference">{n}</span> })}
+                }
+                .into_any(),
+                promo.discount.clone().into_any(),
+                redeemed.into_any(),
+                rules.into_any(),
+                view! { <span class=badge>{status}</span> }.into_any(),
+                action.into_any(),
+            ]
+        })
+        .collect();
+    let columns = vec![
+        Column::primary("Code"),
+        Column::text("Discount"),
+        Column::text("Redeemed"),
+        Column::text("Rules"),
+        Column::text("Status"),
+        Column::actions(),
+    ];
+    view! { <DataTable caption="Promo codes" columns rows /> }
 }

@@ -1,7 +1,7 @@
 //! The create dialog: name, scopes and expiry; on success the value is revealed once.
 
 use super::ui::{use_keys_ui, KeyDialog, Revealed};
-use crate::components::action_result::{form_level_message, on_action_result};
+use crate::components::action_result::{form_level_message, on_action, on_action_result};
 use crate::components::field::TextField;
 use crate::components::modal::Modal;
 use crate::error::AppError;
@@ -24,13 +24,15 @@ pub fn CreateKeyDialog() -> impl IntoView {
     let error = RwSignal::new(None::<AppError>);
     // Checked before the key is created; set on it right after.
     let limit = RwSignal::new(String::new());
-    Effect::new(move |_| {
-        if let Some(Err(e)) = set_limit.value().get() {
+    on_action(
+        set_limit,
+        |_| {},
+        move |e| {
             ui.toasts.error(format!(
                 "The key was created, but its spending limit was not set: {e}"
-            ));
-        }
-    });
+            ))
+        },
+    );
     on_action_result(action, error, move |revealed| {
         if !limit.get_untracked().trim().is_empty() {
             set_limit.dispatch(SetKeySpendLimit {

@@ -2,6 +2,8 @@
 
 use super::spend_limit::SpendingLimit;
 use super::ui::use_keys_ui;
+use crate::components::action_result::on_action;
+use crate::components::data_table::{Column, DataTable};
 use crate::components::usage_chart::UsageChart;
 use crate::keys::{
     api::{get_key_details, SetKeyActive},
@@ -35,18 +37,18 @@ fn DetailsBody(details: KeyDetails) -> impl IntoView {
     let now = time_fmt::now_ms();
     let key = details.key.clone();
     let toggle = ServerAction::<SetKeyActive>::new();
-    Effect::new(move |_| match toggle.value().get() {
-        Some(Ok(key)) => {
+    on_action(
+        toggle,
+        move |key| {
             ui.toasts.success(if key.active {
                 format!("\"{}\" activated", key.name)
             } else {
                 format!("\"{}\" deactivated", key.name)
             });
             ui.reload();
-        }
-        Some(Err(error)) => ui.toasts.error(error.to_string()),
-        None => {}
-    });
+        },
+        move |error| ui.toasts.error(error.to_string()),
+    );
 
     let catalog = ui.catalog.get_untracked();
     let scopes = key
@@ -128,20 +130,20 @@ fn DetailsBody(details: KeyDetails) -> impl IntoView {
                 {if details.recent.is_empty() {
                     view! { <p class="muted">"No requests yet. Calls made with this key show up here within seconds."</p> }.into_any()
                 } else {
+                    let rows = details.recent.iter().map(|r| vec![
+                        view! { <span title=time_fmt::exact(r.at)>{time_fmt::relative(r.at, now)}</span> }.into_any(),
+                        view! { <code>{format!("{} {}", r.method, r.path)}</code> }.into_any(),
+                        r.status.into_any(),
+                        view! { <span title=r.user_agent.clone()>{r.client_addr.clone()}</span> }.into_any(),
+                    ]).collect::<Vec<_>>();
+                    let columns = vec![
+                        Column::nowrap("Time"),
+                        Column::text("Request"),
+                        Column::numeric("Status"),
+                        Column::text("Client"),
+                    ];
                     view! {
-                        <table class="mini-table">
-                            <thead><tr><th>"Time"</th><th>"Request"</th><th>"Status"</th><th>"Client"</th></tr></thead>
-                            <tbody>
-                                {details.recent.iter().map(|r| view! {
-                                    <tr>
-                                        <td class="nowrap" title=time_fmt::exact(r.at)>{time_fmt::relative(r.at, now)}</td>
-                                        <td><code>{format!("{} {}", r.method, r.path)}</code></td>
-                                        <td>{r.status}</td>
-                                        <td title=r.user_agent.clone()>{r.client_addr.clone()}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
+                        <DataTable caption=format!("Recent requests with {}", key.name) compact=true columns rows />
                     }.into_any()
                 }}
                 <h3 class="subheading">"Activity"</h3>

@@ -2,6 +2,7 @@
 //! limit, and a form to set, change or remove the limit.
 
 use super::ui::use_keys_ui;
+use crate::components::action_result::on_action;
 use crate::components::kept::keep_typed;
 use crate::keys::api::SetKeySpendLimit;
 use crate::wallet::format_credits;
@@ -13,8 +14,9 @@ pub fn SpendingLimit(id: String, name: String, limit: Option<i64>, spent: i64) -
     let save = ServerAction::<SetKeySpendLimit>::new();
     let value = RwSignal::new(limit.map(|l| l.to_string()).unwrap_or_default());
     let error = RwSignal::new(None::<String>);
-    Effect::new(move |_| match save.value().get() {
-        Some(Ok(key)) => {
+    on_action(
+        save,
+        move |key| {
             error.set(None);
             ui.toasts.success(match key.monthly_spend_limit {
                 Some(limit) => format!(
@@ -25,13 +27,14 @@ pub fn SpendingLimit(id: String, name: String, limit: Option<i64>, spent: i64) -
                 None => format!("\"{}\" has no monthly limit now", key.name),
             });
             ui.reload();
-        }
-        Some(Err(e)) => error.set(Some(
-            e.field_message("monthly_spend_limit")
-                .unwrap_or_else(|| e.to_string()),
-        )),
-        None => {}
-    });
+        },
+        move |e| {
+            error.set(Some(
+                e.field_message("monthly_spend_limit")
+                    .unwrap_or_else(|| e.to_string()),
+            ))
+        },
+    );
     let field_id = format!("spend-limit-{id}");
     let message_id = format!("{field_id}-message");
     let error_id = message_id.clone();

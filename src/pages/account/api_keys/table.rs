@@ -3,6 +3,7 @@
 use super::details::KeyDetailsPanel;
 use super::ui::{use_keys_ui, KeyDialog, SortBy};
 use crate::components::copy_button::CopyButton;
+use crate::components::data_table::{Column, TableHead};
 use crate::components::icons::{ChevronIcon, RefreshIcon, TrashIcon};
 use crate::keys::{KeyStatus, KeySummary, PAGE_SIZE};
 use crate::time_fmt;
@@ -20,6 +21,16 @@ fn fold_case(text: &str) -> String {
         text.to_lowercase()
     }
 }
+
+/// The keys table's columns; its rows expand, so it builds them itself (`KeyRow`).
+const KEY_COLUMNS: [Column; 6] = [
+    Column::primary("Name"),
+    Column::text("Key"),
+    Column::nowrap("Created"),
+    Column::nowrap("Last used"),
+    Column::text("Status"),
+    Column::actions(),
+];
 
 #[component]
 pub fn KeyTable(keys: Vec<KeySummary>, now: i64) -> impl IntoView {
@@ -55,16 +66,7 @@ pub fn KeyTable(keys: Vec<KeySummary>, now: i64) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table class="keys-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Key"</th>
-                        <th scope="col">"Created"</th>
-                        <th scope="col">"Last used"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                    </tr>
-                </thead>
+                <TableHead columns=KEY_COLUMNS.to_vec() />
                 <tbody>
                     <For each=rows key=|k| (k.id.clone(), k.active, k.preview.clone(), k.last_used_at) let:key>
                         <KeyRow key=key now=now />

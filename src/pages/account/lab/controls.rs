@@ -2,6 +2,7 @@
 //! Lab's state (provided by the account layout, so that a stop in one place shows in
 //! all of them without a reload), the Stop server confirmation, and the hours bar.
 
+use crate::components::action_result::{on_action, on_action_toast};
 use crate::components::icons::StopIcon;
 use crate::components::modal::Modal;
 use crate::components::toast::{ToastRegion, Toasts};
@@ -70,8 +71,9 @@ pub fn StopServerDialog() -> impl IntoView {
     let lab = use_lab();
     let action = ServerAction::<StopLab>::new();
     let error = RwSignal::new(None::<AppError>);
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(status)) => {
+    on_action(
+        action,
+        move |status| {
             lab.stop_open.set(false);
             lab.toasts.success(if status.is_active() {
                 "Your Lab server is stopping."
@@ -79,10 +81,9 @@ pub fn StopServerDialog() -> impl IntoView {
                 "Your Lab server is stopped."
             });
             lab.refresh();
-        }
-        Some(Err(e)) => error.set(Some(e)),
-        None => {}
-    });
+        },
+        move |e| error.set(Some(e)),
+    );
     Effect::new(move |_| {
         if lab.stop_open.get() {
             error.set(None);
@@ -128,14 +129,14 @@ pub fn StopButton(#[prop(optional)] block: bool) -> impl IntoView {
 pub fn LaunchButton(#[prop(optional)] primary: bool) -> impl IntoView {
     let lab = use_lab();
     let action = ServerAction::<LaunchLab>::new();
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(url)) => crate::components::load_page(&url),
-        Some(Err(e)) => {
+    on_action(
+        action,
+        move |url| crate::components::load_page(&url),
+        move |e| {
             lab.toasts.error(e.to_string());
             lab.refresh();
-        }
-        None => {}
-    });
+        },
+    );
     view! {
         <button type="button" class="button" class:button-primary=primary
             disabled=move || action.pending().get()
@@ -229,11 +230,7 @@ pub fn ComputeBar(compute: ComputeUse) -> impl IntoView {
 pub fn StopNoticeBanner(notice: StopNotice, idle_minutes: i64) -> impl IntoView {
     let lab = use_lab();
     let dismiss = ServerAction::<DismissLabNotice>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = dismiss.value().get() {
-            lab.refresh();
-        }
-    });
+    on_action_toast(dismiss, lab.toasts, move |()| lab.refresh());
     let when = time_fmt::exact(notice.stopped_at);
     let text = match notice.reason {
         StopReason::Idle => {

@@ -5,6 +5,7 @@ pub mod card;
 pub mod controls;
 mod history;
 
+use crate::components::action_result::on_action;
 use crate::lab::api::SetContinueWithCredits;
 use crate::lab::{Availability, ComputeUse, LabOverview, ServerStatus};
 use controls::{status_line, use_lab, ComputeBar, LaunchButton, StopButton, StopNoticeBanner};
@@ -103,20 +104,20 @@ fn ComputeCard(compute: ComputeUse) -> impl IntoView {
     let lab = use_lab();
     let save = ServerAction::<SetContinueWithCredits>::new();
     let on = RwSignal::new(compute.continue_with_credits);
-    Effect::new(move |_| match save.value().get() {
-        Some(Ok(())) => {
+    on_action(
+        save,
+        move |()| {
             lab.toasts.success(if on.get_untracked() {
                 "Continue with credits is on."
             } else {
                 "Continue with credits is off."
             });
-        }
-        Some(Err(e)) => {
+        },
+        move |e| {
             on.set(!on.get_untracked());
             lab.toasts.error(e.to_string());
-        }
-        None => {}
-    });
+        },
+    );
     let price = compute.credits_per_cpu_hour;
     view! {
         <section class="card" aria-labelledby="compute-heading">

@@ -3,6 +3,7 @@
 //! given and ask for more.
 
 use crate::components::action_result::{form_level_message, on_action_result, on_action_toast};
+use crate::components::data_table::{Column, DataTable};
 use crate::components::field::TextField;
 use crate::components::request_id;
 use crate::components::toast::{ToastRegion, Toasts};
@@ -245,55 +246,56 @@ fn RequestsTable(
     let body = if requests.is_empty() {
         view! { <p class="muted">{if manages { "No member has asked for credits." } else { "You have not asked for credits yet." }}</p> }.into_any()
     } else {
-        view! {
-            <div class="table-wrap flat">
-                <table class="stack-table">
-                    <thead><tr>
-                        {manages.then(|| view! { <th scope="col">"Member"</th> })}
-                        <th scope="col" class="numeric">"Credits"</th>
-                        <th scope="col">"Note"</th>
-                        <th scope="col">"Asked"</th>
-                        <th scope="col">"Status"</th>
-                    </tr></thead>
-                    <tbody>
-                        {requests.into_iter().map(|r| {
-                            let status = match r.outcome {
-                                Some(RequestOutcome::Approved) => view! { <span class="badge badge-active">"Approved"</span> }.into_any(),
-                                Some(RequestOutcome::Declined) => view! { <span class="badge badge-inactive">"Declined"</span> }.into_any(),
-                                None if manages => {
-                                    let (slug_a, slug_d, id_a, id_d) = (slug.clone(), slug.clone(), r.id.clone(), r.id.clone());
-                                    let who = format!("{} credits for {}", format_credits(r.credits), r.email);
-                                    view! {
-                                        <div class="actions">
-                                            <button type="button" class="button button-primary button-small" disabled=move || answer.pending().get()
-                                                aria-label=format!("Approve {who}")
-                                                on:click=move |_| { answer.dispatch(AnswerCreditRequest { slug: slug_a.clone(), request_id: id_a.clone(), approve: true }); }>
-                                                "Approve"
-                                            </button>
-                                            <button type="button" class="button button-small" disabled=move || answer.pending().get()
-                                                aria-label=format!("Decline {} credits for {}", format_credits(r.credits), r.email)
-                                                on:click=move |_| { answer.dispatch(AnswerCreditRequest { slug: slug_d.clone(), request_id: id_d.clone(), approve: false }); }>
-                                                "Decline"
-                                            </button>
-                                        </div>
-                                    }.into_any()
-                                }
-                                None => view! { <span class="badge">"Waiting"</span> }.into_any(),
-                            };
-                            view! {
-                                <tr>
-                                    {manages.then(|| view! { <td class="cell-primary">{r.email.clone()}</td> })}
-                                    <td class="numeric" data-label="Credits">{format_credits(r.credits)}</td>
-                                    <td data-label="Note">{if r.note.is_empty() { "—".to_string() } else { r.note.clone() }}</td>
-                                    <td class="nowrap" data-label="Asked" title=time_fmt::exact(r.created_at)>{time_fmt::relative(r.created_at, now)}</td>
-                                    <td data-label="Status">{status}</td>
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
-        }.into_any()
+        let rows = requests
+            .into_iter()
+            .map(|r| {
+                let status = match r.outcome {
+                    Some(RequestOutcome::Approved) => view! { <span class="badge badge-active">"Approved"</span> }.into_any(),
+                    Some(RequestOutcome::Declined) => view! { <span class="badge badge-inactive">"Declined"</span> }.into_any(),
+                    None if manages => {
+                        let (slug_a, slug_d, id_a, id_d) = (slug.clone(), slug.clone(), r.id.clone(), r.id.clone());
+                        let who = format!("{} credits for {}", format_credits(r.credits), r.email);
+                        let who_declined = who.clone();
+                        view! {
+                            <div class="actions">
+                                <button type="button" class="button button-primary button-small" disabled=move || answer.pending().get()
+                                    aria-label=format!("Approve {who}")
+                                    on:click=move |_| { answer.dispatch(AnswerCreditRequest { slug: slug_a.clone(), request_id: id_a.clone(), approve: true }); }>
+                                    "Approve"
+                                </button>
+                                <button type="button" class="button button-small" disabled=move || answer.pending().get()
+                                    aria-label=format!("Decline {who_declined}")
+                                    on:click=move |_| { answer.dispatch(AnswerCreditRequest { slug: slug_d.clone(), request_id: id_d.clone(), approve: false }); }>
+                                    "Decline"
+                                </button>
+                            </div>
+                        }.into_any()
+                    }
+                    None => view! { <span class="badge">"Waiting"</span> }.into_any(),
+                };
+                let note = if r.note.is_empty() { "—".to_string() } else { r.note.clone() };
+                let mut cells = Vec::with_capacity(5);
+                if manages {
+                    cells.push(r.email.clone().into_any());
+                }
+                cells.push(format_credits(r.credits).into_any());
+                cells.push(note.into_any());
+                cells.push(view! { <span title=time_fmt::exact(r.created_at)>{time_fmt::relative(r.created_at, now)}</span> }.into_any());
+                cells.push(status);
+                cells
+            })
+            .collect::<Vec<_>>();
+        let mut columns = Vec::with_capacity(5);
+        if manages {
+            columns.push(Column::primary("Member"));
+        }
+        columns.extend([
+            Column::numeric("Credits"),
+            Column::text("Note"),
+            Column::nowrap("Asked"),
+            Column::text("Status"),
+        ]);
+        view! { <DataTable caption=heading flat=true columns rows /> }.into_any()
     };
     view! {
         <section class="card" aria-labelledby="requests-heading">
@@ -307,15 +309,12 @@ fn RequestsTable(
 /// credits, until they dismiss each answer.
 #[component]
 pub fn CreditRequestAnswers() -> impl IntoView {
-    let version = RwSignal::new(0_u32);
-    let answers = Resource::new(move || version.get(), |_| credit_request_answers());
     let dismiss = ServerAction::<DismissCreditAnswer>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = dismiss.value().get() {
-            dismiss.value().set(None);
-            version.update(|v| *v += 1);
-        }
-    });
+    // Read again after each dismissal.
+    let answers = Resource::new(
+        move || dismiss.version().get(),
+        |_| credit_request_answers(),
+    );
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

@@ -2,6 +2,7 @@
 //! link opens (`/account/invitations?token=…`), and the list on their dashboard and
 //! Organizations page. Accepting joins at once; declining tells no one anything more.
 
+use crate::components::action_result::on_action;
 use crate::orgs::api::{my_invitations, open_invitation, AnswerInvitation};
 use crate::orgs::IncomingInvitation;
 use crate::time_fmt;
@@ -18,11 +19,11 @@ fn AnswerButtons(
     let answer = ServerAction::<AnswerInvitation>::new();
     let accepting = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
-    Effect::new(move |_| match answer.value().get() {
-        Some(Ok(slug)) => on_done.run((accepting.get_untracked(), slug)),
-        Some(Err(e)) => error.set(Some(e.to_string())),
-        None => {}
-    });
+    on_action(
+        answer,
+        move |slug| on_done.run((accepting.get_untracked(), slug)),
+        move |e| error.set(Some(e.to_string())),
+    );
     let (accept_id, decline_id) = (invitation.id.clone(), invitation.id.clone());
     let org = invitation.org_name.clone();
     view! {

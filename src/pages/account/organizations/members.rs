@@ -4,7 +4,8 @@
 //! leaves; the Owner transfers ownership or deletes the organization.
 
 use super::remove_member::RemoveMemberDialog;
-use crate::components::action_result::on_action_toast;
+use crate::components::action_result::{on_action, on_action_toast};
+use crate::components::data_table::{Column, DataTable};
 use crate::components::kept::keep_typed;
 use crate::components::toast::{ToastRegion, Toasts};
 use crate::error::AppError;
@@ -67,7 +68,24 @@ fn MembersView(
     });
     let invite =
         manages.then(|| view! { <InviteForm slug=slug.clone() owner=is_owner toasts reload state=invite_state /> });
-    let members = data.members.clone();
+    let member_rows = data
+        .members
+        .iter()
+        .map(|member| {
+            let last_active = member
+                .last_active_at
+                .map(|t| time_fmt::relative(t, time_fmt::now_ms()))
+                .unwrap_or_else(|| "Never".into());
+            let (member, slug, acting) = (member.clone(), slug.clone(), org.role);
+            vec![
+                member.email.clone().into_any(),
+                member.role.label().into_any(),
+                time_fmt::date(member.joined_at).into_any(),
+                last_active.into_any(),
+                view! { <MemberActions member slug acting toasts reload /> }.into_any(),
+            ]
+        })
+        .collect::<Vec<_>>();
     view! {
         <Title text=org.name.clone() />
         <header class="page-header">
@@ -78,22 +96,7 @@ fn MembersView(
         </header>
         <section class="card" aria-labelledby="members-heading">
             <h2 id="members-heading">"Members"</h2>
-            <div class="table-wrap flat">
-                <table class="stack-table">
-                    <thead><tr>
-                        <th scope="col">"Member"</th>
-                        <th scope="col">"Role"</th>
-                        <th scope="col">"Joined"</th>
-                        <th scope="col">"Last active"</th>
-                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                    </tr></thead>
-                    <tbody>
-                        {members.into_iter().map(|member| view! {
-                            <MemberRow member slug=slug.clone() acting=org.role toasts reload />
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
+            <DataTable caption="Members" flat=true columns=MEMBER_COLUMNS.to_vec() rows=member_rows />
         </section>
         {invite}
         {invitations}
@@ -101,8 +104,17 @@ fn MembersView(
     }
 }
 
+const MEMBER_COLUMNS: [Column; 5] = [
+    Column::primary("Member"),
+    Column::text("Role"),
+    Column::text("Joined"),
+    Column::text("Last active"),
+    Column::actions(),
+];
+
+/// What the person may do to one member: change the role, hand over ownership, remove.
 #[component]
-fn MemberRow(
+fn MemberActions(
     member: Member,
     slug: String,
     acting: Role,
@@ -154,15 +166,7 @@ fn MemberRow(
             </div>
         }
     });
-    view! {
-        <tr>
-            <td class="cell-primary">{member.email.clone()}</td>
-            <td data-label="Role">{member.role.label()}</td>
-            <td data-label="Joined">{time_fmt::date(member.joined_at)}</td>
-            <td data-label="Last active">{member.last_active_at.map(|t| time_fmt::relative(t, time_fmt::now_ms())).unwrap_or_else(|| "Never".into())}</td>
-            <td class="numeric">{actions}</td>
-        </tr>
-    }
+    actions
 }
 
 /// What the invite form keeps across the page's renders.
@@ -184,8 +188,9 @@ fn InviteForm(
     let InviteState { emails, results } = state;
     let role = RwSignal::new("member".to_string());
     let error = RwSignal::new(None::<String>);
-    Effect::new(move |_| match invite.value().get() {
-        Some(Ok(list)) => {
+    on_action(
+        invite,
+        move |list| {
             let sent = list
                 .iter()
                 .filter(|r: &&crate::orgs::InviteResult| r.problem.is_none())
@@ -200,14 +205,15 @@ fn InviteForm(
             }
             results.set(list);
             reload.run(());
-        }
-        Some(Err(e)) => error.set(Some(
-            e.field_message("emails")
-                .or_else(|| e.field_message("role"))
-                .unwrap_or_else(|| e.to_string()),
-        )),
-        None => {}
-    });
+        },
+        move |e| {
+            error.set(Some(
+                e.field_message("emails")
+                    .or_else(|| e.field_message("role"))
+                    .unwrap_or_else(|| e.to_string()),
+            ))
+        },
+    );
     view! {
         <section class="card" aria-labelledby="invite-heading">
             <h2 id="invite-heading">"Invite people"</h2>
@@ -261,40 +267,37 @@ fn PendingInvitations(
         toasts.success("Invitation revoked.");
         reload.run(());
     });
+    let rows = invitations
+        .into_iter()
+        .map(|inv| {
+            let (slug, id) = (slug.clone(), inv.id.clone());
+            vec![
+                inv.email.clone().into_any(),
+                inv.role.label().into_any(),
+                inv.invited_by.clone().into_any(),
+                time_fmt::date(inv.expires_at).into_any(),
+                view! {
+                    <button type="button" class="button button-small"
+                        aria-label=format!("Revoke the invitation to {}", inv.email)
+                        on:click=move |_| { revoke.dispatch(RevokeInvitation { slug: slug.clone(), invitation_id: id.clone() }); }>
+                        "Revoke"
+                    </button>
+                }
+                .into_any(),
+            ]
+        })
+        .collect::<Vec<_>>();
+    let columns = vec![
+        Column::primary("Email"),
+        Column::text("Role"),
+        Column::text("Invited by"),
+        Column::text("Expires"),
+        Column::actions(),
+    ];
     view! {
         <section class="card" aria-labelledby="pending-heading">
             <h2 id="pending-heading">"Pending invitations"</h2>
-            <div class="table-wrap flat">
-                <table class="stack-table">
-                    <thead><tr>
-                        <th scope="col">"Email"</th>
-                        <th scope="col">"Role"</th>
-                        <th scope="col">"Invited by"</th>
-                        <th scope="col">"Expires"</th>
-                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                    </tr></thead>
-                    <tbody>
-                        {invitations.into_iter().map(|inv| {
-                            let (slug, id) = (slug.clone(), inv.id.clone());
-                            view! {
-                                <tr>
-                                    <td class="cell-primary">{inv.email.clone()}</td>
-                                    <td data-label="Role">{inv.role.label()}</td>
-                                    <td data-label="Invited by">{inv.invited_by.clone()}</td>
-                                    <td data-label="Expires">{time_fmt::date(inv.expires_at)}</td>
-                                    <td class="numeric">
-                                        <button type="button" class="button button-small"
-                                            aria-label=format!("Revoke the invitation to {}", inv.email)
-                                            on:click=move |_| { revoke.dispatch(RevokeInvitation { slug: slug.clone(), invitation_id: id.clone() }); }>
-                                            "Revoke"
-                                        </button>
-                                    </td>
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
+            <DataTable caption="Pending invitations" flat=true columns rows />
         </section>
     }
 }
@@ -309,13 +312,15 @@ fn DangerZone(slug: String, owner: bool, toasts: Toasts) -> impl IntoView {
     on_action_toast(leave, toasts, |()| {
         crate::components::load_page("/account/organizations")
     });
-    Effect::new(move |_| match delete.value().get() {
-        Some(Ok(())) => crate::components::load_page("/account/organizations"),
-        Some(Err(e)) => delete_error.set(Some(
-            e.field_message("confirm").unwrap_or_else(|| e.to_string()),
-        )),
-        None => {}
-    });
+    on_action(
+        delete,
+        move |()| crate::components::load_page("/account/organizations"),
+        move |e| {
+            delete_error.set(Some(
+                e.field_message("confirm").unwrap_or_else(|| e.to_string()),
+            ))
+        },
+    );
     let body = if owner {
         let slug_delete = slug.clone();
         view! {

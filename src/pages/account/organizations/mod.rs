@@ -6,14 +6,43 @@ pub mod invitations;
 pub mod members;
 mod remove_member;
 
-use crate::components::action_result::form_level_message;
+use crate::components::action_result::{form_level_message, on_action};
+use crate::components::data_table::{Column, DataTable, Empty, Listing};
 use crate::components::field::TextField;
 use crate::error::AppError;
 use crate::orgs::api::{my_organizations, CreateOrganization};
-use crate::orgs::suggest_slug;
+use crate::orgs::{suggest_slug, OrgSummary};
 use invitations::IncomingInvitations;
 use leptos::prelude::*;
 use leptos_meta::Title;
+
+const NO_ORGANIZATIONS: Empty = Empty {
+    title: "You are not in any organization yet",
+    hint: "Create one below, or accept an invitation.",
+};
+
+fn organizations_table(list: Vec<OrgSummary>) -> impl IntoView {
+    let rows = list
+        .into_iter()
+        .map(|org| {
+            vec![
+                view! {
+                    <a href=format!("/org/{}", org.slug)>{org.name.clone()}</a>
+                    <span class="reference muted">{format!("/{}", org.slug)}</span>
+                }
+                .into_any(),
+                org.role.label().into_any(),
+                org.members.into_any(),
+            ]
+        })
+        .collect();
+    let columns = vec![
+        Column::primary("Name"),
+        Column::text("Your role"),
+        Column::numeric("Members"),
+    ];
+    view! { <DataTable caption="Your organizations" flat=true columns rows /> }
+}
 
 #[component]
 pub fn OrganizationsPage() -> impl IntoView {
@@ -29,39 +58,8 @@ pub fn OrganizationsPage() -> impl IntoView {
         <IncomingInvitations />
         <section class="card" aria-labelledby="orgs-heading">
             <h2 id="orgs-heading">"Your organizations"</h2>
-            <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match orgs.await {
-                        Ok(list) if list.is_empty() => view! {
-                            <p class="muted">"You are not in any organization yet. Create one below, or accept an invitation."</p>
-                        }.into_any(),
-                        Ok(list) => view! {
-                            <div class="table-wrap flat">
-                                <table class="stack-table">
-                                    <thead><tr>
-                                        <th scope="col">"Name"</th>
-                                        <th scope="col">"Your role"</th>
-                                        <th scope="col" class="numeric">"Members"</th>
-                                    </tr></thead>
-                                    <tbody>
-                                        {list.into_iter().map(|org| view! {
-                                            <tr>
-                                                <td class="cell-primary">
-                                                    <a href=format!("/org/{}", org.slug)>{org.name.clone()}</a>
-                                                    <span class="reference muted">{format!("/{}", org.slug)}</span>
-                                                </td>
-                                                <td data-label="Your role">{org.role.label()}</td>
-                                                <td class="numeric" data-label="Members">{org.members}</td>
-                                            </tr>
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
-                        }.into_any(),
-                        Err(e) => view! { <p class="field-error" role="alert">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <Listing resource=orgs loading="Loading…" in_card=true
+                is_empty=Vec::is_empty empty=NO_ORGANIZATIONS show=organizations_table />
         </section>
         <CreateOrganizationForm />
     }
@@ -87,11 +85,11 @@ fn CreateOrganizationForm() -> impl IntoView {
         }
         current
     });
-    Effect::new(move |_| match create.value().get() {
-        Some(Ok(org)) => crate::components::load_page(&format!("/org/{}/members", org.slug)),
-        Some(Err(e)) => error.set(Some(e)),
-        None => {}
-    });
+    on_action(
+        create,
+        move |org| crate::components::load_page(&format!("/org/{}/members", org.slug)),
+        move |e| error.set(Some(e)),
+    );
     let field = move |name: &'static str| {
         Signal::derive(move || error.with(|e| e.as_ref().and_then(|e| e.field_message(name))))
     };

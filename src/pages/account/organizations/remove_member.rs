@@ -2,6 +2,7 @@
 //! organization keys they created or last regenerated (whose values they may have
 //! kept): revoked by default, or kept working.
 
+use crate::components::action_result::on_action;
 use crate::components::modal::Modal;
 use crate::components::toast::Toasts;
 use crate::orgs::api::{MemberKeys, RemoveMember};
@@ -38,8 +39,9 @@ pub fn RemoveMemberDialog(
     }
     {
         let email = email.clone();
-        Effect::new(move |_| match remove.value().get() {
-            Some(Ok(())) => {
+        on_action(
+            remove,
+            move |()| {
                 remove.value().set(None);
                 open.set(false);
                 let kept = keep.get_untracked();
@@ -56,10 +58,9 @@ pub fn RemoveMemberDialog(
                     ),
                 });
                 reload.run(());
-            }
-            Some(Err(e)) => error.set(Some(e.to_string())),
-            None => {}
-        });
+            },
+            move |e| error.set(Some(e.to_string())),
+        );
     }
     let (slug_submit, id_submit) = (slug, member.user_id.clone());
     let on_submit = move |ev: SubmitEvent| {

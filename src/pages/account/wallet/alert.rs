@@ -1,6 +1,7 @@
 //! The Wallet page's low-balance alert: a threshold, the banner while the balance is
 //! below it, and one email each time the balance crosses it downward.
 
+use crate::components::action_result::on_action;
 use crate::components::kept::keep_typed;
 use crate::wallet::api::SetLowBalanceAlert;
 use crate::wallet::format_credits;
@@ -13,8 +14,9 @@ pub fn LowBalanceAlert(threshold: Option<i64>, balance: i64) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let saved = RwSignal::new(None::<String>);
     let save = ServerAction::<SetLowBalanceAlert>::new();
-    Effect::new(move |_| match save.value().get() {
-        Some(Ok(now)) => {
+    on_action(
+        save,
+        move |now| {
             error.set(None);
             current.set(now);
             value.set(now.map(|t| t.to_string()).unwrap_or_default());
@@ -25,16 +27,15 @@ pub fn LowBalanceAlert(threshold: Option<i64>, balance: i64) -> impl IntoView {
                 ),
                 None => "Saved. The low-balance alert is off.".to_string(),
             }));
-        }
-        Some(Err(e)) => {
+        },
+        move |e| {
             saved.set(None);
             error.set(Some(
                 e.field_message("threshold")
                     .unwrap_or_else(|| e.to_string()),
             ));
-        }
-        None => {}
-    });
+        },
+    );
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if !save.pending().get_untracked() {

@@ -1,5 +1,6 @@
 //! Buy credits: a preset pack or a custom amount, then the checkout page.
 
+use crate::components::action_result::on_action;
 use crate::components::field::TextField;
 use crate::components::kept::keep_chosen;
 use crate::error::AppError;
@@ -41,20 +42,22 @@ fn BuyForm(options: PurchaseOptions, org: Option<String>) -> impl IntoView {
     let purchase = ServerAction::<CreateOrder>::new();
     let navigate = use_navigate();
     let org_for_link = org.clone();
-    Effect::new(move |_| match purchase.value().get() {
-        Some(Ok(order_id)) => navigate(
-            &workspace_href(
-                org_for_link.as_deref(),
-                &format!("wallet/checkout/{order_id}"),
-            ),
-            Default::default(),
-        ),
-        Some(Err(AppError::Validation(fields))) => {
-            error.set(fields.into_iter().next().map(|f| f.message));
-        }
-        Some(Err(e)) => error.set(Some(e.to_string())),
-        None => {}
-    });
+    on_action(
+        purchase,
+        move |order_id| {
+            navigate(
+                &workspace_href(
+                    org_for_link.as_deref(),
+                    &format!("wallet/checkout/{order_id}"),
+                ),
+                Default::default(),
+            )
+        },
+        move |e| match e {
+            AppError::Validation(fields) => error.set(fields.into_iter().next().map(|f| f.message)),
+            e => error.set(Some(e.to_string())),
+        },
+    );
     let (price, currency) = (options.credit_price_cents, options.currency.clone());
     let (min, max) = (options.min_credits, options.max_credits);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {

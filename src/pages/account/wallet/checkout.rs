@@ -1,5 +1,6 @@
 //! Checkout: the order, a promotion code, and completing it.
 
+use crate::components::action_result::on_action;
 use crate::components::card_form::{CardForm, CardFormState, CARD_FRAME_SRC};
 use crate::components::field::TextField;
 use crate::error::AppError;
@@ -70,30 +71,33 @@ fn Checkout(order: OrderView, card: Option<CardSetup>) -> impl IntoView {
     let card_payments = card.is_some();
     let card_form = card.map(|_| CardForm::new("card-frame"));
     let id = move || order.with(|o| o.id.clone());
-    Effect::new(move |_| match apply.value().get() {
-        Some(Ok(updated)) => {
+    on_action(
+        apply,
+        move |updated| {
             order.set(updated);
             show_code.set(false);
             code.set(String::new());
             code_error.set(None);
-        }
-        Some(Err(e)) => code_error.set(Some(
-            e.field_message("code").unwrap_or_else(|| e.to_string()),
-        )),
-        None => {}
-    });
-    Effect::new(move |_| match remove.value().get() {
-        Some(Ok(updated)) => order.set(updated),
-        Some(Err(e)) => order_error.set(Some(e.to_string())),
-        None => {}
-    });
-    Effect::new(move |_| match complete.value().get() {
-        Some(Ok(updated)) => order.set(updated),
-        Some(Err(e)) => order_error.set(Some(e.to_string())),
-        None => {}
-    });
-    Effect::new(move |_| match pay.value().get() {
-        Some(Ok(step)) => {
+        },
+        move |e| {
+            code_error.set(Some(
+                e.field_message("code").unwrap_or_else(|| e.to_string()),
+            ))
+        },
+    );
+    on_action(
+        remove,
+        move |updated| order.set(updated),
+        move |e| order_error.set(Some(e.to_string())),
+    );
+    on_action(
+        complete,
+        move |updated| order.set(updated),
+        move |e| order_error.set(Some(e.to_string())),
+    );
+    on_action(
+        pay,
+        move |step| {
             order.set(step.order);
             match (step.confirm_secret, card_form) {
                 // The bank asks the person to confirm; then the server asks the provider.
@@ -105,27 +109,26 @@ fn Checkout(order: OrderView, card: Option<CardSetup>) -> impl IntoView {
                 }),
                 _ => paying.set(false),
             }
-        }
-        Some(Err(e)) => {
+        },
+        move |e| {
             paying.set(false);
             match e.field_message("card") {
                 Some(message) => card_error.set(Some(message)),
                 None => order_error.set(Some(e.to_string())),
             }
-        }
-        None => {}
-    });
-    Effect::new(move |_| match refresh.value().get() {
-        Some(Ok(updated)) => {
+        },
+    );
+    on_action(
+        refresh,
+        move |updated| {
             paying.set(false);
             order.set(updated);
-        }
-        Some(Err(e)) => {
+        },
+        move |e| {
             paying.set(false);
             order_error.set(Some(e.to_string()));
-        }
-        None => {}
-    });
+        },
+    );
     // While the provider is still processing, ask again every two seconds, a while.
     Effect::new(move |_| {
         let processing = order.with(|o| o.status == OrderStatus::Processing);

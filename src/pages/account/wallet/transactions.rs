@@ -1,11 +1,49 @@
 //! The ledger, newest first: filter by kind, page through, export as CSV.
 
+use crate::components::data_table::{Column, DataTable, Empty, Listing};
 use crate::components::icons::DownloadIcon;
 use crate::components::kept::keep_typed;
 use crate::time_fmt;
 use crate::wallet::api::wallet_transactions;
-use crate::wallet::{format_credits, EntryKind};
+use crate::wallet::{format_credits, EntryKind, LedgerEntry, LedgerPage};
 use leptos::prelude::*;
+
+const NO_TRANSACTIONS: Empty = Empty {
+    title: "No transactions yet",
+    hint: "Credits you buy, receive or spend show up here, newest first.",
+};
+
+fn ledger_table(entries: Vec<LedgerEntry>) -> impl IntoView {
+    let rows = entries
+        .into_iter()
+        .map(|entry| {
+            let adds = entry.amount > 0;
+            let amount = if adds {
+                format!("+{}", format_credits(entry.amount))
+            } else {
+                format_credits(entry.amount)
+            };
+            let reference = entry.reference.clone().or(entry.key_id.clone());
+            vec![
+                view! { <span title=time_fmt::exact(entry.created_at)>{time_fmt::date(entry.created_at)}</span> }.into_any(),
+                view! {
+                    <span>{entry.description.clone()}</span>
+                    {reference.map(|r| view! { <span class="muted mono reference">{r}</span> })}
+                }
+                .into_any(),
+                entry.kind.label().into_any(),
+                view! { <span class:credit=adds>{amount}</span> }.into_any(),
+            ]
+        })
+        .collect();
+    let columns = vec![
+        Column::nowrap("Date"),
+        Column::primary("Description"),
+        Column::text("Kind"),
+        Column::numeric("Credits"),
+    ];
+    view! { <DataTable caption="Transactions, newest first" class="ledger-table" columns rows /> }
+}
 
 #[component]
 pub fn Transactions(org: Memo<Option<String>>) -> impl IntoView {
@@ -60,78 +98,35 @@ pub fn Transactions(org: Memo<Option<String>>) -> impl IntoView {
                     </a>
                 </div>
             </div>
-            <Transition fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading transactions…"</div> }>
-                {move || Suspend::new(async move {
-                    match page.await {
-                        Ok(page) if page.entries.is_empty() && cursors.with(|c| c.len() == 1) => view! {
-                            <div class="card empty-state">
-                                <p><strong>"No transactions yet"</strong></p>
-                                <p class="muted">"Credits you buy, receive or spend show up here, newest first."</p>
+            <Listing resource=page loading="Loading transactions…"
+                is_empty=move |page: &LedgerPage| page.entries.is_empty() && cursors.with_untracked(|c| c.len() == 1)
+                empty=NO_TRANSACTIONS
+                show=move |page: LedgerPage| {
+                    let next = page.next_before.clone();
+                    let has_next = next.is_some();
+                    view! {
+                        {ledger_table(page.entries)}
+                        <nav class="pagination" aria-label="Transaction pages">
+                            <span>{move || format!("Page {}", cursors.with(Vec::len))}</span>
+                            <div class="buttons">
+                                <button type="button" class="button button-small"
+                                    disabled=move || cursors.with(|c| c.len() <= 1)
+                                    on:click=move |_| cursors.update(|c| { c.pop(); })>
+                                    "Newer"
+                                </button>
+                                <button type="button" class="button button-small"
+                                    disabled=!has_next
+                                    on:click=move |_| {
+                                        if let Some(next) = next.clone() {
+                                            cursors.update(|c| c.push(Some(next)));
+                                        }
+                                    }>
+                                    "Older"
+                                </button>
                             </div>
-                        }.into_any(),
-                        Ok(page) => {
-                            let next = page.next_before.clone();
-                            let has_next = next.is_some();
-                            view! {
-                                <div class="table-wrap">
-                                    <table class="stack-table ledger-table">
-                                        <thead>
-                                            <tr>
-                                                <th scope="col">"Date"</th>
-                                                <th scope="col">"Description"</th>
-                                                <th scope="col">"Kind"</th>
-                                                <th scope="col" class="numeric">"Credits"</th>
-                                            </tr>
-                                        </thead>
-                                        <tbody>
-                                            {page.entries.into_iter().map(|entry| {
-                                                let amount = if entry.amount > 0 {
-                                                    format!("+{}", format_credits(entry.amount))
-                                                } else {
-                                                    format_credits(entry.amount)
-                                                };
-                                                let reference = entry.reference.clone().or(entry.key_id.clone());
-                                                let adds = entry.amount > 0;
-                                                view! {
-                                                    <tr>
-                                                        <td class="nowrap" data-label="Date" title=time_fmt::exact(entry.created_at)>{time_fmt::date(entry.created_at)}</td>
-                                                        <td class="cell-primary">
-                                                            <span>{entry.description.clone()}</span>
-                                                            {reference.map(|r| view! { <span class="muted mono reference">{r}</span> })}
-                                                        </td>
-                                                        <td data-label="Kind">{entry.kind.label()}</td>
-                                                        <td data-label="Credits" class="numeric" class:credit=adds>{amount}</td>
-                                                    </tr>
-                                                }
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                </div>
-                                <nav class="pagination" aria-label="Transaction pages">
-                                    <span>{move || format!("Page {}", cursors.with(Vec::len))}</span>
-                                    <div class="buttons">
-                                        <button type="button" class="button button-small"
-                                            disabled=move || cursors.with(|c| c.len() <= 1)
-                                            on:click=move |_| cursors.update(|c| { c.pop(); })>
-                                            "Newer"
-                                        </button>
-                                        <button type="button" class="button button-small"
-                                            disabled=!has_next
-                                            on:click=move |_| {
-                                                if let Some(next) = next.clone() {
-                                                    cursors.update(|c| c.push(Some(next)));
-                                                }
-                                            }>
-                                            "Older"
-                                        </button>
-                                    </div>
-                                </nav>
-                            }.into_any()
-                        }
-                        Err(e) => view! { <div class="banner banner-danger" role="alert">{e.to_string()}</div> }.into_any(),
+                        </nav>
                     }
-                })}
-            </Transition>
+                } />
         </section>
     }
 }
