@@ -28,6 +28,9 @@ async function readyAfterHold(page: Page) {
 /** Opens `path` without waiting for its scripts (module scripts run before DOMContentLoaded). */
 async function openBeforeHydration(page: Page, path: string) {
   await page.goto(path, { waitUntil: "commit" });
+  // The whole streamed document is parsed ("interactive" comes before module scripts
+  // run, and so before DOMContentLoaded): every field the server sent is there.
+  await page.waitForFunction(() => document.readyState !== "loading");
   await expect(page.locator("body")).not.toBeEmpty();
   await expect(page.locator("html")).not.toHaveAttribute("data-hydrated", "true");
 }

@@ -53,8 +53,14 @@ on_both_databases_with!(with_lab;
     a_server_started_anywhere_is_metered_and_stopped_by_its_owner,
     an_idle_server_is_stopped_and_its_owner_told,
     the_limit_stops_the_server_and_credits_pay_past_it,
+    the_hours_start_again_when_the_month_turns,
     one_process_meters_at_a_time,
 );
+
+/// 2026-11-30T23:00:00Z, an hour before December (UTC).
+const NOVEMBER_30_AT_23_MS: i64 = 1_796_079_600_000;
+/// 2026-11-30T23:59:59Z, the last second of November.
+const LAST_SECOND_OF_NOVEMBER_MS: i64 = 1_796_083_199_000;
 
 fn runner(app: &TestApp) -> Runner {
     let state = &app.state;
@@ -313,6 +319,47 @@ async fn the_limit_stops_the_server_and_credits_pay_past_it(app: TestApp) {
         .unwrap();
     assert!(used > 2 * CPU_HOUR_MS, "{used}");
     assert_eq!(paid, 2);
+    wait_for(&app, &cookie, "stopped").await;
+}
+
+/// The plan's hours are per calendar month (UTC): used up on the evening of November 30,
+/// still used up in its last second, a fresh hour in the first second of December.
+async fn the_hours_start_again_when_the_month_turns(app: TestApp) {
+    app.state.clock.pin_at(NOVEMBER_30_AT_23_MS);
+    let (email, cookie) = app.sign_up().await;
+    let user = app.user_id(&email).await;
+    assert_eq!(launch(&app, &cookie).await.status, StatusCode::OK);
+    wait_for(&app, &cookie, "running").await;
+    let runner = runner(&app);
+    runner.pass().await.unwrap();
+    // 31 minutes on 2 vCPUs, all in November: past the Free plan's hour.
+    app.state.clock.advance_secs(31 * 60);
+    let pass = runner.pass().await.unwrap();
+    assert!(
+        pass.stopped.contains(&(user.clone(), StopReason::Limit)),
+        "{pass:?}"
+    );
+    wait_for(&app, &cookie, "stopped").await;
+
+    app.state.clock.pin_at(LAST_SECOND_OF_NOVEMBER_MS);
+    let refused = launch(&app, &cookie).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    let (november, _) = store::month_usage(&app.state.db, &user, app.state.now_ms())
+        .await
+        .unwrap();
+    assert!(november >= CPU_HOUR_MS, "{november}");
+
+    app.state.clock.pin_at(LAST_SECOND_OF_NOVEMBER_MS + 1_000);
+    let december = store::month_usage(&app.state.db, &user, app.state.now_ms())
+        .await
+        .unwrap();
+    assert_eq!(december, (0, 0));
+    let summary = overview(&app, &cookie).await;
+    assert_eq!(summary["compute"]["used_cpu_ms"], 0, "{summary}");
+    assert_eq!(launch(&app, &cookie).await.status, StatusCode::OK);
+    wait_for(&app, &cookie, "running").await;
+    let stopped = app.call("/api/stop_lab", &[], Some(&cookie)).await;
+    assert_eq!(stopped.status, StatusCode::OK, "{}", stopped.body);
     wait_for(&app, &cookie, "stopped").await;
 }
 
