@@ -7,11 +7,12 @@
 //! The reads and the writes are each one `Script`: on SQLite one hand-off to the
 //! connection's thread for each, which on a busy machine is most of a group's time.
 
+use super::batch_sql::case_of;
 use super::ledger::wallet_id;
 use super::{ChargeOutcome, ChargeRequest, EntryKind};
 use crate::error::AppError;
 use crate::infra::db::{
-    padded_len, padded_list, param, placeholders, placeholders_from, Backend, Db, Script, Value,
+    padded_len, padded_list, placeholders, placeholders_from, Backend, Db, Script, Value,
 };
 use crate::infra::random;
 use sqlx::Row as _;
@@ -27,29 +28,6 @@ struct Planned {
 
 /// What an idempotency key already stands for: (entry id, wallet, amount, kind).
 type Prior = (String, String, i64, String);
-
-/// `CASE {column} WHEN … THEN … ELSE 0 END` over `amounts`, its placeholders numbered
-/// from `first`; answers the SQL and its values.
-pub(super) fn case_of(
-    backend: Backend,
-    column: &str,
-    amounts: &[(&str, i64)],
-    first: usize,
-) -> (String, Vec<Value>) {
-    let mut sql = format!("CASE {column}");
-    let mut values = Vec::with_capacity(amounts.len() * 2);
-    for (i, (id, amount)) in amounts.iter().enumerate() {
-        sql.push_str(&format!(
-            " WHEN {} THEN {}",
-            param(backend, first + 2 * i),
-            param(backend, first + 2 * i + 1)
-        ));
-        values.push(Value::from(*id));
-        values.push(Value::Int(*amount));
-    }
-    sql.push_str(" ELSE 0 END");
-    (sql, values)
-}
 
 /// Writes `requests` (in arrival order) on `conn` and answers each.
 pub(super) async fn write(

@@ -3,7 +3,7 @@
 //! writer (`charge_batch`) locks and raises the rows in the transaction that writes the
 //! charges; setting a limit (`keys::spend_limit`) seeds the row from the ledger.
 
-use super::charge_batch::case_of;
+use super::batch_sql::case_of;
 use super::ledger::wallet_id;
 use crate::error::AppError;
 use crate::infra::db::{

@@ -6,6 +6,8 @@
 
 pub mod api;
 #[cfg(feature = "ssr")]
+mod batch_sql;
+#[cfg(feature = "ssr")]
 pub mod card_payments;
 #[cfg(feature = "ssr")]
 mod charge_batch;
