@@ -67,8 +67,14 @@ test("a declined card says why and adds nothing; another card then pays", async 
   await expect(page.getByRole("alert").filter({ hasText: "The payment failed" }))
     .toContainText("Your card was declined.");
   await expect(page.getByRole("status").filter({ hasText: "Order complete." })).toHaveCount(0);
-  // The webhook for the decline arrives about a second later and changes nothing.
-  await page.waitForTimeout(1500);
+  // localstripe then sends the webhook for the decline: once Keyward has it, the order
+  // still says why it failed (the event changed nothing).
+  const orderId = new URL(page.url()).pathname.split("/").pop() ?? "";
+  expect(orderId).toMatch(/^ord_/);
+  await expect
+    .poll(() => keywardCli("orders", "show", orderId), { timeout: 15_000 })
+    .toContain("payment_intent.payment_failed");
+  expect(keywardCli("orders", "show", orderId)).toContain(": failed (5,000 credits");
   await page.reload();
   await hydrated(page);
   await expect(page.getByRole("alert").filter({ hasText: "The payment failed" }))

@@ -2,6 +2,7 @@
 
 use super::{normalize_name, Expiry, ScopeInfo, BUILTIN_SCOPES};
 use crate::error::{AppError, FieldError};
+use crate::infra::unique_rule::UniqueRule;
 use crate::time_fmt::DAY_MS;
 
 /// The longest a key may live when it expires at all.
@@ -132,6 +133,30 @@ fn end_of_day(date: &str) -> Option<i64> {
     let day = time::Date::parse(date.trim(), format).ok()?;
     let next = day.next_day()?.midnight().assume_utc();
     i64::try_from(next.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
+/// `UNIQUE (user_id, name)` on `api_keys`: the names of every key one person created.
+pub(super) const NAME_PER_CREATOR: UniqueRule = UniqueRule {
+    postgres: "api_keys_user_id_name_key",
+    sqlite_columns: "api_keys.user_id, api_keys.name",
+};
+/// The unique index `api_keys_org_name`: the names of an organization's keys.
+pub(super) const NAME_PER_ORGANIZATION: UniqueRule = UniqueRule {
+    postgres: "api_keys_org_name",
+    sqlite_columns: "api_keys.org_id, api_keys.name",
+};
+
+pub(super) fn name_used_elsewhere() -> AppError {
+    AppError::invalid(
+        "name",
+        "You created a key with this name in another workspace. Choose another.",
+    )
+}
+pub(super) fn name_taken() -> AppError {
+    AppError::invalid(
+        "name",
+        "You already have a key with this name. Choose another.",
+    )
 }
 
 #[cfg(test)]

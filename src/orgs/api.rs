@@ -11,7 +11,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use {
-    super::{access, credit_requests, credits, invitations, members, Role},
+    super::{access, credit_requests, credits, departure, invitations, members, Role},
     crate::auth::User,
     crate::web::request::Caller,
     crate::workspace::access::{self as workspace_access, Membership},
@@ -139,7 +139,7 @@ pub async fn change_member_role(
 #[server(endpoint = "member_keys")]
 pub async fn member_keys(slug: String, user_id: String) -> Result<Vec<MemberKey>, AppError> {
     in_org(&slug, async |caller: &Caller, user: User, m: Membership| {
-        members::keys_of(&caller.state.db, &m, &user.id, &user_id).await
+        departure::keys_of(&caller.state.db, &m, &user.id, &user_id).await
     })
     .await
 }
@@ -154,12 +154,12 @@ pub async fn remove_member(
     in_org(&slug, async |caller: &Caller, user: User, m: Membership| {
         let state = &caller.state;
         let actor = org_actor(caller, &user, &m);
-        let keys = members::DepartingKeys {
+        let keys = departure::DepartingKeys {
             store: &state.keys,
             actor: &actor,
             revoke: !keep_keys.unwrap_or(false),
         };
-        members::remove(&state.db, &m, &user_id, keys, state.now_ms()).await
+        departure::remove(&state.db, &m, &user_id, keys, state.now_ms()).await
     })
     .await
 }
@@ -170,12 +170,12 @@ pub async fn leave_organization(slug: String) -> Result<(), AppError> {
     in_org(&slug, async |caller: &Caller, user: User, m: Membership| {
         let state = &caller.state;
         let actor = org_actor(caller, &user, &m);
-        let keys = members::DepartingKeys {
+        let keys = departure::DepartingKeys {
             store: &state.keys,
             actor: &actor,
             revoke: true,
         };
-        members::leave(&state.db, &m, &user.id, keys, state.now_ms()).await
+        departure::leave(&state.db, &m, &user.id, keys, state.now_ms()).await
     })
     .await
 }

@@ -11,7 +11,11 @@ pub mod credit_requests;
 #[cfg(feature = "ssr")]
 pub mod credits;
 #[cfg(feature = "ssr")]
+pub mod departure;
+#[cfg(feature = "ssr")]
 mod emails;
+#[cfg(feature = "ssr")]
+pub mod invitation_limits;
 #[cfg(feature = "ssr")]
 pub mod invitations;
 #[cfg(feature = "ssr")]

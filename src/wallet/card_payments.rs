@@ -289,13 +289,20 @@ pub async fn apply_event(db: &Db, event: &PaymentEvent, now: i64) -> Result<(), 
         PaymentEventKind::Failed(_) => "payment_intent.payment_failed",
         PaymentEventKind::Other(kind) => kind.as_str(),
     };
+    let object_id = match &event.kind {
+        PaymentEventKind::Succeeded(payment) | PaymentEventKind::Failed(payment) => {
+            Some(payment.id.as_str())
+        }
+        PaymentEventKind::Other(_) => None,
+    };
     let first: Option<(String,)> = sqlx::query_as(
-        "INSERT INTO webhook_events (id, kind, received_at) VALUES ($1, $2, $3) \
+        "INSERT INTO webhook_events (id, kind, received_at, object_id) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (id) DO NOTHING RETURNING id",
     )
     .bind(&event.id)
     .bind(kind)
     .bind(now)
+    .bind(object_id)
     .fetch_optional(&mut *tx)
     .await?;
     if first.is_none() {

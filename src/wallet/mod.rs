@@ -21,6 +21,8 @@ pub mod ledger;
 pub mod low_balance;
 mod money;
 #[cfg(feature = "ssr")]
+pub mod order_history;
+#[cfg(feature = "ssr")]
 pub mod orders;
 #[cfg(feature = "ssr")]
 pub mod promos;

@@ -272,6 +272,23 @@ async fn redelivered_and_out_of_order_webhooks_credit_once(app: TestApp) {
     );
     assert_eq!(balance(&app, &user).await, 1_000);
     assert_eq!(order_state(&app, &paid).await, ("paid".to_string(), None));
+    // Each event is recorded once, against its payment, for `keyward orders show`.
+    let (_, events) = keyward::wallet::order_history::order_history(&app.state.db, &paid)
+        .await
+        .unwrap()
+        .expect("the order");
+    let seen: Vec<(&str, &str, &str)> = events
+        .iter()
+        .map(|e| (e.event_id.as_str(), e.kind.as_str(), e.payment_id.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("evt_a", "payment_intent.succeeded", "pi_first"),
+            ("evt_b", "payment_intent.succeeded", "pi_first"),
+            ("evt_c", "payment_intent.payment_failed", "pi_first"),
+        ]
+    );
 
     // A failure, then (the person paid after all) a success: failed, then paid.
     let later = processing_order(&app, &cookie, "pi_second").await;

@@ -19,7 +19,8 @@ use leptos_meta::Title;
 #[component]
 pub fn SecurityPage() -> impl IntoView {
     let toasts = Toasts::new();
-    let refresh = RwSignal::new(0_u32);
+    // Changing the password signs out the other sessions: the list reads again.
+    let change_password = ServerAction::<ChangePassword>::new();
     view! {
         <Title text="Security" />
         <header class="page-header">
@@ -28,28 +29,26 @@ pub fn SecurityPage() -> impl IntoView {
                 <p class="muted">"Your password and the browsers signed in to your account."</p>
             </div>
         </header>
-        <ChangePasswordCard toasts refresh />
+        <ChangePasswordCard toasts action=change_password />
         <TwoFactorCard toasts />
-        <SessionsCard toasts refresh />
+        <SessionsCard toasts change_password />
         <ToastRegion toasts />
     }
 }
 
 #[component]
-fn ChangePasswordCard(toasts: Toasts, refresh: RwSignal<u32>) -> impl IntoView {
+fn ChangePasswordCard(toasts: Toasts, action: ServerAction<ChangePassword>) -> impl IntoView {
     let current = RwSignal::new(String::new());
     let new = RwSignal::new(String::new());
     let code = RwSignal::new(String::new());
     // With two-factor on, a change also asks for a code.
-    let two_factor = Resource::new(move || refresh.get(), |_| two_factor_enabled());
-    let action = ServerAction::<ChangePassword>::new();
+    let two_factor = Resource::new(|| (), |_| two_factor_enabled());
     let error = RwSignal::new(None::<AppError>);
     on_action_result(action, error, move |()| {
         current.set(String::new());
         new.set(String::new());
         code.set(String::new());
         toasts.success("Password changed. Your other sessions were signed out.");
-        refresh.update(|n| *n += 1);
     });
     let field_error = move |field: &'static str| {
         Signal::derive(move || error.get().and_then(|e| e.field_message(field)))
@@ -109,19 +108,27 @@ fn ChangePasswordCard(toasts: Toasts, refresh: RwSignal<u32>) -> impl IntoView {
 }
 
 #[component]
-fn SessionsCard(toasts: Toasts, refresh: RwSignal<u32>) -> impl IntoView {
-    let sessions = Resource::new(move || refresh.get(), |_| list_sessions());
+fn SessionsCard(toasts: Toasts, change_password: ServerAction<ChangePassword>) -> impl IntoView {
     let sign_out_one = ServerAction::<SignOutSession>::new();
     let sign_out_others = ServerAction::<SignOutOtherSessions>::new();
+    // Read again after anything that ends sessions.
+    let sessions = Resource::new(
+        move || {
+            (
+                change_password.version().get(),
+                sign_out_one.version().get(),
+                sign_out_others.version().get(),
+            )
+        },
+        |_| list_sessions(),
+    );
     let error = RwSignal::new(None::<AppError>);
     on_action_result(sign_out_one, error, move |()| {
         toasts.success("Session signed out");
-        refresh.update(|n| *n += 1);
     });
     on_action_result(sign_out_others, error, move |ended: u64| {
         let noun = if ended == 1 { "session" } else { "sessions" };
         toasts.success(format!("{ended} other {noun} signed out"));
-        refresh.update(|n| *n += 1);
     });
     Effect::new(move |_| {
         if let Some(e) = error.get() {

@@ -9,7 +9,8 @@ use crate::infra::{
 };
 use clap::{Parser, Subcommand};
 use wallet::{
-    credits_command, ledger_command, promo_command, CreditsAction, LedgerAction, PromoAction,
+    credits_command, ledger_command, orders_command, promo_command, CreditsAction, LedgerAction,
+    OrdersAction, PromoAction,
 };
 
 mod wallet;
@@ -50,6 +51,11 @@ enum Command {
     Plan {
         #[command(subcommand)]
         action: PlanAction,
+    },
+    /// Look up an order and its payment events.
+    Orders {
+        #[command(subcommand)]
+        action: OrdersAction,
     },
     /// Check the ledger.
     Ledger {
@@ -147,6 +153,10 @@ pub async fn main() -> ExitCode {
         },
         Command::Plan { action } => match open(&config).await {
             Ok(db) => plan_command(&db, &config, action).await,
+            Err(message) => Err(message),
+        },
+        Command::Orders { action } => match open(&config).await {
+            Ok(db) => orders_command(&db, action).await,
             Err(message) => Err(message),
         },
         Command::Ledger { action } => match open(&config).await {

@@ -70,6 +70,12 @@ pub(super) enum LedgerAction {
     },
 }
 
+#[derive(Subcommand)]
+pub(super) enum OrdersAction {
+    /// An order's status and every payment event (Stripe webhook) it received.
+    Show { order_id: String },
+}
+
 const MAX_REASON_CHARS: usize = 200;
 
 pub(super) async fn credits_command(db: &Db, action: CreditsAction) -> Result<(), String> {
@@ -269,4 +275,35 @@ pub(super) async fn ledger_command(db: &Db, action: LedgerAction) -> Result<(), 
         "{} of {wallets} wallets do not add up",
         mismatches.len()
     ))
+}
+
+pub(super) async fn orders_command(db: &Db, action: OrdersAction) -> Result<(), String> {
+    let OrdersAction::Show { order_id } = action;
+    let (order, events) = crate::wallet::order_history::order_history(db, &order_id)
+        .await
+        .map_err(explain)?
+        .ok_or_else(|| format!("no order {order_id:?}"))?;
+    println!(
+        "{}: {} ({} credits, {})",
+        order.id,
+        order.status,
+        crate::wallet::format_credits(order.credits),
+        crate::wallet::format_money(order.total_minor, &order.currency)
+    );
+    if let Some(reason) = order.failure_reason {
+        println!("failure: {reason}");
+    }
+    if events.is_empty() {
+        println!("no payment events received");
+    }
+    for e in events {
+        println!(
+            "{} {} {} (payment {})",
+            crate::time_fmt::exact(e.received_at),
+            e.kind,
+            e.event_id,
+            e.payment_id
+        );
+    }
+    Ok(())
 }
