@@ -65,6 +65,8 @@ pub struct Config {
     pub hub: Option<super::hub_config::HubConnection>,
     /// Lab metering and limits (used when `hub` is set).
     pub lab: super::lab_config::LabSettings,
+    /// The plans (`KEYWARD_PLANS_FILE`, else the built-in Free, Standard and Pro).
+    pub plans: super::plans::PlanCatalog,
 }
 
 impl Default for Config {
@@ -86,6 +88,7 @@ impl Default for Config {
             hub_oauth: None,
             hub: None,
             lab: Default::default(),
+            plans: Default::default(),
             session_ttl_secs: 14 * 24 * 3600,
             session_idle_secs: 7 * 24 * 3600,
             sign_in_max_failures: 5,
@@ -138,6 +141,7 @@ impl std::fmt::Debug for Config {
             .field("min_credit_purchase", &self.min_credit_purchase)
             .field("max_credit_purchase", &self.max_credit_purchase)
             .field("stripe", &self.stripe)
+            .field("plans", &self.plans.all().len())
             .field("hub_oauth", &self.hub_oauth)
             .field("hub", &self.hub)
             .field("lab", &self.lab)
@@ -193,7 +197,7 @@ impl Config {
                 "KEYWARD_KEY_PREFIX must be 1-16 characters of letters, digits, '_' or '-'".into(),
             );
         }
-        let config = Self {
+        let mut config = Self {
             database_url: var("DATABASE_URL").unwrap_or(defaults.database_url),
             addr: parse("KEYWARD_ADDR", var("KEYWARD_ADDR"), defaults.addr)?,
             public_url: var("KEYWARD_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string()),
@@ -310,7 +314,9 @@ impl Config {
             hub_oauth: super::hub_config::OAuthClient::from_vars(var)?,
             hub: super::hub_config::HubConnection::from_vars(var)?,
             lab: super::lab_config::LabSettings::from_vars(var)?,
+            plans: Default::default(),
         };
+        config.plans = super::plans::PlanCatalog::from_vars(var, &config.currency)?;
         super::mail::check_settings(config.smtp_url.as_deref(), &config.mail_from)?;
         Ok(config)
     }

@@ -17,8 +17,11 @@ pub mod jupyterhub;
 pub mod lab_config;
 #[cfg(feature = "ssr")]
 pub mod mail;
+pub mod money;
 #[cfg(feature = "ssr")]
 pub mod payments;
+#[cfg(feature = "ssr")]
+pub mod plans;
 #[cfg(feature = "ssr")]
 pub mod random;
 #[cfg(feature = "ssr")]

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use {
-    super::{control, store, Plan, StopReason},
+    super::{control, store, StopReason},
     crate::auth::User,
     crate::web::request::Caller,
 };
@@ -134,19 +134,34 @@ pub async fn admin_stop_lab(user_id: String) -> Result<(), AppError> {
     .await
 }
 
+/// The plans an operator may put a person on: (id, name), in the catalog's order.
+#[server(endpoint = "admin_plans")]
+pub async fn admin_plans() -> Result<Vec<(String, String)>, AppError> {
+    Caller::admin(async |caller: &Caller, _admin: User| {
+        let plans = caller.state.config.plans.all();
+        Ok(plans
+            .iter()
+            .map(|p| (p.id.clone(), p.name.clone()))
+            .collect())
+    })
+    .await
+}
+
 #[server(endpoint = "admin_set_plan")]
 pub async fn admin_set_plan(email: String, plan: String) -> Result<(), AppError> {
     Caller::admin(async |caller: &Caller, admin: User| {
-        let plan = Plan::parse(&plan)
-            .ok_or_else(|| AppError::invalid("plan", "Choose Free, Standard or Pro."))?;
+        let state = &caller.state;
+        let plans = &state.config.plans;
+        let plan = plans
+            .find(&plan)
+            .ok_or_else(|| AppError::invalid("plan", format!("Choose {}.", plans.ids_listed())))?;
         if email.trim().is_empty() {
             return Err(AppError::invalid("email", "Enter the person's email."));
         }
-        let state = &caller.state;
-        if !store::set_plan(&state.db, &email, plan, state.now_ms()).await? {
+        if !store::set_plan(&state.db, &email, &plan.id, state.now_ms()).await? {
             return Err(AppError::invalid("email", "No account has this email."));
         }
-        tracing::info!(plan = plan.as_str(), by = %admin.id, "Lab plan set");
+        tracing::info!(plan = %plan.id, by = %admin.id, "Lab plan set");
         Ok(())
     })
     .await

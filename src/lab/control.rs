@@ -3,12 +3,13 @@
 //! server; Keyward's tables hold the sessions and the compute used.
 
 use super::store::{self, LabAccount};
-use super::{Availability, ComputeUse, LabOverview, Plan, ServerStatus, StopReason};
+use super::{Availability, ComputeUse, LabOverview, ServerStatus, StopReason};
 use crate::error::AppError;
 use crate::infra::db::Db;
 use crate::infra::hub_config::HubConnection;
 use crate::infra::jupyterhub::{Hub, HubError, ServerState};
 use crate::infra::lab_config::LabSettings;
+use crate::infra::plans::PlanCatalog;
 use crate::wallet::ledger;
 use crate::workspace::Owner;
 
@@ -19,17 +20,24 @@ pub struct Lab {
     /// The hub's URL as browsers reach it.
     pub hub_url: String,
     pub settings: LabSettings,
+    /// Each plan's monthly compute hours (`lab_hours`).
+    pub plans: PlanCatalog,
 }
 
 pub const NOT_SET_UP: &str = "Lab is not set up on this server.";
 pub const UNAVAILABLE: &str = "Lab is unavailable right now. Try again in a few minutes.";
 
 impl Lab {
-    pub fn new(connection: &HubConnection, settings: LabSettings) -> Result<Self, String> {
+    pub fn new(
+        connection: &HubConnection,
+        settings: LabSettings,
+        plans: PlanCatalog,
+    ) -> Result<Self, String> {
         Ok(Self {
             hub: Hub::new(connection)?,
             hub_url: connection.url.trim_end_matches('/').to_string(),
             settings,
+            plans,
         })
     }
 }
@@ -54,27 +62,22 @@ pub fn status_of(state: &ServerState) -> ServerStatus {
     }
 }
 
-/// The plan's monthly compute hours.
-pub fn limit_hours(settings: &LabSettings, plan: Plan) -> i64 {
-    match plan {
-        Plan::Free => settings.plan_hours.free,
-        Plan::Standard => settings.plan_hours.standard,
-        Plan::Pro => settings.plan_hours.pro,
-    }
-}
-
-/// The month's compute against the plan's limit.
+/// The month's compute against the plan's limit. A plan the catalog no longer has
+/// counts as the free plan.
 pub async fn compute_use(
     db: &Db,
-    settings: &LabSettings,
+    lab: &Lab,
     account: &LabAccount,
     now: i64,
 ) -> Result<ComputeUse, AppError> {
+    let settings = &lab.settings;
+    let plan = lab.plans.or_free(&account.plan);
     let (used_cpu_ms, paid_hours) = store::month_usage(db, &account.user_id, now).await?;
     Ok(ComputeUse {
-        plan: account.plan,
+        plan: plan.id.clone(),
+        plan_name: plan.name.clone(),
         used_cpu_ms,
-        limit_hours: limit_hours(settings, account.plan),
+        limit_hours: plan.lab_hours,
         paid_hours,
         cpus: settings.cpus,
         continue_with_credits: account.continue_with_credits,
@@ -118,7 +121,7 @@ pub async fn overview(
     };
     Ok(LabOverview {
         availability,
-        compute: Some(compute_use(db, &lab.settings, &account, now).await?),
+        compute: Some(compute_use(db, lab, &account, now).await?),
         notice: store::notice(db, user_id).await?,
         idle_minutes: lab.settings.idle_minutes,
         lab_url: Some(lab_url(lab, &account.hub_name)),
@@ -134,8 +137,7 @@ async fn refusal(db: &Db, compute: &ComputeUse, user_id: &str) -> Result<Option<
     let resets = crate::time_fmt::date(compute.resets_at);
     let used_up = format!(
         "You have used all {} compute hours of your {} plan this month.",
-        compute.limit_hours,
-        compute.plan.label()
+        compute.limit_hours, compute.plan_name
     );
     if !compute.continue_with_credits {
         return Ok(Some(format!(
@@ -158,7 +160,7 @@ async fn refusal(db: &Db, compute: &ComputeUse, user_id: &str) -> Result<Option<
 /// their JupyterLab, which the hub opens once it has signed them in through Keyward.
 pub async fn launch(lab: &Lab, db: &Db, user_id: &str, now: i64) -> Result<String, AppError> {
     let account = store::ensure_account(db, user_id, now).await?;
-    let compute = compute_use(db, &lab.settings, &account, now).await?;
+    let compute = compute_use(db, lab, &account, now).await?;
     if let Some(message) = refusal(db, &compute, user_id).await? {
         return Err(AppError::LimitReached(message));
     }

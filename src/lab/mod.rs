@@ -22,43 +22,6 @@ use serde::{Deserialize, Serialize};
 /// CPU-milliseconds in one compute hour.
 pub const CPU_HOUR_MS: i64 = 3_600_000;
 
-/// A plan: its monthly compute hours are configuration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Plan {
-    Free,
-    Standard,
-    Pro,
-}
-
-impl Plan {
-    pub const ALL: [Plan; 3] = [Plan::Free, Plan::Standard, Plan::Pro];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Plan::Free => "free",
-            Plan::Standard => "standard",
-            Plan::Pro => "pro",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Plan::Free => "Free",
-            Plan::Standard => "Standard",
-            Plan::Pro => "Pro",
-        }
-    }
-
-    /// Case-insensitive: "Pro", "pro".
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|plan| plan.as_str().eq_ignore_ascii_case(text.trim()))
-    }
-}
-
 /// Why a session ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -161,7 +124,9 @@ pub enum Availability {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ComputeUse {
-    pub plan: Plan,
+    /// The plan's id (`infra::plans`) and name.
+    pub plan: String,
+    pub plan_name: String,
     /// CPU-milliseconds used this calendar month (UTC).
     pub used_cpu_ms: i64,
     /// The plan's monthly compute hours.
@@ -275,7 +240,8 @@ mod tests {
         assert_eq!(format_hours(CPU_HOUR_MS * 25 / 2), "12.5");
         assert_eq!(format_duration(65 * 60_000), "1 h 05 min");
         let mut used = ComputeUse {
-            plan: Plan::Free,
+            plan: "free".into(),
+            plan_name: "Free".into(),
             used_cpu_ms: 22 * CPU_HOUR_MS,
             limit_hours: 25,
             paid_hours: 0,
@@ -289,7 +255,5 @@ mod tests {
         assert!(used.nearly_reached());
         used.used_cpu_ms = 25 * CPU_HOUR_MS;
         assert!(used.limit_reached() && !used.nearly_reached());
-        assert_eq!(Plan::parse(" Pro "), Some(Plan::Pro));
-        assert_eq!(Plan::parse("gold"), None);
     }
 }

@@ -173,7 +173,7 @@ impl Runner {
             return Ok(());
         }
         let account = store::ensure_account(&self.db, &session.user_id, now).await?;
-        let compute = control::compute_use(&self.db, settings, &account, now).await?;
+        let compute = control::compute_use(&self.db, &self.lab, &account, now).await?;
         if !compute.limit_reached() {
             return Ok(());
         }
@@ -183,7 +183,7 @@ impl Runner {
         let due = store::hours_due(compute.used_cpu_ms, compute.limit_hours);
         for hour in compute.paid_hours + 1..=due {
             match self
-                .charge_hour(session, hour, compute.plan.label(), now)
+                .charge_hour(session, hour, &compute.plan_name, now)
                 .await?
             {
                 Charged::Yes => pass.hours_charged += 1,

@@ -1,7 +1,7 @@
 //! Lab's tables: a person's plan and hub name, sessions, compute per month, and the
 //! runner's lease.
 
-use super::{LabSession, Plan, StopNotice, StopReason, CPU_HOUR_MS};
+use super::{LabSession, StopNotice, StopReason, CPU_HOUR_MS};
 use crate::auth::oauth::hub_username;
 use crate::error::AppError;
 use crate::infra::db::Db;
@@ -13,7 +13,8 @@ type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
 pub struct LabAccount {
     pub user_id: String,
     pub hub_name: String,
-    pub plan: Plan,
+    /// The plan's id; the catalog (`infra::plans`) says what it gives.
+    pub plan: String,
     pub continue_with_credits: bool,
 }
 
@@ -72,14 +73,15 @@ async fn account_of(db: &Db, user_id: &str) -> Result<Option<LabAccount>, AppErr
         row.map(|(hub_name, plan, continue_with_credits)| LabAccount {
             user_id: user_id.to_string(),
             hub_name,
-            plan: Plan::parse(&plan).unwrap_or(Plan::Free),
+            plan,
             continue_with_credits: continue_with_credits != 0,
         }),
     )
 }
 
-/// Puts the account with this email on `plan`; false when no account has the email.
-pub async fn set_plan(db: &Db, email: &str, plan: Plan, now: i64) -> Result<bool, AppError> {
+/// Puts the account with this email on `plan` (an id the caller found in the catalog);
+/// false when no account has the email.
+pub async fn set_plan(db: &Db, email: &str, plan: &str, now: i64) -> Result<bool, AppError> {
     let user: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE email = $1")
         .bind(email.trim().to_lowercase())
         .fetch_optional(&db.pool)
@@ -89,7 +91,7 @@ pub async fn set_plan(db: &Db, email: &str, plan: Plan, now: i64) -> Result<bool
     };
     ensure_account(db, &user_id, now).await?;
     sqlx::query("UPDATE lab_accounts SET plan = $1 WHERE user_id = $2")
-        .bind(plan.as_str())
+        .bind(plan)
         .bind(&user_id)
         .execute(&db.pool)
         .await?;

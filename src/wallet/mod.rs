@@ -19,7 +19,6 @@ pub mod key_spending;
 pub mod ledger;
 #[cfg(feature = "ssr")]
 pub mod low_balance;
-mod money;
 #[cfg(feature = "ssr")]
 pub mod order_history;
 #[cfg(feature = "ssr")]
@@ -29,7 +28,8 @@ pub mod promos;
 #[cfg(feature = "ssr")]
 pub mod summary;
 
-pub use money::{
+/// Money and credits as people read them (`infra::money`, shared with the browser).
+pub use crate::infra::money::{
     example_money, format_credits, format_money, minor_digits, parse_money, parse_optional_credits,
 };
 

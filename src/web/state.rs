@@ -80,9 +80,13 @@ fn payment_provider(config: &Config) -> Option<Arc<dyn PaymentProvider>> {
 /// The hub when it is configured; a client that cannot be built is logged and leaves
 /// Lab off.
 fn lab_hub(config: &Config) -> Option<Lab> {
-    Lab::new(config.hub.as_ref()?, config.lab.clone())
-        .map_err(|error| tracing::error!(%error, "Lab is off"))
-        .ok()
+    Lab::new(
+        config.hub.as_ref()?,
+        config.lab.clone(),
+        config.plans.clone(),
+    )
+    .map_err(|error| tracing::error!(%error, "Lab is off"))
+    .ok()
 }
 
 impl AppState {

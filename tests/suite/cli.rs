@@ -195,6 +195,50 @@ async fn operators_grant_admin_and_credits_and_verify_the_ledger() {
     assert!(text(&broken).0.contains("MISMATCH"));
 }
 
+#[test]
+fn the_plans_print_as_a_file_that_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("plans.db").display());
+    let printed = keyward(&["plans"], &url);
+    let (out, err) = text(&printed);
+    assert!(printed.status.success(), "{out}{err}");
+    assert!(out.contains("id = \"standard\""), "{out}");
+    assert!(out.contains("monthly_price = \"20.00\""), "{out}");
+    // An operator's file, started from that: a cheaper Standard, no Pro.
+    let file = dir.path().join("plans.toml");
+    let edited = out
+        .split("\n[[plan]]")
+        .filter(|plan| !plan.contains("id = \"pro\""))
+        .collect::<Vec<_>>()
+        .join("\n[[plan]]")
+        .replace("monthly_price = \"20.00\"", "monthly_price = \"15.00\"");
+    std::fs::write(&file, edited).unwrap();
+    let read = std::process::Command::new(env!("CARGO_BIN_EXE_keyward"))
+        .arg("plans")
+        .env("DATABASE_URL", &url)
+        .env("KEYWARD_PLANS_FILE", &file)
+        .output()
+        .unwrap();
+    let (out, err) = text(&read);
+    assert!(read.status.success(), "{out}{err}");
+    assert!(out.contains("monthly_price = \"15.00\""), "{out}");
+    assert!(!out.contains("id = \"pro\""), "{out}");
+    // A broken file stops the command (and the server) with the reason.
+    std::fs::write(&file, "[[plan]]\nid = \"basic\"\n").unwrap();
+    let broken = std::process::Command::new(env!("CARGO_BIN_EXE_keyward"))
+        .arg("plans")
+        .env("DATABASE_URL", &url)
+        .env("KEYWARD_PLANS_FILE", &file)
+        .output()
+        .unwrap();
+    assert!(!broken.status.success());
+    assert!(
+        text(&broken).1.contains("KEYWARD_PLANS_FILE"),
+        "{}",
+        text(&broken).1
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operators_put_people_on_lab_plans() {
     let app = TestApp::sqlite().await;
@@ -211,10 +255,16 @@ async fn operators_put_people_on_lab_plans() {
     let account = keyward::lab::store::ensure_account(&app.state.db, &user, 0)
         .await
         .unwrap();
-    assert_eq!(account.plan, keyward::lab::Plan::Pro);
+    assert_eq!(account.plan, "pro");
     let gold = keyward(&["plan", "set", &email, "gold"], &url);
     assert_eq!(gold.status.code(), Some(1));
-    assert!(text(&gold).1.contains("is not a plan"));
+    assert!(
+        text(&gold)
+            .1
+            .contains("is not a plan; use free, standard or pro"),
+        "{}",
+        text(&gold).1
+    );
     let nobody = keyward(&["plan", "set", "nobody@example.com", "free"], &url);
     assert_eq!(nobody.status.code(), Some(1));
     assert!(text(&nobody).1.contains("no account has the email"));

@@ -10,7 +10,8 @@ use axum::http::StatusCode;
 use common::{api, new_key, TestApp};
 use keyward::infra::config::Config;
 use keyward::infra::hub_config::HubConnection;
-use keyward::infra::lab_config::{LabSettings, PlanHours};
+use keyward::infra::lab_config::LabSettings;
+use keyward::infra::plans::PlanCatalog;
 use keyward::lab::runner::{Pass, Runner};
 use keyward::lab::{store, StopReason, CPU_HOUR_MS};
 use keyward::wallet::{ledger, EntryKind};
@@ -39,13 +40,11 @@ fn with_lab() -> Config {
         cpus: 2,
         idle_minutes: 600,
         meter_secs: 30,
-        plan_hours: PlanHours {
-            free: 1,
-            standard: 400,
-            pro: 2_000,
-        },
         credits_per_cpu_hour: 10,
     };
+    let mut plans = PlanCatalog::default().all().to_vec();
+    plans[0].lab_hours = 1;
+    config.plans = PlanCatalog::new(plans).unwrap();
     config
 }
 

@@ -47,7 +47,9 @@ enum Command {
         #[command(subcommand)]
         action: PromoAction,
     },
-    /// Put a person on a Lab plan (free, standard or pro).
+    /// Print the plans in force, as a plans file (KEYWARD_PLANS_FILE) reads them.
+    Plans,
+    /// Put a person on a plan (free, standard, pro or one from the plans file).
     Plan {
         #[command(subcommand)]
         action: PlanAction,
@@ -88,7 +90,7 @@ enum PlanAction {
     /// Set the plan of the account with this email.
     Set {
         email: String,
-        /// free, standard or pro.
+        /// A plan's id, as `keyward plans` lists them.
         plan: String,
     },
 }
@@ -151,6 +153,10 @@ pub async fn main() -> ExitCode {
             Ok(db) => promo_command(&db, &config, action).await,
             Err(message) => Err(message),
         },
+        Command::Plans => {
+            print!("{}", config.plans.to_toml(&config.currency));
+            Ok(())
+        }
         Command::Plan { action } => match open(&config).await {
             Ok(db) => plan_command(&db, &config, action).await,
             Err(message) => Err(message),
@@ -213,20 +219,23 @@ async fn admin_command(db: &Db, action: AdminAction) -> Result<(), String> {
 
 async fn plan_command(db: &Db, config: &Config, action: PlanAction) -> Result<(), String> {
     let PlanAction::Set { email, plan } = action;
-    let Some(plan) = crate::lab::Plan::parse(&plan) else {
-        return Err(format!("{plan:?} is not a plan; use free, standard or pro"));
+    let plans = &config.plans;
+    let Some(plan) = plans.find(&plan) else {
+        return Err(format!(
+            "{plan:?} is not a plan; use {}",
+            plans.ids_listed()
+        ));
     };
     let now = crate::time_fmt::now_ms();
-    if !crate::lab::store::set_plan(db, &email, plan, now)
+    if !crate::lab::store::set_plan(db, &email, &plan.id, now)
         .await
         .map_err(explain)?
     {
         return Err(format!("no account has the email {email}"));
     }
-    let hours = crate::lab::control::limit_hours(&config.lab, plan);
     println!(
-        "{email} is now on the {} plan ({hours} compute hours a month)",
-        plan.label()
+        "{email} is now on the {} plan ({} compute hours a month)",
+        plan.name, plan.lab_hours
     );
     Ok(())
 }

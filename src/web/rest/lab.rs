@@ -3,7 +3,7 @@
 
 use super::auth::ApiCaller;
 use super::error::{ApiError, ApiResult, ErrorBody};
-use crate::lab::{control, Availability, ComputeUse, Plan, ServerStatus, StopReason};
+use crate::lab::{control, Availability, ComputeUse, ServerStatus, StopReason};
 use crate::web::state::AppState;
 use axum::{extract::State, http::StatusCode, Extension, Json};
 use serde::Serialize;
@@ -13,7 +13,8 @@ use utoipa::ToSchema;
 pub struct LabState {
     /// The server as the hub reports it.
     server: ServerStatus,
-    plan: Plan,
+    /// The plan's id: "free", "standard", "pro" or one the operator configured.
+    plan: String,
     /// Compute hours (vCPU hours) used this calendar month (UTC).
     hours_used: f64,
     /// The plan's monthly compute hours.
@@ -43,7 +44,7 @@ fn unavailable() -> ApiError {
 fn state_of(server: ServerStatus, compute: ComputeUse) -> LabState {
     LabState {
         server,
-        plan: compute.plan,
+        plan: compute.plan.clone(),
         hours_used: (compute.used_hours() * 1000.0).round() / 1000.0,
         hours_limit: compute.limit_hours,
         continue_with_credits: compute.continue_with_credits,
@@ -82,6 +83,6 @@ pub(super) async fn stop(
     let now = state.now_ms();
     let server = control::stop(lab, &state.db, user_id, StopReason::User, now).await?;
     let account = crate::lab::store::ensure_account(&state.db, user_id, now).await?;
-    let compute = control::compute_use(&state.db, &lab.settings, &account, now).await?;
+    let compute = control::compute_use(&state.db, lab, &account, now).await?;
     Ok(Json(state_of(server, compute)))
 }

@@ -6,8 +6,8 @@ use crate::components::field::EmailField;
 use crate::components::kept::keep_typed;
 use crate::components::toast::{ToastRegion, Toasts};
 use crate::error::AppError;
-use crate::lab::api::{admin_lab_servers, AdminSetPlan, AdminStopLab, RunningServer};
-use crate::lab::{format_hours, Plan};
+use crate::lab::api::{admin_lab_servers, admin_plans, AdminSetPlan, AdminStopLab, RunningServer};
+use crate::lab::format_hours;
 use crate::time_fmt;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -34,13 +34,18 @@ fn PlanForm(toasts: Toasts) -> impl IntoView {
     let save = ServerAction::<AdminSetPlan>::new();
     let email = RwSignal::new(String::new());
     let plan = RwSignal::new("standard".to_string());
+    let plans = Resource::new(|| (), |_| admin_plans());
     let error = RwSignal::new(None::<AppError>);
     on_action(
         save,
         move |()| {
-            let label = Plan::parse(&plan.get_untracked())
-                .map(|p| p.label())
-                .unwrap_or("");
+            let chosen = plan.get_untracked();
+            let label = plans
+                .get_untracked()
+                .and_then(Result::ok)
+                .and_then(|list| list.into_iter().find(|(id, _)| *id == chosen))
+                .map(|(_, name)| name)
+                .unwrap_or(chosen);
             toasts.success(format!(
                 "{} is now on the {label} plan.",
                 email.get_untracked()
@@ -63,9 +68,14 @@ fn PlanForm(toasts: Toasts) -> impl IntoView {
                 <div class="field">
                     <label for="field-plan">"Plan"</label>
                     <select id="field-plan" class="select" use:keep_typed=plan on:change=move |ev| plan.set(event_target_value(&ev))>
-                        {Plan::ALL.into_iter().map(|p| view! {
-                            <option value=p.as_str() selected=p == Plan::Standard>{p.label()}</option>
-                        }).collect_view()}
+                        <Suspense fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                plans.await.unwrap_or_default().into_iter().map(|(id, name)| {
+                                    let selected = id == plan.get_untracked();
+                                    view! { <option value=id selected=selected>{name}</option> }
+                                }).collect_view()
+                            })}
+                        </Suspense>
                     </select>
                     {move || field("plan").get().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
                 </div>

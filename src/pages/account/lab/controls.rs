@@ -212,7 +212,7 @@ pub fn ComputeBar(compute: ComputeUse) -> impl IntoView {
         <div class="compute">
             <p class="compute-numbers">
                 <strong>{used}</strong>
-                {format!(" of {limit} compute hours · {} plan", compute.plan.label())}
+                {format!(" of {limit} compute hours · {} plan", compute.plan_name)}
             </p>
             <progress class="compute-bar" class:compute-bar-full=compute.limit_reached()
                 max=limit.max(1) value=value aria-label=label></progress>
