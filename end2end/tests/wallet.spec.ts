@@ -1,7 +1,7 @@
 import { expect, test } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { serviceToken } from "../playwright.config";
-import { hydrated, operatorGrant, signUp } from "./helpers";
+import { hydrated, keywardCli, operatorGrant, signUp } from "./helpers";
 
 test("granted credits, a service's charge and the CSV export show in the Wallet", async ({ page, request }) => {
   const email = await signUp(page);
@@ -55,6 +55,41 @@ test("granted credits, a service's charge and the CSV export show in the Wallet"
   expect(csv).toContain(",charge,Render job 7,-250,");
   expect(csv).toContain(",operator_grant,Welcome credits,1000,");
   expect(csv).not.toContain(secret);
+});
+
+test("included credits show apart from bought ones, with when they expire, and are spent first", async ({ page, request }) => {
+  const email = await signUp(page);
+  operatorGrant(email, 5000, "Bought earlier");
+  keywardCli("credits", "grant", email, "1240", "--reason", "Standard plan: included credits", "--expires", "2099-01-06");
+  await page.goto("/account/wallet");
+  await hydrated(page);
+  const credits = page.getByRole("region", { name: "Credits", exact: true });
+  await expect(credits.getByText("6,240 credits")).toBeVisible();
+  await expect(credits.getByText("1,240 included (expire Jan 7, 2099) · 5,000 bought")).toBeVisible();
+  const table = page.getByRole("region", { name: "Transactions" }).getByRole("table");
+  const grantRow = table.getByRole("row").filter({ hasText: "Standard plan: included credits" });
+  await expect(grantRow.getByRole("cell", { name: "Included", exact: true })).toBeVisible();
+
+  // A script reads the same split; a charge takes included credits first.
+  await page.getByRole("link", { name: "API Keys", exact: true }).click();
+  await page.getByRole("button", { name: "Create API Key" }).click();
+  const dialog = page.getByRole("dialog", { name: "Create API key" });
+  await dialog.getByLabel("Name").fill("split-reader");
+  await dialog.getByRole("checkbox", { name: /credits:read/ }).check();
+  await dialog.getByRole("button", { name: "Create key" }).click();
+  const reveal = page.getByRole("dialog", { name: "Your new API key" });
+  const secret = await reveal.getByRole("textbox", { name: "API key value" }).inputValue();
+  await reveal.getByRole("button", { name: "Done" }).click();
+  const charge = await request.post("/api/v1/verify", {
+    headers: { Authorization: `Bearer ${serviceToken}` },
+    data: { key: secret, cost: 240 },
+  });
+  expect(charge.status()).toBe(200);
+  const read = await request.get("/api/v1/credits", { headers: { Authorization: `Bearer ${secret}` } });
+  expect(read.status()).toBe(200);
+  expect(await read.json()).toMatchObject({ balance: 6000, included: 1000, bought: 5000 });
+  await page.getByRole("link", { name: "Wallet", exact: true }).click();
+  await expect(credits.getByText("1,000 included (expire Jan 7, 2099) · 5,000 bought")).toBeVisible();
 });
 
 test("a new wallet explains itself", async ({ page }) => {

@@ -74,7 +74,7 @@ pub(super) async fn write(
     let wallet_values = padded_list(wallets.iter().map(Value::from).collect());
     reads.push(
         format!(
-            "SELECT id, balance FROM wallets WHERE id IN {}{}",
+            "SELECT id, balance, included FROM wallets WHERE id IN {}{}",
             placeholders(backend, 1, wallet_values.len()),
             lock("id")
         ),
@@ -93,8 +93,11 @@ pub(super) async fn write(
     super::key_spending::lock_rows(&mut reads, backend, &limited, month);
     let mut read = reads.run(&mut tx).await?.into_iter();
     let mut balances: HashMap<String, i64> = HashMap::new();
+    let mut included: HashMap<String, i64> = HashMap::new();
     for row in read.next().map(|o| o.rows).unwrap_or_default() {
-        balances.insert(row.try_get(0)?, row.try_get(1)?);
+        let wallet: String = row.try_get(0)?;
+        included.insert(wallet.clone(), row.try_get(2)?);
+        balances.insert(wallet, row.try_get(1)?);
     }
     let mut prior: HashMap<String, Prior> = HashMap::new();
     if !given.is_empty() {
@@ -267,12 +270,20 @@ pub(super) async fn write(
         spenders.resize(padded_len(spenders.len()), last);
     }
     if !spenders.is_empty() {
+        // Included credits go first: what is left of them after this group's spends.
+        let included_left: Vec<(&str, i64)> = spenders
+            .iter()
+            .map(|(w, spent)| (*w, (included.get(*w).copied().unwrap_or(0) - spent).max(0)))
+            .collect();
+        let n = spenders.len();
         let (case, mut values) = case_of(backend, "id", &spenders, 1);
+        let (included_case, included_values) = case_of(backend, "id", &included_left, 2 * n + 1);
+        values.extend(included_values);
         values.extend(spenders.iter().map(|(w, _)| Value::from(*w)));
         writes.push(
             format!(
-                "UPDATE wallets SET balance = balance - {case} WHERE id IN {}",
-                placeholders_from(backend, 1, spenders.len(), 2 * spenders.len() + 1)
+                "UPDATE wallets SET balance = balance - {case}, included = {included_case} WHERE id IN {}",
+                placeholders_from(backend, 1, n, 4 * n + 1)
             ),
             values,
         );

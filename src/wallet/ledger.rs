@@ -103,10 +103,21 @@ pub async fn post_in(tx: &mut Tx<'_>, posting: &Posting, now: i64) -> Result<Pos
     }
     // One conditional UPDATE: two spends racing for the last credits cannot both pass.
     let guarded = posting.amount < 0 && !posting.may_overdraw;
-    let sql = if guarded {
-        "UPDATE wallets SET balance = balance + $1 WHERE id = $2 AND balance + $1 >= 0 RETURNING balance"
-    } else {
-        "UPDATE wallets SET balance = balance + $1 WHERE id = $2 RETURNING balance"
+    // A spend takes included credits first (`included`): they expire, bought ones do not.
+    let sql = match (guarded, posting.amount < 0) {
+        (true, _) => {
+            "UPDATE wallets SET balance = balance + $1, \
+             included = CASE WHEN included + $1 > 0 THEN included + $1 ELSE 0 END \
+             WHERE id = $2 AND balance + $1 >= 0 RETURNING balance"
+        }
+        (false, true) => {
+            "UPDATE wallets SET balance = balance + $1, \
+             included = CASE WHEN included + $1 > 0 THEN included + $1 ELSE 0 END \
+             WHERE id = $2 RETURNING balance"
+        }
+        (false, false) => {
+            "UPDATE wallets SET balance = balance + $1 WHERE id = $2 RETURNING balance"
+        }
     };
     let updated: Option<(i64,)> = sqlx::query_as(sql)
         .bind(posting.amount)

@@ -14,6 +14,8 @@ mod charge_batch;
 #[cfg(feature = "ssr")]
 pub mod charges;
 #[cfg(feature = "ssr")]
+pub mod included;
+#[cfg(feature = "ssr")]
 pub mod key_spending;
 #[cfg(feature = "ssr")]
 pub mod ledger;
@@ -62,17 +64,23 @@ pub enum EntryKind {
     Adjustment,
     /// Credits an organization gave a member (or took back when they left).
     Allocation,
+    /// Credits a plan includes with a paid period; they expire at its end.
+    IncludedGrant,
+    /// What was left of included credits when their period ended.
+    Expiry,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 7] = [
+    pub const ALL: [EntryKind; 9] = [
         EntryKind::Purchase,
         EntryKind::PromoGrant,
         EntryKind::OperatorGrant,
+        EntryKind::IncludedGrant,
         EntryKind::Charge,
         EntryKind::Refund,
         EntryKind::Adjustment,
         EntryKind::Allocation,
+        EntryKind::Expiry,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -84,6 +92,8 @@ impl EntryKind {
             EntryKind::Refund => "refund",
             EntryKind::Adjustment => "adjustment",
             EntryKind::Allocation => "allocation",
+            EntryKind::IncludedGrant => "included_grant",
+            EntryKind::Expiry => "expiry",
         }
     }
 
@@ -100,6 +110,8 @@ impl EntryKind {
             EntryKind::Refund => "Refund",
             EntryKind::Adjustment => "Adjustment",
             EntryKind::Allocation => "Allocation",
+            EntryKind::IncludedGrant => "Included",
+            EntryKind::Expiry => "Expired",
         }
     }
 }
@@ -151,6 +163,10 @@ pub struct DailySpend {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WalletSummary {
     pub balance: i64,
+    /// The part of the balance that is included credits (spent first; they expire).
+    pub included: i64,
+    /// When the first of the included credits expire (Unix milliseconds).
+    pub included_expires_at: Option<i64>,
     /// The balance's worth in the currency's minor unit.
     pub value_minor: i64,
     pub currency: String,
@@ -358,6 +374,8 @@ mod tests {
     #[test]
     fn burn_rate_and_runway_use_whole_numbers() {
         let mut overview = WalletSummary {
+            included: 0,
+            included_expires_at: None,
             balance: 1_000,
             value_minor: 1_000,
             currency: "usd".into(),

@@ -17,8 +17,11 @@ pub async fn read(
     let alert = low_balance::state(db, owner).await?;
     let per_day = ledger::spent_per_day(db, owner, BURN_DAYS, now).await?;
     let first = now.div_euclid(DAY_MS) - BURN_DAYS + 1;
+    let included = super::included::left(db, owner).await?;
     Ok(WalletSummary {
         balance: alert.balance,
+        included: included.credits.min(alert.balance.max(0)),
+        included_expires_at: included.first_expiry,
         value_minor: alert.balance.saturating_mul(config.credit_price_cents),
         currency: config.currency.clone(),
         low_balance_threshold: alert.threshold,

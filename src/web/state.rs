@@ -216,6 +216,12 @@ impl AppState {
                     Ok(n) => tracing::info!(orders = n, "released promo codes of abandoned orders"),
                     Err(error) => tracing::error!(%error, "releasing abandoned promo codes failed"),
                 }
+                // Included credits whose period has ended: what is left of them goes.
+                match crate::wallet::included::expire_due(&state.db, state.now_ms(), 500).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(grants = n, "expired included credits"),
+                    Err(error) => tracing::error!(%error, "expiring included credits failed"),
+                }
             }
         });
         if let Some(lab) = &self.lab {

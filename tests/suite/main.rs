@@ -15,6 +15,7 @@ mod cli;
 mod crash;
 mod fuzz;
 mod hub_sign_in;
+mod included_credits;
 mod injection;
 mod key_limits;
 mod lab;

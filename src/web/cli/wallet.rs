@@ -20,6 +20,10 @@ pub(super) enum CreditsAction {
         /// Run twice with the same key, the grant is made once.
         #[arg(long)]
         idempotency_key: Option<String>,
+        /// Make them included credits that expire after this day (YYYY-MM-DD, UTC),
+        /// as a plan's are: spent first, and what is left then is removed.
+        #[arg(long)]
+        expires: Option<String>,
     },
 }
 
@@ -84,6 +88,7 @@ pub(super) async fn credits_command(db: &Db, action: CreditsAction) -> Result<()
         credits,
         reason,
         idempotency_key,
+        expires,
     } = action;
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
@@ -121,7 +126,27 @@ pub(super) async fn credits_command(db: &Db, action: CreditsAction) -> Result<()
         may_overdraw: true,
     };
     let now = crate::infra::clock::Clock::default().now_ms();
-    match ledger::post(db, &posting, now).await.map_err(explain)? {
+    let posted = match expires {
+        None => ledger::post(db, &posting, now).await,
+        Some(day) => {
+            let expires_at = crate::time_fmt::end_of_iso_date(&day)
+                .ok_or_else(|| format!("--expires is a date such as 2027-01-31, not {day:?}"))?;
+            if credits < 0 {
+                return Err("--expires grants included credits: a positive number".into());
+            }
+            let grant = crate::wallet::included::IncludedGrant {
+                owner: posting.owner.clone(),
+                credits,
+                expires_at,
+                description: posting.description.clone(),
+                actor: posting.actor.clone(),
+                reference: None,
+                idempotency_key: posting.idempotency_key.clone(),
+            };
+            crate::wallet::included::grant(db, &grant, now).await
+        }
+    };
+    match posted.map_err(explain)? {
         Posted::New { entry_id, balance } => {
             println!("{entry_id}: {credits:+} credits for {email}; balance {balance}");
             Ok(())

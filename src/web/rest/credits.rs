@@ -16,6 +16,14 @@ use utoipa::{IntoParams, ToSchema};
 pub struct Credits {
     /// Whole credits; may be negative after a refund of credits already spent.
     balance: i64,
+    /// The part of the balance a plan included: spent first, and what is left of it
+    /// expires at the end of its period.
+    included: i64,
+    /// The rest of the balance: bought, granted or given credits, which never expire.
+    bought: i64,
+    /// When the first of the included credits expire (Unix milliseconds); absent
+    /// without included credits.
+    included_expires_at: Option<i64>,
     /// The balance's worth in the currency's minor unit (cents).
     value_minor: i64,
     currency: String,
@@ -36,6 +44,11 @@ pub(super) async fn credits(
     let summary = summary::read(&state.db, &state.config, &owner, state.now_ms()).await?;
     Ok(Json(Credits {
         balance: summary.balance,
+        included: summary.included,
+        bought: summary.balance - summary.included,
+        included_expires_at: (summary.included > 0)
+            .then_some(summary.included_expires_at)
+            .flatten(),
         value_minor: summary.value_minor,
         burn_rate_per_day: summary.burn_rate_per_day(),
         runway_days: summary.runway_days(),
@@ -45,7 +58,8 @@ pub(super) async fn credits(
 
 #[derive(Deserialize, IntoParams)]
 pub struct TransactionsQuery {
-    /// Only entries of this kind: purchase, promo_grant, operator_grant, charge, refund, adjustment.
+    /// Only entries of this kind: purchase, promo_grant, operator_grant, included_grant,
+    /// charge, refund, adjustment, allocation, expiry.
     kind: Option<String>,
     /// `next_before` from the previous page.
     before: Option<String>,

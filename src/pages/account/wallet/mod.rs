@@ -8,6 +8,7 @@ mod transactions;
 use super::workspace::{use_org_slug, OrgNotFound};
 use crate::components::usage_chart::UsageChart;
 use crate::error::AppError;
+use crate::time_fmt;
 use crate::wallet::api::wallet_overview;
 use crate::wallet::{format_credits, format_money};
 use alert::LowBalanceAlert;
@@ -47,6 +48,14 @@ pub fn WalletPage() -> impl IntoView {
                                     <p class="stat-label">"Balance"</p>
                                     <p class="stat-value">{format_credits(wallet.balance)}" credits"</p>
                                     <p class="muted">{format!("Worth {}", format_money(wallet.value_minor, &wallet.currency))}</p>
+                                    {(wallet.included > 0).then(|| {
+                                        let expires = wallet.included_expires_at.map(|at| format!(" (expire {})", time_fmt::date(at))).unwrap_or_default();
+                                        view! {
+                                            <p class="muted balance-split">
+                                                {format!("{} included{expires} · {} bought", format_credits(wallet.included), format_credits(wallet.balance - wallet.included))}
+                                            </p>
+                                        }
+                                    })}
                                 </div>
                                 <div class="card stat">
                                     <p class="stat-label">"Burn rate"</p>
