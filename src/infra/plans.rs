@@ -293,9 +293,9 @@ impl PlanEntry {
             Some(text) => Some(price("yearly_price", text)?),
             None => None,
         };
-        if id != FREE && monthly_price_minor == 0 {
+        if id != FREE && (monthly_price_minor == 0 || yearly_price_minor == Some(0)) {
             return Err(format!(
-                "plan {id}: only the plan \"free\" costs nothing; give it a monthly_price"
+                "plan {id}: only the plan \"free\" costs nothing; give it a monthly_price (and a yearly_price above 0, or none)"
             ));
         }
         if !(0..=MAX_INCLUDED_CREDITS).contains(&self.included_credits) {
@@ -383,6 +383,7 @@ mod tests {
             (&free.replace("lab_hours = 5", "lab_hours = 5\ncolour = \"red\""), "unknown field"),
             (&format!("{free}[[plan]]\nid = \"pro\"\nname = \"Pro\"\nmonthly_price = \"0\"\nlab_hours = 5\n"), "only the plan \"free\""),
             (&format!("{free}[[plan]]\nid = \"pro\"\nname = \"Pro\"\nmonthly_price = \"five\"\nlab_hours = 5\n"), "amount of money"),
+            (&format!("{free}[[plan]]\nid = \"pro\"\nname = \"Pro\"\nmonthly_price = \"5\"\nyearly_price = \"0\"\nlab_hours = 5\n"), "only the plan \"free\""),
             (&free.replace("name = \"Free\"", "name = \"a\\u0000b\""), "control"),
         ];
         for (text, wanted) in cases {

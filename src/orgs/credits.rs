@@ -32,15 +32,25 @@ fn allocation_key(org: &Membership, request_id: &str, user_id: &str) -> String {
     format!("alloc:{}:{request_id}:{user_id}", org.org_id)
 }
 
-fn short_of(balance: i64, needed: i64) -> AppError {
+/// Only bought credits can be given to members: the included ones stay with the
+/// organization's plan and expire there.
+fn short_of(bought: i64, needed: i64) -> AppError {
     AppError::invalid(
         "credits",
         format!(
-            "The organization has {} credits; this needs {}. Buy credits for it first.",
-            format_credits(balance),
+            "The organization has {} credits to give (included credits stay with its plan); this needs {}. Buy credits for it first.",
+            format_credits(bought.max(0)),
             format_credits(needed)
         ),
     )
+}
+
+/// The organization's credits that may be given: its balance less its included ones.
+async fn givable(db: &Db, org_id: &str) -> Result<i64, AppError> {
+    let owner = Owner::Org(org_id.to_string());
+    let balance = ledger::balance(db, &owner).await?;
+    let included = crate::wallet::included::left(db, &owner).await?.credits;
+    Ok(balance - included)
 }
 
 /// Gives `credits` to each of `to` (member ids), all or nothing. `request_id` makes a
@@ -79,8 +89,9 @@ pub async fn allocate(
         return Ok(balance);
     }
     let needed = credits.saturating_mul(to.len() as i64);
-    if needed > balance {
-        return Err(short_of(balance, needed));
+    let bought = givable(db, &acting.org_id).await?;
+    if needed > bought {
+        return Err(short_of(bought, needed));
     }
     let mut tx = db.begin_write().await?;
     // Under the organization's lock, as a member's removal takes it: credits never land
@@ -147,7 +158,14 @@ pub(super) async fn move_in(
         Posted::New { .. } => {}
         Posted::Duplicate { .. } => return Ok(()),
         // Spent by a charge since the check in `allocate`.
-        Posted::Insufficient { balance } => return Err(short_of(balance, credits)),
+        Posted::Insufficient { .. } => {
+            let (bought,): (i64,) =
+                sqlx::query_as("SELECT balance - included FROM wallets WHERE id = $1")
+                    .bind(crate::wallet::ledger::wallet_id(&out.owner))
+                    .fetch_one(&mut **tx)
+                    .await?;
+            return Err(short_of(bought, credits));
+        }
     }
     let received = Posting {
         owner: Owner::User(user_id.to_string()),
@@ -194,7 +212,7 @@ pub async fn unspent(
     let wallet = crate::wallet::wallet_id(&Owner::User(user_id.to_string()));
     let (spent, balance): (i64, i64) = sqlx::query_as(
         "SELECT CAST(COALESCE(SUM(CASE WHEN e.kind IN ('charge', 'refund') THEN -e.amount ELSE 0 END), 0) AS BIGINT), \
-         COALESCE(MAX(w.balance), 0) FROM wallets w \
+         COALESCE(MAX(w.balance - w.included), 0) FROM wallets w \
          LEFT JOIN ledger_entries e ON e.wallet_id = w.id AND e.created_at >= $2 WHERE w.id = $1",
     )
     .bind(&wallet)

@@ -59,25 +59,54 @@ pub async fn grant_in(
         idempotency_key: grant.idempotency_key.clone(),
         may_overdraw: false,
     };
+    let wallet = wallet_id(&grant.owner);
+    // Live grants are kept in the order they expire (spends take the first first, and
+    // expiry counts on it): a grant may not expire before one already there.
+    let (latest,): (Option<i64>,) = sqlx::query_as(
+        "SELECT MAX(expires_at) FROM credit_grants WHERE wallet_id = $1 AND expired_at IS NULL",
+    )
+    .bind(&wallet)
+    .fetch_one(&mut **tx)
+    .await?;
+    if let Some(latest) = latest.filter(|latest| grant.expires_at < *latest) {
+        return Err(AppError::invalid(
+            "expires_at",
+            format!(
+                "This wallet has included credits that expire later ({}); new ones must not expire before them.",
+                crate::time_fmt::exact(latest)
+            ),
+        ));
+    }
     let posted = post_in(tx, &posting, now).await?;
-    if let Posted::New { entry_id, .. } = &posted {
-        let wallet = wallet_id(&grant.owner);
-        sqlx::query("UPDATE wallets SET included = included + $1 WHERE id = $2")
-            .bind(grant.credits)
+    if let Posted::New { entry_id, balance } = &posted {
+        // Never more included than the balance: a grant into a wallet below zero first
+        // pays what it owes, and only the rest is included (and expires).
+        let (included,): (i64,) = sqlx::query_as("SELECT included FROM wallets WHERE id = $1")
             .bind(&wallet)
+            .fetch_one(&mut **tx)
+            .await?;
+        let after = (included + grant.credits)
+            .min((*balance).max(0))
+            .max(included);
+        let added = after - included;
+        if added > 0 {
+            sqlx::query("UPDATE wallets SET included = $1 WHERE id = $2")
+                .bind(after)
+                .bind(&wallet)
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO credit_grants (entry_id, wallet_id, amount, expires_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(entry_id)
+            .bind(&wallet)
+            .bind(added)
+            .bind(grant.expires_at)
+            .bind(now)
             .execute(&mut **tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO credit_grants (entry_id, wallet_id, amount, expires_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(entry_id)
-        .bind(&wallet)
-        .bind(grant.credits)
-        .bind(grant.expires_at)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+        }
     }
     Ok(posted)
 }
@@ -97,24 +126,55 @@ pub struct IncludedLeft {
     pub first_expiry: Option<i64>,
 }
 
-/// What is left of the owner's included credits.
+/// What is left of the owner's included credits, and when the first grant that still
+/// has some expires.
 pub async fn left(db: &Db, owner: &Owner) -> Result<IncludedLeft, AppError> {
     let wallet = wallet_id(owner);
-    let row: Option<(i64, Option<i64>)> = sqlx::query_as(
-        "SELECT w.included, (SELECT MIN(g.expires_at) FROM credit_grants g \
-             WHERE g.wallet_id = w.id AND g.expired_at IS NULL) \
-         FROM wallets w WHERE w.id = $1",
+    let included: Option<(i64,)> = sqlx::query_as("SELECT included FROM wallets WHERE id = $1")
+        .bind(&wallet)
+        .fetch_optional(&db.pool)
+        .await?;
+    let included = included.map_or(0, |(n,)| n);
+    if included <= 0 {
+        return Ok(IncludedLeft::default());
+    }
+    let live: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT amount, expires_at FROM credit_grants WHERE wallet_id = $1 AND expired_at IS NULL \
+         ORDER BY expires_at, entry_id",
     )
     .bind(&wallet)
-    .fetch_optional(&db.pool)
+    .fetch_all(&db.pool)
     .await?;
-    Ok(match row {
-        Some((credits, first_expiry)) if credits > 0 => IncludedLeft {
-            credits,
-            first_expiry,
-        },
-        _ => IncludedLeft::default(),
+    Ok(IncludedLeft {
+        credits: included,
+        first_expiry: first_with_credits_left(included, &live),
     })
+}
+
+/// Of live grants (amount, expires_at) in the order they expire, when the first one with
+/// anything left expires: spends took the earliest first, so the later grants are whole
+/// and the included credits not in them are the earlier ones'.
+fn first_with_credits_left(included: i64, live: &[(i64, i64)]) -> Option<i64> {
+    let mut later = 0;
+    let mut first = None;
+    for (amount, expires_at) in live.iter().rev() {
+        if included - later > 0 {
+            first = Some(*expires_at);
+        }
+        later += amount;
+    }
+    first
+}
+
+/// Wallets whose included part is not between 0 and the balance (`keyward ledger
+/// verify`): (wallet, included, balance). None, if every spend took included first.
+pub async fn out_of_bounds(db: &Db) -> Result<Vec<(String, i64, i64)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT id, included, balance FROM wallets \
+         WHERE included < 0 OR (included > 0 AND included > balance)",
+    )
+    .fetch_all(&db.pool)
+    .await?)
 }
 
 /// Expires every grant whose time has come (at most `limit` of them), each in its own
@@ -131,8 +191,13 @@ pub async fn expire_due(db: &Db, now: i64, limit: i64) -> Result<usize, AppError
     .await?;
     let mut expired = 0;
     for (entry_id,) in due {
-        if expire_one(db, &entry_id, now).await? {
-            expired += 1;
+        // One grant that fails (and is tried again next time) holds up none of the rest.
+        match expire_one(db, &entry_id, now).await {
+            Ok(true) => expired += 1,
+            Ok(false) => {}
+            Err(error) => {
+                tracing::error!(grant = %entry_id, %error, "expiring included credits failed")
+            }
         }
     }
     Ok(expired)
@@ -201,7 +266,40 @@ async fn expire_one(db: &Db, entry_id: &str, now: i64) -> Result<bool, AppError>
                 .await?;
         }
     }
+    if left == 0 {
+        sqlx::query("UPDATE credit_grants SET expired_amount = 0 WHERE entry_id = $1")
+            .bind(entry_id)
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     tracing::info!(grant = %entry_id, expired = left, "included credits expired");
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_with_credits_left;
+
+    #[test]
+    fn the_first_expiry_shown_is_of_a_grant_with_credits_left() {
+        // 100 tomorrow, 100 in a month; 150 spent: the month's grant holds what is left.
+        assert_eq!(
+            first_with_credits_left(50, &[(100, 1), (100, 30)]),
+            Some(30)
+        );
+        assert_eq!(
+            first_with_credits_left(150, &[(100, 1), (100, 30)]),
+            Some(1)
+        );
+        assert_eq!(
+            first_with_credits_left(100, &[(100, 1), (100, 30)]),
+            Some(30)
+        );
+        assert_eq!(
+            first_with_credits_left(101, &[(100, 1), (100, 30)]),
+            Some(1)
+        );
+        assert_eq!(first_with_credits_left(0, &[(100, 1)]), None);
+    }
 }

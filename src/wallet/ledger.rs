@@ -104,7 +104,14 @@ pub async fn post_in(tx: &mut Tx<'_>, posting: &Posting, now: i64) -> Result<Pos
     // One conditional UPDATE: two spends racing for the last credits cannot both pass.
     let guarded = posting.amount < 0 && !posting.may_overdraw;
     // A spend takes included credits first (`included`): they expire, bought ones do not.
+    // Allocations move bought credits only: included ones stay with the wallet whose plan
+    // brought them, and expire there.
+    let bought_only = posting.kind == EntryKind::Allocation && posting.amount < 0;
     let sql = match (guarded, posting.amount < 0) {
+        _ if bought_only => {
+            "UPDATE wallets SET balance = balance + $1 \
+             WHERE id = $2 AND balance - included + $1 >= 0 RETURNING balance"
+        }
         (true, _) => {
             "UPDATE wallets SET balance = balance + $1, \
              included = CASE WHEN included + $1 > 0 THEN included + $1 ELSE 0 END \

@@ -6,6 +6,7 @@
 use crate::common;
 
 use axum::http::StatusCode;
+use common::orgs::{create_org, person};
 use common::{api, new_key, verify_and_charge, with_service_token, TestApp};
 use keyward::wallet::included::{self, IncludedGrant};
 use keyward::wallet::{ledger, EntryKind};
@@ -17,6 +18,8 @@ on_both_databases_with!(with_service_token;
     the_grant_that_expires_first_is_spent_first,
     a_grant_is_written_once_and_expires_once,
     the_rest_api_and_the_wallet_show_the_split,
+    a_grant_into_a_debt_pays_it_first_and_grants_keep_their_order,
+    allocations_give_bought_credits_only,
 );
 
 const DAY_MS: i64 = 86_400_000;
@@ -44,6 +47,10 @@ async fn left(app: &TestApp, owner: &Owner) -> i64 {
 async fn assert_ledger_balanced(app: &TestApp) {
     let (_, mismatches) = ledger::verify(&app.state.db).await.expect("verify");
     assert!(mismatches.is_empty(), "{mismatches:?}");
+    let out = included::out_of_bounds(&app.state.db)
+        .await
+        .expect("bounds");
+    assert!(out.is_empty(), "{out:?}");
 }
 
 async fn charge(app: &TestApp, key: &str, cost: i64) {
@@ -242,4 +249,102 @@ async fn the_rest_api_and_the_wallet_show_the_split(app: TestApp) {
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert_eq!(page.json()["included"], 1_240, "{}", page.body);
     assert_eq!(page.json()["included_expires_at"], expires, "{}", page.body);
+}
+
+async fn a_grant_into_a_debt_pays_it_first_and_grants_keep_their_order(app: TestApp) {
+    let (email, _) = app.sign_up().await;
+    let owner = Owner::User(app.user_id(&email).await);
+    let now = app.state.now_ms();
+    // An operator's correction took the wallet to -30.
+    common::grant_credits(&app, owner.clone(), -30, "debt").await;
+    included::grant(
+        &app.state.db,
+        &included_grant(&owner, 100, now + 30 * DAY_MS, "d1"),
+        now,
+    )
+    .await
+    .unwrap();
+    // 30 paid the debt: 70 are included, and only those expire.
+    assert_eq!(
+        (balance(&app, &owner).await, left(&app, &owner).await),
+        (70, 70)
+    );
+    assert_ledger_balanced(&app).await;
+    // A grant that would expire before the one already there is refused, writing nothing.
+    let early = included_grant(&owner, 50, now + DAY_MS, "early");
+    let refused = included::grant(&app.state.db, &early, now)
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("must not expire before"),
+        "{refused}"
+    );
+    assert_eq!(
+        (balance(&app, &owner).await, left(&app, &owner).await),
+        (70, 70)
+    );
+    assert_eq!(
+        included::expire_due(&app.state.db, now + 30 * DAY_MS, 100)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        (balance(&app, &owner).await, left(&app, &owner).await),
+        (0, 0)
+    );
+    assert_ledger_balanced(&app).await;
+}
+
+async fn allocations_give_bought_credits_only(app: TestApp) {
+    let owner = person(&app).await;
+    let slug = create_org(&app, &owner).await;
+    let (org_id,): (String,) = sqlx::query_as("SELECT id FROM organizations WHERE slug = $1")
+        .bind(&slug)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    let org = Owner::Org(org_id);
+    let now = app.state.now_ms();
+    included::grant(
+        &app.state.db,
+        &included_grant(&org, 1_000, now + DAY_MS, "org"),
+        now,
+    )
+    .await
+    .unwrap();
+    common::grant_credits(&app, org.clone(), 200, "org-bought").await;
+    let allocate = |credits: &str, request_id: &str| {
+        app.call_json(
+            "/api/allocate_credits",
+            json!({"slug": slug, "members": [owner.id], "credits": credits, "request_id": request_id}),
+            &owner.cookie,
+        )
+    };
+    // 1,200 in the wallet, but only the 200 bought may be given (to oneself, too): the
+    // included ones would otherwise never expire.
+    let refused = allocate("500", "request-0000000001").await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("200 credits to give"),
+        "{}",
+        refused.body
+    );
+    let given = allocate("200", "request-0000000002").await;
+    assert_eq!(given.status, StatusCode::OK, "{}", given.body);
+    assert_eq!(
+        (balance(&app, &org).await, left(&app, &org).await),
+        (1_000, 1_000)
+    );
+    let person = Owner::User(owner.id.clone());
+    assert_eq!(
+        (balance(&app, &person).await, left(&app, &person).await),
+        (200, 0)
+    );
+    assert_ledger_balanced(&app).await;
 }

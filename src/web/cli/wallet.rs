@@ -286,6 +286,18 @@ pub(super) async fn ledger_command(db: &Db, action: LedgerAction) -> Result<(), 
         println!("all {} charges from {file} are in the ledger", ids.len());
     }
     let (wallets, mismatches) = ledger::verify(db).await.map_err(explain)?;
+    let out_of_bounds = crate::wallet::included::out_of_bounds(db)
+        .await
+        .map_err(explain)?;
+    for (wallet, included, balance) in &out_of_bounds {
+        println!("INCLUDED {wallet}: {included} included credits but a balance of {balance}");
+    }
+    if !out_of_bounds.is_empty() {
+        return Err(format!(
+            "{} of {wallets} wallets count more included credits than they hold",
+            out_of_bounds.len()
+        ));
+    }
     if mismatches.is_empty() {
         println!("ledger verified: {wallets} wallets, every balance is the sum of its entries");
         return Ok(());
