@@ -38,7 +38,7 @@ pub struct ScopeInfo {
     pub description: String,
 }
 
-pub const BUILTIN_SCOPES: [(&str, &str); 7] = [
+pub const BUILTIN_SCOPES: [(&str, &str); 8] = [
     (
         "account:read",
         "Read your account's ID, email and sign-up date.",
@@ -48,6 +48,10 @@ pub const BUILTIN_SCOPES: [(&str, &str); 7] = [
     (
         "credits:read",
         "Read your credit balance, burn rate and transactions.",
+    ),
+    (
+        "billing:read",
+        "Read your plan and the included credits it has left.",
     ),
     (
         "lab:read",

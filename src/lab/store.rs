@@ -62,7 +62,7 @@ pub async fn ensure_account(db: &Db, user_id: &str, now: i64) -> Result<LabAccou
         .ok_or_else(|| AppError::internal("Lab account", "missing right after it was made"))
 }
 
-async fn account_of(db: &Db, user_id: &str) -> Result<Option<LabAccount>, AppError> {
+pub async fn account_of(db: &Db, user_id: &str) -> Result<Option<LabAccount>, AppError> {
     let row: Option<(String, String, i64)> = sqlx::query_as(
         "SELECT hub_name, plan, continue_with_credits FROM lab_accounts WHERE user_id = $1",
     )

@@ -20,6 +20,7 @@ on_both_databases_with!(with_service_token;
     the_rest_api_and_the_wallet_show_the_split,
     a_grant_into_a_debt_pays_it_first_and_grants_keep_their_order,
     allocations_give_bought_credits_only,
+    the_subscription_endpoint_answers_the_plan_and_what_it_included,
 );
 
 const DAY_MS: i64 = 86_400_000;
@@ -347,4 +348,49 @@ async fn allocations_give_bought_credits_only(app: TestApp) {
         (200, 0)
     );
     assert_ledger_balanced(&app).await;
+}
+
+async fn the_subscription_endpoint_answers_the_plan_and_what_it_included(app: TestApp) {
+    let (email, cookie) = app.sign_up().await;
+    let owner = Owner::User(app.user_id(&email).await);
+    let (_, key) = new_key(&app, &cookie, "billing", &["billing:read"]).await;
+    let read = || api(&app, "GET", "/api/v1/subscription", Some(&key), None);
+    let free = read().await;
+    assert_eq!(free.status, StatusCode::OK, "{}", free.body);
+    let body = free.json();
+    assert_eq!(body["plan"], "free", "{body}");
+    assert_eq!(body["source"], "free", "{body}");
+    assert_eq!(body["included_credits_left"], 0, "{body}");
+    assert!(body["included_credits_expire_at"].is_null(), "{body}");
+
+    // An operator's complimentary Pro, with credits included until next week.
+    assert!(
+        keyward::lab::store::set_plan(&app.state.db, &email, "pro", app.state.now_ms())
+            .await
+            .unwrap()
+    );
+    let now = app.state.now_ms();
+    included::grant(
+        &app.state.db,
+        &included_grant(&owner, 10_000, now + 7 * DAY_MS, "pro"),
+        now,
+    )
+    .await
+    .unwrap();
+    let body = read().await.json();
+    assert_eq!(body["plan"], "pro", "{body}");
+    assert_eq!(body["plan_name"], "Pro", "{body}");
+    assert_eq!(body["source"], "complimentary", "{body}");
+    assert_eq!(body["included_credits_left"], 10_000, "{body}");
+    assert_eq!(
+        body["included_credits_expire_at"],
+        now + 7 * DAY_MS,
+        "{body}"
+    );
+
+    // The scope is needed.
+    let (_, other) = new_key(&app, &cookie, "no-billing", &["account:read"]).await;
+    let refused = api(&app, "GET", "/api/v1/subscription", Some(&other), None).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert_eq!(refused.json()["error"]["required_scope"], "billing:read");
 }

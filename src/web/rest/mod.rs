@@ -13,6 +13,7 @@ mod lab;
 mod openapi;
 mod orgs;
 mod service;
+mod subscription;
 
 use super::state::AppState;
 use axum::{
@@ -31,6 +32,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/keys/{id}/usage", get(keys::key_usage))
         .route("/credits", get(credits::credits))
         .route("/credits/transactions", get(credits::transactions))
+        .route("/subscription", get(subscription::subscription))
         .route("/lab", get(lab::lab))
         .route("/lab/stop", post(lab::stop))
         .route("/orgs", get(orgs::list_orgs))

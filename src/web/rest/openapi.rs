@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, derived from the handlers and their types.
 
-use super::{account, credits, keys, lab, orgs, service};
+use super::{account, credits, keys, lab, orgs, service, subscription};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -17,6 +17,7 @@ use utoipa::OpenApi;
         keys::key_usage,
         credits::credits,
         credits::transactions,
+        subscription::subscription,
         lab::lab,
         lab::stop,
         orgs::list_orgs,
@@ -26,7 +27,7 @@ use utoipa::OpenApi;
         service::healthz,
     ),
     modifiers(&SecuritySchemes),
-    tags((name = "account"), (name = "keys"), (name = "credits"), (name = "lab"), (name = "orgs"), (name = "service"))
+    tags((name = "account"), (name = "keys"), (name = "credits"), (name = "billing"), (name = "lab"), (name = "orgs"), (name = "service"))
 )]
 struct ApiDoc;
 
