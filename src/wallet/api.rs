@@ -103,7 +103,8 @@ pub async fn apply_promo_code(
 ) -> Result<super::OrderView, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         let state = &caller.state;
-        super::orders::apply_promo(&state.db, &user.id, &order_id, &code, state.now_ms()).await
+        super::order_promos::apply_promo(&state.db, &user.id, &order_id, &code, state.now_ms())
+            .await
     })
     .await
 }
@@ -111,7 +112,7 @@ pub async fn apply_promo_code(
 #[server(endpoint = "remove_promo_code")]
 pub async fn remove_promo_code(order_id: String) -> Result<super::OrderView, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
-        super::orders::remove_promo(&caller.state.db, &user.id, &order_id).await
+        super::order_promos::remove_promo(&caller.state.db, &user.id, &order_id).await
     })
     .await
 }

@@ -13,6 +13,7 @@ pub mod card_payments;
 mod charge_batch;
 #[cfg(feature = "ssr")]
 pub mod charges;
+mod entry_kind;
 #[cfg(feature = "ssr")]
 pub mod included;
 #[cfg(feature = "ssr")]
@@ -24,9 +25,13 @@ pub mod low_balance;
 #[cfg(feature = "ssr")]
 pub mod order_history;
 #[cfg(feature = "ssr")]
+pub mod order_promos;
+#[cfg(feature = "ssr")]
 pub mod orders;
 #[cfg(feature = "ssr")]
 pub mod promos;
+#[cfg(feature = "ssr")]
+mod redemptions;
 #[cfg(feature = "ssr")]
 pub mod summary;
 
@@ -34,6 +39,7 @@ pub mod summary;
 pub use crate::infra::money::{
     example_money, format_credits, format_money, minor_digits, parse_money, parse_optional_credits,
 };
+pub use entry_kind::EntryKind;
 
 use crate::workspace::Owner;
 
@@ -43,77 +49,6 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 pub fn wallet_id(owner: &Owner) -> String {
     format!("wal_{}", owner.id())
-}
-
-/// Why a balance changed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum EntryKind {
-    /// Credits bought by card (or with a code covering the whole price).
-    Purchase,
-    /// Credits a promo code gave.
-    PromoGrant,
-    /// Credits an operator granted or deducted, with a reason.
-    OperatorGrant,
-    /// Credits a service spent for work (`POST /api/v1/verify` with a cost).
-    Charge,
-    /// A charge given back.
-    Refund,
-    /// A correction by an operator.
-    Adjustment,
-    /// Credits an organization gave a member (or took back when they left).
-    Allocation,
-    /// Credits a plan includes with a paid period; they expire at its end.
-    IncludedGrant,
-    /// What was left of included credits when their period ended.
-    Expiry,
-}
-
-impl EntryKind {
-    pub const ALL: [EntryKind; 9] = [
-        EntryKind::Purchase,
-        EntryKind::PromoGrant,
-        EntryKind::OperatorGrant,
-        EntryKind::IncludedGrant,
-        EntryKind::Charge,
-        EntryKind::Refund,
-        EntryKind::Adjustment,
-        EntryKind::Allocation,
-        EntryKind::Expiry,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EntryKind::Purchase => "purchase",
-            EntryKind::PromoGrant => "promo_grant",
-            EntryKind::OperatorGrant => "operator_grant",
-            EntryKind::Charge => "charge",
-            EntryKind::Refund => "refund",
-            EntryKind::Adjustment => "adjustment",
-            EntryKind::Allocation => "allocation",
-            EntryKind::IncludedGrant => "included_grant",
-            EntryKind::Expiry => "expiry",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            EntryKind::Purchase => "Purchase",
-            EntryKind::PromoGrant => "Promo code",
-            EntryKind::OperatorGrant => "Grant",
-            EntryKind::Charge => "Charge",
-            EntryKind::Refund => "Refund",
-            EntryKind::Adjustment => "Adjustment",
-            EntryKind::Allocation => "Allocation",
-            EntryKind::IncludedGrant => "Included",
-            EntryKind::Expiry => "Expired",
-        }
-    }
 }
 
 /// One ledger entry as the owner sees it.
