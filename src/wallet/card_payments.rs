@@ -7,7 +7,7 @@
 //! (`processing`) first, the answer is written after.
 
 use super::orders::{self, changeable, owner_of, pay_in, view};
-use super::promos;
+use super::redemptions;
 use super::{CardPaymentStep, OrderStatus, OrderView};
 use crate::error::{AppError, FieldError};
 use crate::infra::db::Db;
@@ -121,7 +121,7 @@ async fn claim(
     }
     // The code is redeemed before the card is charged, so every rule holds for the
     // price the provider is asked for; a failed payment gives it back (`fail`).
-    if let Err(refusal) = promos::redeem(
+    if let Err(refusal) = redemptions::redeem(
         &mut tx,
         order_id,
         user_id,
@@ -261,7 +261,7 @@ async fn fail(
     .await?
     .rows_affected();
     if failed > 0 {
-        promos::unredeem(&mut tx, order_id, now).await?;
+        redemptions::unredeem(&mut tx, order_id, now).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -328,7 +328,7 @@ pub async fn apply_event(db: &Db, event: &PaymentEvent, now: i64) -> Result<(), 
             .fetch_all(&mut *tx)
             .await?;
             for (order_id,) in failed {
-                promos::unredeem(&mut tx, &order_id, now).await?;
+                redemptions::unredeem(&mut tx, &order_id, now).await?;
             }
         }
         PaymentEventKind::Other(_) => {}

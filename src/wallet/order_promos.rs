@@ -3,6 +3,7 @@
 
 use super::orders::{changeable, lock, release_stale, view};
 use super::promos;
+use super::redemptions;
 use super::OrderView;
 use crate::error::{AppError, FieldError};
 use crate::infra::db::Db;
@@ -27,8 +28,8 @@ pub async fn apply_promo(
     lock(&mut tx, user_id, order_id).await?;
     let order = view(&mut *tx, user_id, order_id).await?;
     changeable(&order)?;
-    promos::release(&mut tx, order_id).await?;
-    let reserved = match promos::reserve(
+    redemptions::release(&mut tx, order_id).await?;
+    let reserved = match redemptions::reserve(
         &mut tx,
         code,
         user_id,
@@ -75,7 +76,7 @@ pub async fn remove_promo(db: &Db, user_id: &str, order_id: &str) -> Result<Orde
     lock(&mut tx, user_id, order_id).await?;
     let order = view(&mut *tx, user_id, order_id).await?;
     changeable(&order)?;
-    promos::release(&mut tx, order_id).await?;
+    redemptions::release(&mut tx, order_id).await?;
     clear_promo(&mut tx, order_id).await?;
     let updated = view(&mut *tx, user_id, order_id).await?;
     tx.commit().await?;

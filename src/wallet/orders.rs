@@ -4,6 +4,7 @@
 
 use super::ledger::{self, Posted, Posting};
 use super::promos::{self, RESERVATION_MS};
+use super::redemptions;
 use super::{CardSetup, EntryKind, OrderStatus, OrderView, Owner, PurchaseOptions};
 use crate::error::{AppError, FieldError};
 use crate::infra::payments::PaymentProvider;
@@ -207,7 +208,7 @@ pub(super) async fn pay_in(
     actor: &str,
     now: i64,
 ) -> Result<bool, AppError> {
-    let redeemed = promos::redeem(
+    let redeemed = redemptions::redeem(
         tx,
         &order.id,
         user_id,
@@ -304,7 +305,7 @@ pub async fn release_stale(db: &Db, now: i64) -> Result<usize, AppError> {
         .await?
         .rows_affected();
         if cleared > 0 {
-            promos::release(&mut tx, order_id).await?;
+            redemptions::release(&mut tx, order_id).await?;
         }
         tx.commit().await?;
     }

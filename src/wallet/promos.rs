@@ -5,9 +5,6 @@ use super::{format_money, NewPromo, PromoCodeInfo};
 use crate::error::{AppError, FieldError};
 use crate::infra::{db::Db, random};
 
-pub(super) use super::redemptions::{redeem, release, reserve, unredeem};
-pub use super::redemptions::{Refusal, Reserved};
-
 /// An applied code is held for its order this long; then it is released.
 pub const RESERVATION_MS: i64 = 30 * 60 * 1000;
 pub const MAX_CODE_CHARS: usize = 32;
