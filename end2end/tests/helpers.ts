@@ -100,6 +100,25 @@ export function operatorGrant(email: string, credits: number, reason: string): v
   keywardCli("credits", "grant", email, String(credits), "--reason", reason);
 }
 
+/**
+ * Creates a key on the API Keys page as a person would (reached from the sidebar), with
+ * `scopes` ticked beside the default, and answers the value the page reveals once.
+ */
+export async function createKey(page: Page, name: string, scopes: string[] = []): Promise<string> {
+  await page.getByRole("link", { name: "API Keys", exact: true }).click();
+  await page.getByRole("button", { name: "Create API Key" }).click();
+  const dialog = page.getByRole("dialog", { name: "Create API key" });
+  await dialog.getByLabel("Name").fill(name);
+  for (const scope of scopes) {
+    await dialog.getByRole("checkbox", { name: new RegExp(scope) }).check();
+  }
+  await dialog.getByRole("button", { name: "Create key" }).click();
+  const reveal = page.getByRole("dialog", { name: "Your new API key" });
+  const secret = await reveal.getByRole("textbox", { name: "API key value" }).inputValue();
+  await reveal.getByRole("button", { name: "Done" }).click();
+  return secret;
+}
+
 /** A promo code name nobody else's test uses. */
 export function randomCode(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString("hex").toUpperCase()}`;

@@ -1,21 +1,14 @@
 import { expect, test } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { serviceToken } from "../playwright.config";
-import { hydrated, keywardCli, operatorGrant, signUp } from "./helpers";
+import { createKey, hydrated, keywardCli, operatorGrant, signUp } from "./helpers";
 
 test("granted credits, a service's charge and the CSV export show in the Wallet", async ({ page, request }) => {
   const email = await signUp(page);
   operatorGrant(email, 1000, "Welcome credits");
 
   // A key for the operator's job service to charge.
-  await page.getByRole("link", { name: "API Keys", exact: true }).click();
-  await page.getByRole("button", { name: "Create API Key" }).click();
-  const dialog = page.getByRole("dialog", { name: "Create API key" });
-  await dialog.getByLabel("Name").fill("render-farm");
-  await dialog.getByRole("button", { name: "Create key" }).click();
-  const reveal = page.getByRole("dialog", { name: "Your new API key" });
-  const secret = await reveal.getByRole("textbox", { name: "API key value" }).inputValue();
-  await reveal.getByRole("button", { name: "Done" }).click();
+  const secret = await createKey(page, "render-farm");
 
   const charge = await request.post("/api/v1/verify", {
     headers: { Authorization: `Bearer ${serviceToken}` },
@@ -69,17 +62,18 @@ test("included credits show apart from bought ones, with when they expire, and a
   const table = page.getByRole("region", { name: "Transactions" }).getByRole("table");
   const grantRow = table.getByRole("row").filter({ hasText: "Standard plan: included credits" });
   await expect(grantRow.getByRole("cell", { name: "Included", exact: true })).toBeVisible();
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    for (const scheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.waitForTimeout(300); // let colour transitions finish
+      await page.screenshot({ path: `screenshots/wallet-included-${width}-${scheme}.png` });
+    }
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
 
   // A script reads the same split; a charge takes included credits first.
-  await page.getByRole("link", { name: "API Keys", exact: true }).click();
-  await page.getByRole("button", { name: "Create API Key" }).click();
-  const dialog = page.getByRole("dialog", { name: "Create API key" });
-  await dialog.getByLabel("Name").fill("split-reader");
-  await dialog.getByRole("checkbox", { name: /credits:read/ }).check();
-  await dialog.getByRole("button", { name: "Create key" }).click();
-  const reveal = page.getByRole("dialog", { name: "Your new API key" });
-  const secret = await reveal.getByRole("textbox", { name: "API key value" }).inputValue();
-  await reveal.getByRole("button", { name: "Done" }).click();
+  const secret = await createKey(page, "split-reader", ["credits:read"]);
   const charge = await request.post("/api/v1/verify", {
     headers: { Authorization: `Bearer ${serviceToken}` },
     data: { key: secret, cost: 240 },
