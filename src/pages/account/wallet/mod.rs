@@ -51,8 +51,11 @@ pub fn WalletPage() -> impl IntoView {
                                     {(wallet.included > 0).then(|| {
                                         let expires = wallet.included_expires_at.map(|at| format!(" (expire {})", time_fmt::date(at))).unwrap_or_default();
                                         view! {
+                                            // Each part whole on its line: a narrow card wraps between them.
                                             <p class="muted balance-split">
-                                                {format!("{} included{expires} · {} bought", format_credits(wallet.included), format_credits(wallet.balance - wallet.included))}
+                                                <span>{format!("{} included{expires}", format_credits(wallet.included))}</span>
+                                                " · "
+                                                <span>{format!("{} bought", format_credits(wallet.balance - wallet.included))}</span>
                                             </p>
                                         }
                                     })}
