@@ -3,10 +3,7 @@
 //! Every variant renders as a sentence a person can act on. Inner causes (database
 //! errors, hashing failures) are logged on the server with `tracing` and never sent.
 
-use leptos::server_fn::{
-    codec::JsonEncoding,
-    error::{FromServerFnError, ServerFnErrorErr},
-};
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -95,7 +92,7 @@ impl fmt::Display for AppError {
 impl std::error::Error for AppError {}
 
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    type Encoder = crate::infra::wire::WireEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {

@@ -14,7 +14,7 @@ use {
 };
 
 /// Whether the person asking is an admin (the sidebar shows the Admin section).
-#[server(endpoint = "admin_status")]
+#[server(endpoint = "admin_status", output = crate::infra::wire::Wire)]
 pub async fn admin_status() -> Result<bool, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         admin::is_admin(&caller.state.db, &user.id).await
@@ -29,7 +29,7 @@ pub struct PromoCodes {
     pub codes: Vec<PromoCodeInfo>,
 }
 
-#[server(endpoint = "list_promo_codes")]
+#[server(endpoint = "list_promo_codes", output = crate::infra::wire::Wire)]
 pub async fn list_promo_codes() -> Result<PromoCodes, AppError> {
     Caller::admin(async |caller: &Caller, _user: User| {
         let currency = caller.state.config.currency.clone();
@@ -39,7 +39,7 @@ pub async fn list_promo_codes() -> Result<PromoCodes, AppError> {
     .await
 }
 
-#[server(endpoint = "create_promo_code", input = leptos::server_fn::codec::Json)]
+#[server(endpoint = "create_promo_code", input = leptos::server_fn::codec::Json, output = crate::infra::wire::Wire)]
 pub async fn create_promo_code(promo: NewPromo) -> Result<PromoCodeInfo, AppError> {
     Caller::admin(async |caller: &Caller, user: User| {
         let state = &caller.state;
@@ -57,7 +57,7 @@ pub async fn create_promo_code(promo: NewPromo) -> Result<PromoCodeInfo, AppErro
     .await
 }
 
-#[server(endpoint = "deactivate_promo_code")]
+#[server(endpoint = "deactivate_promo_code", output = crate::infra::wire::Wire)]
 pub async fn deactivate_promo_code(code: String) -> Result<(), AppError> {
     Caller::admin(async |caller: &Caller, _user: User| {
         if promos::deactivate(&caller.state.db, &code).await? {
@@ -71,7 +71,7 @@ pub async fn deactivate_promo_code(code: String) -> Result<(), AppError> {
 
 /// Grants (or, negative, deducts) credits for the account with `email`. `request_id`
 /// comes from the form, so a double submit grants once.
-#[server(endpoint = "grant_credits")]
+#[server(endpoint = "grant_credits", output = crate::infra::wire::Wire)]
 pub async fn grant_credits(
     email: String,
     credits: i64,

@@ -19,7 +19,7 @@ async fn continue_signed_in(
 }
 
 /// Creates an account and signs it in; answers the path to continue to.
-#[server(endpoint = "sign_up")]
+#[server(endpoint = "sign_up", output = crate::infra::wire::Wire)]
 pub async fn sign_up(
     email: String,
     password: String,
@@ -37,7 +37,7 @@ pub async fn sign_up(
 
 /// Signs in; answers the path to continue to. With two-factor on, a first call without
 /// `code` answers a validation error on "code", and the form asks for it.
-#[server(endpoint = "sign_in")]
+#[server(endpoint = "sign_in", output = crate::infra::wire::Wire)]
 pub async fn sign_in(
     email: String,
     password: String,
@@ -62,13 +62,13 @@ pub async fn sign_in(
 }
 
 /// Ends the current session: its row is deleted and the cookie cleared.
-#[server(endpoint = "sign_out")]
+#[server(endpoint = "sign_out", output = crate::infra::wire::Wire)]
 pub async fn sign_out() -> Result<(), AppError> {
     Caller::run(async |caller: &Caller| caller.end_session().await).await
 }
 
 /// The signed-in person, or `None`.
-#[server(endpoint = "current_user")]
+#[server(endpoint = "current_user", output = crate::infra::wire::Wire)]
 pub async fn current_user() -> Result<Option<User>, AppError> {
     Caller::run(async |caller: &Caller| match caller.user().await {
         Ok(user) => Ok(Some(user)),
@@ -79,7 +79,7 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
 }
 
 /// Sends another link to verify the signed-in person's address.
-#[server(endpoint = "resend_verification")]
+#[server(endpoint = "resend_verification", output = crate::infra::wire::Wire)]
 pub async fn resend_verification() -> Result<(), AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         caller.state.accounts.resend_verification(&user).await
@@ -88,13 +88,13 @@ pub async fn resend_verification() -> Result<(), AppError> {
 }
 
 /// Uses a verification link's token.
-#[server(endpoint = "verify_email")]
+#[server(endpoint = "verify_email", output = crate::infra::wire::Wire)]
 pub async fn verify_email(token: String) -> Result<(), AppError> {
     Caller::run(async |caller: &Caller| caller.state.accounts.verify_email(&token).await).await
 }
 
 /// Emails a reset link when a verified account uses this address; answers alike either way.
-#[server(endpoint = "request_password_reset")]
+#[server(endpoint = "request_password_reset", output = crate::infra::wire::Wire)]
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     Caller::run(async |caller: &Caller| {
         let accounts = &caller.state.accounts;
@@ -107,7 +107,7 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
 
 /// Sets a new password from a reset link; every session of the account ends. A link
 /// that claims an account never verified also revokes every key it had.
-#[server(endpoint = "reset_password")]
+#[server(endpoint = "reset_password", output = crate::infra::wire::Wire)]
 pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
     Caller::run(async |caller: &Caller| {
         let state = &caller.state;
@@ -126,7 +126,7 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
 
 /// Changes the password, given the current one (and a current code when two-factor is
 /// on); other sessions are signed out.
-#[server(endpoint = "change_password")]
+#[server(endpoint = "change_password", output = crate::infra::wire::Wire)]
 pub async fn change_password(
     current_password: String,
     new_password: String,
@@ -148,7 +148,7 @@ pub async fn change_password(
 }
 
 /// The signed-in person's sessions.
-#[server(endpoint = "list_sessions")]
+#[server(endpoint = "list_sessions", output = crate::infra::wire::Wire)]
 pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         caller
@@ -161,7 +161,7 @@ pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
 }
 
 /// Signs out one of the person's sessions (another browser, or this one).
-#[server(endpoint = "sign_out_session")]
+#[server(endpoint = "sign_out_session", output = crate::infra::wire::Wire)]
 pub async fn sign_out_session(id: String) -> Result<(), AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         caller.state.sessions.end_by_id(&user.id, &id).await
@@ -170,7 +170,7 @@ pub async fn sign_out_session(id: String) -> Result<(), AppError> {
 }
 
 /// Signs out every session but this one; answers how many ended.
-#[server(endpoint = "sign_out_other_sessions")]
+#[server(endpoint = "sign_out_other_sessions", output = crate::infra::wire::Wire)]
 pub async fn sign_out_other_sessions() -> Result<u64, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         caller
@@ -183,7 +183,7 @@ pub async fn sign_out_other_sessions() -> Result<u64, AppError> {
 }
 
 /// Whether two-factor sign-in is on for the signed-in person.
-#[server(endpoint = "two_factor_enabled")]
+#[server(endpoint = "two_factor_enabled", output = crate::infra::wire::Wire)]
 pub async fn two_factor_enabled() -> Result<bool, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         caller.state.accounts.two_factor.is_enabled(&user.id).await
@@ -192,7 +192,7 @@ pub async fn two_factor_enabled() -> Result<bool, AppError> {
 }
 
 /// Starts two-factor set-up: a new secret and its QR code.
-#[server(endpoint = "begin_two_factor")]
+#[server(endpoint = "begin_two_factor", output = crate::infra::wire::Wire)]
 pub async fn begin_two_factor() -> Result<TotpSetup, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         let two_factor = &caller.state.accounts.two_factor;
@@ -204,7 +204,7 @@ pub async fn begin_two_factor() -> Result<TotpSetup, AppError> {
 /// Turns two-factor on (or replaces it) with a first code from the new secret; answers
 /// the recovery codes, shown once. Needs the current password, and a current code
 /// (`current_code`) when it is already on.
-#[server(endpoint = "confirm_two_factor")]
+#[server(endpoint = "confirm_two_factor", output = crate::infra::wire::Wire)]
 pub async fn confirm_two_factor(
     code: String,
     current_password: String,
@@ -234,7 +234,7 @@ pub async fn confirm_two_factor(
 }
 
 /// Turns two-factor off; needs the current password and a code.
-#[server(endpoint = "disable_two_factor")]
+#[server(endpoint = "disable_two_factor", output = crate::infra::wire::Wire)]
 pub async fn disable_two_factor(current_password: String, code: String) -> Result<(), AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         let accounts = &caller.state.accounts;

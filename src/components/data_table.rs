@@ -4,6 +4,7 @@
 //! is the part around it: loading, the empty state, an error, from a resource.
 
 use crate::error::AppError;
+use crate::infra::wire::Loaded;
 use leptos::prelude::*;
 
 /// How a column's cells read and align.
@@ -161,7 +162,7 @@ pub struct Empty {
 /// inside a card already (no card around the placeholder or the empty state).
 #[component]
 pub fn Listing<T, E, S, V>(
-    resource: Resource<Result<T, AppError>>,
+    resource: Loaded<Result<T, AppError>>,
     loading: &'static str,
     is_empty: E,
     empty: Empty,

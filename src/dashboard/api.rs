@@ -11,7 +11,7 @@ use {
     crate::workspace::access::{Need, Workspace},
 };
 
-#[server(endpoint = "account_overview")]
+#[server(endpoint = "account_overview", output = crate::infra::wire::Wire)]
 pub async fn account_overview() -> Result<Overview, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         let state = &caller.state;
@@ -21,7 +21,7 @@ pub async fn account_overview() -> Result<Overview, AppError> {
 }
 
 /// An organization's dashboard, for its members.
-#[server(endpoint = "organization_overview")]
+#[server(endpoint = "organization_overview", output = crate::infra::wire::Wire)]
 pub async fn organization_overview(slug: String) -> Result<OrgOverview, AppError> {
     Caller::in_workspace(
         Some(slug),

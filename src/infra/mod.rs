@@ -33,3 +33,4 @@ pub mod unique_rule;
 pub mod url;
 #[cfg(feature = "ssr")]
 pub mod webhook_signature;
+pub mod wire;

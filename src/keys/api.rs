@@ -25,7 +25,7 @@ fn actor(caller: &Caller, user: User, space: Workspace) -> Actor {
     }
 }
 
-#[server(endpoint = "list_keys")]
+#[server(endpoint = "list_keys", output = crate::infra::wire::Wire)]
 pub async fn list_keys(org: Option<String>) -> Result<KeysPage, AppError> {
     Caller::in_workspace(
         org,
@@ -43,7 +43,7 @@ pub async fn list_keys(org: Option<String>) -> Result<KeysPage, AppError> {
     .await
 }
 
-#[server(endpoint = "key_details")]
+#[server(endpoint = "key_details", output = crate::infra::wire::Wire)]
 pub async fn get_key_details(org: Option<String>, id: String) -> Result<KeyDetails, AppError> {
     Caller::in_workspace(
         org,
@@ -55,7 +55,7 @@ pub async fn get_key_details(org: Option<String>, id: String) -> Result<KeyDetai
     .await
 }
 
-#[server(endpoint = "create_key", input = leptos::server_fn::codec::Json)]
+#[server(endpoint = "create_key", input = leptos::server_fn::codec::Json, output = crate::infra::wire::Wire)]
 pub async fn create_key(
     org: Option<String>,
     name: String,
@@ -79,7 +79,7 @@ pub async fn create_key(
     .await
 }
 
-#[server(endpoint = "regenerate_key")]
+#[server(endpoint = "regenerate_key", output = crate::infra::wire::Wire)]
 pub async fn regenerate_key(
     org: Option<String>,
     id: String,
@@ -96,7 +96,7 @@ pub async fn regenerate_key(
     .await
 }
 
-#[server(endpoint = "delete_key")]
+#[server(endpoint = "delete_key", output = crate::infra::wire::Wire)]
 pub async fn delete_key(org: Option<String>, id: String) -> Result<(), AppError> {
     Caller::in_workspace(
         org,
@@ -109,7 +109,7 @@ pub async fn delete_key(org: Option<String>, id: String) -> Result<(), AppError>
     .await
 }
 
-#[server(endpoint = "set_key_active")]
+#[server(endpoint = "set_key_active", output = crate::infra::wire::Wire)]
 pub async fn set_key_active(
     org: Option<String>,
     id: String,
@@ -127,7 +127,7 @@ pub async fn set_key_active(
 }
 
 /// Sets the key's monthly spending limit in credits; `limit` empty removes it.
-#[server(endpoint = "set_key_spend_limit")]
+#[server(endpoint = "set_key_spend_limit", output = crate::infra::wire::Wire)]
 pub async fn set_key_spend_limit(
     org: Option<String>,
     id: String,

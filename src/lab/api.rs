@@ -25,7 +25,7 @@ fn lab_of(caller: &Caller) -> Result<&control::Lab, AppError> {
         .ok_or_else(|| AppError::Unavailable(control::NOT_SET_UP.into()))
 }
 
-#[server(endpoint = "lab_summary")]
+#[server(endpoint = "lab_summary", output = crate::infra::wire::Wire)]
 pub async fn lab_summary() -> Result<LabOverview, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         let state = &caller.state;
@@ -34,7 +34,7 @@ pub async fn lab_summary() -> Result<LabOverview, AppError> {
     .await
 }
 
-#[server(endpoint = "lab_history")]
+#[server(endpoint = "lab_history", output = crate::infra::wire::Wire)]
 pub async fn lab_history() -> Result<Vec<LabSession>, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         store::history(&caller.state.db, &user.id, HISTORY_LENGTH).await
@@ -43,7 +43,7 @@ pub async fn lab_history() -> Result<Vec<LabSession>, AppError> {
 }
 
 /// Starts the person's server; answers the URL of their JupyterLab.
-#[server(endpoint = "launch_lab")]
+#[server(endpoint = "launch_lab", output = crate::infra::wire::Wire)]
 pub async fn launch_lab() -> Result<String, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         let state = &caller.state;
@@ -52,7 +52,7 @@ pub async fn launch_lab() -> Result<String, AppError> {
     .await
 }
 
-#[server(endpoint = "stop_lab")]
+#[server(endpoint = "stop_lab", output = crate::infra::wire::Wire)]
 pub async fn stop_lab() -> Result<ServerStatus, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         let state = &caller.state;
@@ -68,7 +68,7 @@ pub async fn stop_lab() -> Result<ServerStatus, AppError> {
     .await
 }
 
-#[server(endpoint = "set_continue_with_credits")]
+#[server(endpoint = "set_continue_with_credits", output = crate::infra::wire::Wire)]
 pub async fn set_continue_with_credits(on: bool) -> Result<(), AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         let state = &caller.state;
@@ -79,7 +79,7 @@ pub async fn set_continue_with_credits(on: bool) -> Result<(), AppError> {
     .await
 }
 
-#[server(endpoint = "dismiss_lab_notice")]
+#[server(endpoint = "dismiss_lab_notice", output = crate::infra::wire::Wire)]
 pub async fn dismiss_lab_notice(session_id: String) -> Result<(), AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         store::dismiss_notice(&caller.state.db, &user.id, &session_id).await
@@ -96,7 +96,7 @@ pub struct RunningServer {
     pub cpu_ms: i64,
 }
 
-#[server(endpoint = "admin_lab_servers")]
+#[server(endpoint = "admin_lab_servers", output = crate::infra::wire::Wire)]
 pub async fn admin_lab_servers() -> Result<Vec<RunningServer>, AppError> {
     Caller::admin(async |caller: &Caller, _user: User| {
         Ok(store::open_sessions(&caller.state.db)
@@ -113,7 +113,7 @@ pub async fn admin_lab_servers() -> Result<Vec<RunningServer>, AppError> {
     .await
 }
 
-#[server(endpoint = "admin_stop_lab")]
+#[server(endpoint = "admin_stop_lab", output = crate::infra::wire::Wire)]
 pub async fn admin_stop_lab(user_id: String) -> Result<(), AppError> {
     Caller::admin(async |caller: &Caller, admin: User| {
         let state = &caller.state;
@@ -135,7 +135,7 @@ pub async fn admin_stop_lab(user_id: String) -> Result<(), AppError> {
 }
 
 /// The plans an operator may put a person on: (id, name), in the catalog's order.
-#[server(endpoint = "admin_plans")]
+#[server(endpoint = "admin_plans", output = crate::infra::wire::Wire)]
 pub async fn admin_plans() -> Result<Vec<(String, String)>, AppError> {
     Caller::admin(async |caller: &Caller, _admin: User| {
         let plans = caller.state.config.plans.all();
@@ -147,7 +147,7 @@ pub async fn admin_plans() -> Result<Vec<(String, String)>, AppError> {
     .await
 }
 
-#[server(endpoint = "admin_set_plan")]
+#[server(endpoint = "admin_set_plan", output = crate::infra::wire::Wire)]
 pub async fn admin_set_plan(email: String, plan: String) -> Result<(), AppError> {
     Caller::admin(async |caller: &Caller, admin: User| {
         let state = &caller.state;

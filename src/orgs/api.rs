@@ -38,7 +38,7 @@ fn role_from(text: &str) -> Result<Role, AppError> {
 }
 
 /// The person's organizations (the workspace switcher and the Organizations page).
-#[server(endpoint = "my_organizations")]
+#[server(endpoint = "my_organizations", output = crate::infra::wire::Wire)]
 pub async fn my_organizations() -> Result<Vec<OrgSummary>, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         access::organizations_of(&caller.state.db, &user.id).await
@@ -46,7 +46,7 @@ pub async fn my_organizations() -> Result<Vec<OrgSummary>, AppError> {
     .await
 }
 
-#[server(endpoint = "create_organization")]
+#[server(endpoint = "create_organization", output = crate::infra::wire::Wire)]
 pub async fn create_organization(name: String, slug: String) -> Result<OrgSummary, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         let state = &caller.state;
@@ -56,7 +56,7 @@ pub async fn create_organization(name: String, slug: String) -> Result<OrgSummar
 }
 
 /// The Members page: members for everyone in it, pending invitations for Admins.
-#[server(endpoint = "organization_members")]
+#[server(endpoint = "organization_members", output = crate::infra::wire::Wire)]
 pub async fn organization_members(slug: String) -> Result<OrgMembers, AppError> {
     in_org(
         &slug,
@@ -85,7 +85,7 @@ pub async fn organization_members(slug: String) -> Result<OrgMembers, AppError> 
     .await
 }
 
-#[server(endpoint = "invite_members")]
+#[server(endpoint = "invite_members", output = crate::infra::wire::Wire)]
 pub async fn invite_members(
     slug: String,
     emails: String,
@@ -108,7 +108,7 @@ pub async fn invite_members(
     .await
 }
 
-#[server(endpoint = "revoke_invitation")]
+#[server(endpoint = "revoke_invitation", output = crate::infra::wire::Wire)]
 pub async fn revoke_invitation(slug: String, invitation_id: String) -> Result<(), AppError> {
     in_org(
         &slug,
@@ -119,7 +119,7 @@ pub async fn revoke_invitation(slug: String, invitation_id: String) -> Result<()
     .await
 }
 
-#[server(endpoint = "change_member_role")]
+#[server(endpoint = "change_member_role", output = crate::infra::wire::Wire)]
 pub async fn change_member_role(
     slug: String,
     user_id: String,
@@ -136,7 +136,7 @@ pub async fn change_member_role(
 
 /// The organization keys a member created or last regenerated (a manager asks about
 /// anyone, a member about themself): the removal dialog lists them.
-#[server(endpoint = "member_keys")]
+#[server(endpoint = "member_keys", output = crate::infra::wire::Wire)]
 pub async fn member_keys(slug: String, user_id: String) -> Result<Vec<MemberKey>, AppError> {
     in_org(&slug, async |caller: &Caller, user: User, m: Membership| {
         departure::keys_of(&caller.state.db, &m, &user.id, &user_id).await
@@ -145,7 +145,7 @@ pub async fn member_keys(slug: String, user_id: String) -> Result<Vec<MemberKey>
 }
 
 /// Removes a member; the keys they made are revoked unless `keep_keys` is true.
-#[server(endpoint = "remove_member")]
+#[server(endpoint = "remove_member", output = crate::infra::wire::Wire)]
 pub async fn remove_member(
     slug: String,
     user_id: String,
@@ -165,7 +165,7 @@ pub async fn remove_member(
 }
 
 /// Leaves the organization; the keys the person made for it are revoked.
-#[server(endpoint = "leave_organization")]
+#[server(endpoint = "leave_organization", output = crate::infra::wire::Wire)]
 pub async fn leave_organization(slug: String) -> Result<(), AppError> {
     in_org(&slug, async |caller: &Caller, user: User, m: Membership| {
         let state = &caller.state;
@@ -191,7 +191,7 @@ fn org_actor(caller: &Caller, user: &User, m: &Membership) -> crate::keys::store
     }
 }
 
-#[server(endpoint = "transfer_ownership")]
+#[server(endpoint = "transfer_ownership", output = crate::infra::wire::Wire)]
 pub async fn transfer_ownership(slug: String, user_id: String) -> Result<(), AppError> {
     in_org(&slug, async |caller: &Caller, user: User, m: Membership| {
         members::transfer(&caller.state.db, &m, &user.id, &user_id).await
@@ -199,7 +199,7 @@ pub async fn transfer_ownership(slug: String, user_id: String) -> Result<(), App
     .await
 }
 
-#[server(endpoint = "delete_organization")]
+#[server(endpoint = "delete_organization", output = crate::infra::wire::Wire)]
 pub async fn delete_organization(slug: String, confirm: String) -> Result<(), AppError> {
     in_org(
         &slug,
@@ -211,7 +211,7 @@ pub async fn delete_organization(slug: String, confirm: String) -> Result<(), Ap
 }
 
 /// Invitations waiting for the person (their dashboard lists them).
-#[server(endpoint = "my_invitations")]
+#[server(endpoint = "my_invitations", output = crate::infra::wire::Wire)]
 pub async fn my_invitations() -> Result<Vec<IncomingInvitation>, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         invitations::incoming(&caller.state.db, &user, caller.state.now_ms()).await
@@ -221,7 +221,7 @@ pub async fn my_invitations() -> Result<Vec<IncomingInvitation>, AppError> {
 
 /// The invitation behind an emailed link: `Ok(None)` when it is spent, expired or was
 /// sent to another address (the page says so without saying which).
-#[server(endpoint = "open_invitation")]
+#[server(endpoint = "open_invitation", output = crate::infra::wire::Wire)]
 pub async fn open_invitation(token: String) -> Result<Option<IncomingInvitation>, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         Ok(
@@ -235,7 +235,7 @@ pub async fn open_invitation(token: String) -> Result<Option<IncomingInvitation>
 }
 
 /// Accepts or declines one of the person's invitations; answers the organization's slug.
-#[server(endpoint = "answer_invitation")]
+#[server(endpoint = "answer_invitation", output = crate::infra::wire::Wire)]
 pub async fn answer_invitation(invitation_id: String, accept: bool) -> Result<String, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         invitations::decide(
@@ -259,7 +259,7 @@ fn credits_from(text: &str) -> Result<i64, AppError> {
 }
 
 /// Admins give `credits` to each member in `members`; answers the organization's balance.
-#[server(endpoint = "allocate_credits", input = leptos::server_fn::codec::Json)]
+#[server(endpoint = "allocate_credits", input = leptos::server_fn::codec::Json, output = crate::infra::wire::Wire)]
 pub async fn allocate_credits(
     slug: String,
     members: Vec<String>,
@@ -285,7 +285,7 @@ pub async fn allocate_credits(
 }
 
 /// A member asks the organization for credits.
-#[server(endpoint = "request_credits")]
+#[server(endpoint = "request_credits", output = crate::infra::wire::Wire)]
 pub async fn request_credits(
     slug: String,
     credits: String,
@@ -300,7 +300,7 @@ pub async fn request_credits(
 }
 
 /// Admins approve (allocating the credits) or decline a member's request.
-#[server(endpoint = "answer_credit_request")]
+#[server(endpoint = "answer_credit_request", output = crate::infra::wire::Wire)]
 pub async fn answer_credit_request(
     slug: String,
     request_id: String,
@@ -327,7 +327,7 @@ pub async fn answer_credit_request(
 }
 
 /// Answers to the person's requests for credits, for their dashboard.
-#[server(endpoint = "credit_request_answers")]
+#[server(endpoint = "credit_request_answers", output = crate::infra::wire::Wire)]
 pub async fn credit_request_answers() -> Result<Vec<AnsweredRequest>, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         credit_requests::unseen_answers(&caller.state.db, &user.id).await
@@ -335,7 +335,7 @@ pub async fn credit_request_answers() -> Result<Vec<AnsweredRequest>, AppError> 
     .await
 }
 
-#[server(endpoint = "dismiss_credit_answer")]
+#[server(endpoint = "dismiss_credit_answer", output = crate::infra::wire::Wire)]
 pub async fn dismiss_credit_answer(request_id: String) -> Result<(), AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         credit_requests::dismiss_answer(&caller.state.db, &user.id, &request_id).await

@@ -13,7 +13,7 @@ use {
     crate::workspace::access::{Need, Workspace},
 };
 
-#[server(endpoint = "wallet_overview")]
+#[server(endpoint = "wallet_overview", output = crate::infra::wire::Wire)]
 pub async fn wallet_overview(org: Option<String>) -> Result<WalletSummary, AppError> {
     Caller::in_workspace(
         org,
@@ -32,7 +32,7 @@ pub async fn wallet_overview(org: Option<String>) -> Result<WalletSummary, AppEr
 }
 
 /// One page of the person's ledger, newest first; `kind` "" for all kinds.
-#[server(endpoint = "wallet_transactions")]
+#[server(endpoint = "wallet_transactions", output = crate::infra::wire::Wire)]
 pub async fn wallet_transactions(
     org: Option<String>,
     kind: String,
@@ -61,7 +61,7 @@ pub async fn wallet_transactions(
 }
 
 /// Packs, bounds and price for the Buy credits form.
-#[server(endpoint = "purchase_options")]
+#[server(endpoint = "purchase_options", output = crate::infra::wire::Wire)]
 pub async fn purchase_options() -> Result<super::PurchaseOptions, AppError> {
     Caller::signed_in(async |caller: &Caller, _user: User| {
         let state = &caller.state;
@@ -74,7 +74,7 @@ pub async fn purchase_options() -> Result<super::PurchaseOptions, AppError> {
 }
 
 /// Starts an order for `credits`; answers its id for the checkout page.
-#[server(endpoint = "create_order")]
+#[server(endpoint = "create_order", output = crate::infra::wire::Wire)]
 pub async fn create_order(org: Option<String>, credits: i64) -> Result<String, AppError> {
     Caller::in_workspace(
         org,
@@ -88,7 +88,7 @@ pub async fn create_order(org: Option<String>, credits: i64) -> Result<String, A
     .await
 }
 
-#[server(endpoint = "order_details")]
+#[server(endpoint = "order_details", output = crate::infra::wire::Wire)]
 pub async fn order_details(order_id: String) -> Result<super::OrderView, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         super::orders::view(&caller.state.db.pool, &user.id, &order_id).await
@@ -96,7 +96,7 @@ pub async fn order_details(order_id: String) -> Result<super::OrderView, AppErro
     .await
 }
 
-#[server(endpoint = "apply_promo_code")]
+#[server(endpoint = "apply_promo_code", output = crate::infra::wire::Wire)]
 pub async fn apply_promo_code(
     order_id: String,
     code: String,
@@ -109,7 +109,7 @@ pub async fn apply_promo_code(
     .await
 }
 
-#[server(endpoint = "remove_promo_code")]
+#[server(endpoint = "remove_promo_code", output = crate::infra::wire::Wire)]
 pub async fn remove_promo_code(order_id: String) -> Result<super::OrderView, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         super::order_promos::remove_promo(&caller.state.db, &user.id, &order_id).await
@@ -118,7 +118,7 @@ pub async fn remove_promo_code(order_id: String) -> Result<super::OrderView, App
 }
 
 /// Completes an order with nothing left to pay.
-#[server(endpoint = "complete_order")]
+#[server(endpoint = "complete_order", output = crate::infra::wire::Wire)]
 pub async fn complete_order(order_id: String) -> Result<super::OrderView, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         let state = &caller.state;
@@ -135,7 +135,7 @@ pub async fn complete_order(order_id: String) -> Result<super::OrderView, AppErr
 }
 
 /// Pays the order's total by card; `payment_method` is what the card form gave.
-#[server(endpoint = "pay_order")]
+#[server(endpoint = "pay_order", output = crate::infra::wire::Wire)]
 pub async fn pay_order(
     order_id: String,
     payment_method: String,
@@ -159,7 +159,7 @@ pub async fn pay_order(
 
 /// Asks the provider how the order's payment stands (after the bank's confirmation
 /// step, or while it is processing).
-#[server(endpoint = "refresh_order_payment")]
+#[server(endpoint = "refresh_order_payment", output = crate::infra::wire::Wire)]
 pub async fn refresh_order_payment(order_id: String) -> Result<super::OrderView, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         let state = &caller.state;
@@ -177,7 +177,7 @@ fn card_payments_off() -> AppError {
 
 /// Sets the low-balance alert in credits; `threshold` empty turns it off. Answers the
 /// threshold now in force.
-#[server(endpoint = "set_low_balance_alert")]
+#[server(endpoint = "set_low_balance_alert", output = crate::infra::wire::Wire)]
 pub async fn set_low_balance_alert(threshold: String) -> Result<Option<i64>, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         let threshold = super::low_balance::parse_threshold(&threshold)?;

@@ -3,6 +3,7 @@ use super::organizations::dashboard::CreditRequestAnswers;
 use super::organizations::invitations::IncomingInvitations;
 use crate::auth::api::ResendVerification;
 use crate::dashboard::api::account_overview;
+use crate::infra::wire::load;
 use crate::time_fmt;
 use crate::wallet::format_credits;
 use leptos::prelude::*;
@@ -10,7 +11,7 @@ use leptos_meta::Title;
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let overview = Resource::new(|| (), |_| account_overview());
+    let overview = load(|| (), |_| account_overview());
     view! {
         <Title text="Dashboard" />
         <header class="page-header">

@@ -18,6 +18,7 @@ use crate::components::icons::{
     CoinsIcon, FlaskIcon, HomeIcon, KeyIcon, LogoIcon, MenuIcon, ServerIcon, ShieldIcon,
     SignOutIcon, TagIcon, UsersIcon, WalletIcon,
 };
+use crate::infra::wire::load;
 use lab::controls::{LabStatus, SidebarLab, StopServerDialog};
 use leptos::html;
 use leptos::prelude::*;
@@ -28,8 +29,8 @@ use workspace::use_org_slug;
 
 #[component]
 pub fn AccountLayout() -> impl IntoView {
-    let user = Resource::new(|| (), |_| current_user());
-    let admin = Resource::new(|| (), |_| admin_status());
+    let user = load(|| (), |_| current_user());
+    let admin = load(|| (), |_| admin_status());
     let sign_out = ServerAction::<SignOut>::new();
     LabStatus::provide();
     let org = use_org_slug();

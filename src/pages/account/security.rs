@@ -11,6 +11,7 @@ use crate::components::data_table::{Column, DataTable, Empty, Listing};
 use crate::components::field::{PasswordField, TextField};
 use crate::components::toast::{ToastRegion, Toasts};
 use crate::error::AppError;
+use crate::infra::wire::load;
 use crate::time_fmt;
 use leptos::prelude::*;
 use leptos::web_sys::SubmitEvent;
@@ -42,7 +43,7 @@ fn ChangePasswordCard(toasts: Toasts, action: ServerAction<ChangePassword>) -> i
     let new = RwSignal::new(String::new());
     let code = RwSignal::new(String::new());
     // With two-factor on, a change also asks for a code.
-    let two_factor = Resource::new(|| (), |_| two_factor_enabled());
+    let two_factor = load(|| (), |_| two_factor_enabled());
     let error = RwSignal::new(None::<AppError>);
     on_action_result(action, error, move |()| {
         current.set(String::new());
@@ -112,7 +113,7 @@ fn SessionsCard(toasts: Toasts, change_password: ServerAction<ChangePassword>) -
     let sign_out_one = ServerAction::<SignOutSession>::new();
     let sign_out_others = ServerAction::<SignOutOtherSessions>::new();
     // Read again after anything that ends sessions.
-    let sessions = Resource::new(
+    let sessions = load(
         move || {
             (
                 change_password.version().get(),

@@ -3,12 +3,13 @@
 
 use super::workspace::use_org_slug;
 use crate::components::icons::ChevronIcon;
+use crate::infra::wire::load;
 use crate::orgs::api::my_organizations;
 use leptos::prelude::*;
 
 #[component]
 pub fn WorkspaceSwitcher() -> impl IntoView {
-    let orgs = Resource::new(|| (), |_| my_organizations());
+    let orgs = load(|| (), |_| my_organizations());
     let current = use_org_slug();
     let open = RwSignal::new(false);
     let button = NodeRef::<leptos::html::Button>::new();

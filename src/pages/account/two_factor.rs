@@ -7,13 +7,14 @@ use crate::components::action_result::{form_level_message, on_action_result};
 use crate::components::field::{PasswordField, TextField};
 use crate::components::toast::Toasts;
 use crate::error::AppError;
+use crate::infra::wire::load;
 use leptos::prelude::*;
 use leptos::web_sys::SubmitEvent;
 
 #[component]
 pub fn TwoFactorCard(toasts: Toasts) -> impl IntoView {
     let refresh = RwSignal::new(0_u32);
-    let enabled = Resource::new(move || refresh.get(), |_| two_factor_enabled());
+    let enabled = load(move || refresh.get(), |_| two_factor_enabled());
     let recovery_codes = RwSignal::new(None::<Vec<String>>);
     view! {
         <section class="card" aria-labelledby="two-factor-heading">

@@ -6,6 +6,7 @@ use crate::components::field::EmailField;
 use crate::components::kept::keep_typed;
 use crate::components::toast::{ToastRegion, Toasts};
 use crate::error::AppError;
+use crate::infra::wire::load;
 use crate::lab::api::{admin_lab_servers, admin_plans, AdminSetPlan, AdminStopLab, RunningServer};
 use crate::lab::format_hours;
 use crate::time_fmt;
@@ -34,7 +35,7 @@ fn PlanForm(toasts: Toasts) -> impl IntoView {
     let save = ServerAction::<AdminSetPlan>::new();
     let email = RwSignal::new(String::new());
     let plan = RwSignal::new("standard".to_string());
-    let plans = Resource::new(|| (), |_| admin_plans());
+    let plans = load(|| (), |_| admin_plans());
     let error = RwSignal::new(None::<AppError>);
     on_action(
         save,
@@ -124,7 +125,7 @@ fn servers_table(list: Vec<RunningServer>, stop: ServerAction<AdminStopLab>) -> 
 
 #[component]
 fn RunningServers(toasts: Toasts) -> impl IntoView {
-    let servers = Resource::new(|| (), |_| admin_lab_servers());
+    let servers = load(|| (), |_| admin_lab_servers());
     let stop = ServerAction::<AdminStopLab>::new();
     on_action_toast(stop, toasts, move |()| {
         toasts.success("Server stopped.");

@@ -7,12 +7,13 @@ pub mod lab;
 pub mod promo_codes;
 
 use crate::admin::api::admin_status;
+use crate::infra::wire::load_blocking;
 use leptos::prelude::*;
 use leptos_router::components::Outlet;
 
 #[component]
 pub fn AdminLayout() -> impl IntoView {
-    let admin = Resource::new_blocking(|| (), |_| admin_status());
+    let admin = load_blocking(|| (), |_| admin_status());
     view! {
         <Suspense fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading…"</div> }>
             {move || Suspend::new(async move {

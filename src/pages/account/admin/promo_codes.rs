@@ -7,6 +7,7 @@ use crate::components::field::TextField;
 use crate::components::kept::keep_chosen;
 use crate::components::toast::{ToastRegion, Toasts};
 use crate::error::{AppError, FieldError};
+use crate::infra::wire::load;
 use crate::time_fmt;
 use crate::wallet::{example_money, format_money, parse_money, NewPromo, PromoCodeInfo};
 use leptos::prelude::*;
@@ -21,7 +22,7 @@ pub fn PromoCodesPage() -> impl IntoView {
         toasts.success("Code deactivated")
     });
     // Read again after each creation or deactivation.
-    let codes = Resource::new(
+    let codes = load(
         move || (create.version().get(), deactivate.version().get()),
         |_| list_promo_codes(),
     );

@@ -5,6 +5,7 @@ use super::ui::use_keys_ui;
 use crate::components::action_result::on_action;
 use crate::components::data_table::{Column, DataTable};
 use crate::components::usage_chart::UsageChart;
+use crate::infra::wire::load;
 use crate::keys::{
     api::{get_key_details, SetKeyActive},
     KeyDetails, KeyStatus,
@@ -15,7 +16,7 @@ use leptos::prelude::*;
 #[component]
 pub fn KeyDetailsPanel(id: String) -> impl IntoView {
     let ui = use_keys_ui();
-    let details = Resource::new(
+    let details = load(
         move || (id.clone(), ui.refresh.get(), ui.org.get()),
         |(id, _, org)| get_key_details(org, id),
     );

@@ -13,6 +13,7 @@ use crate::components::icons::{ChevronIcon, KeyIcon, PlusIcon, SearchIcon, Shiel
 use crate::components::kept::{keep_chosen, keep_typed};
 use crate::components::toast::ToastRegion;
 use crate::error::AppError;
+use crate::infra::wire::load;
 use crate::keys::api::list_keys;
 use crate::pages::account::workspace::OrgNotFound;
 use confirm_dialogs::{DeleteKeyDialog, RegenerateKeyDialog};
@@ -27,7 +28,7 @@ use ui::{use_keys_ui, KeyDialog, KeysUi, SortBy};
 pub fn ApiKeysPage() -> impl IntoView {
     let ui = KeysUi::new();
     provide_context(ui);
-    let keys = Resource::new(
+    let keys = load(
         move || (ui.refresh.get(), ui.org.get()),
         |(_, org)| list_keys(org),
     );

@@ -7,6 +7,7 @@ use crate::components::icons::StopIcon;
 use crate::components::modal::Modal;
 use crate::components::toast::{ToastRegion, Toasts};
 use crate::error::AppError;
+use crate::infra::wire::{load, Loaded};
 use crate::lab::api::{lab_summary, DismissLabNotice, LaunchLab, StopLab};
 use crate::lab::{format_hours, ComputeUse, LabOverview, ServerStatus, StopNotice, StopReason};
 use crate::time_fmt;
@@ -16,7 +17,7 @@ use leptos::prelude::*;
 #[derive(Clone, Copy)]
 pub struct LabStatus {
     version: RwSignal<u64>,
-    pub overview: Resource<Result<LabOverview, AppError>>,
+    pub overview: Loaded<Result<LabOverview, AppError>>,
     /// Whether the Stop server confirmation is showing.
     pub stop_open: RwSignal<bool>,
     pub toasts: Toasts,
@@ -29,7 +30,7 @@ impl LabStatus {
         let version = RwSignal::new(0_u64);
         let status = Self {
             version,
-            overview: Resource::new(move || version.get(), |_| lab_summary()),
+            overview: load(move || version.get(), |_| lab_summary()),
             stop_open: RwSignal::new(false),
             toasts: Toasts::new(),
         };

@@ -3,6 +3,7 @@
 
 use super::controls::use_lab;
 use crate::components::data_table::{Column, DataTable, Empty, Listing};
+use crate::infra::wire::load;
 use crate::lab::api::lab_history;
 use crate::lab::{format_duration, format_hours, LabSession};
 use crate::time_fmt;
@@ -44,7 +45,7 @@ fn sessions_table(list: Vec<LabSession>) -> impl IntoView {
 #[component]
 pub fn SessionHistory() -> impl IntoView {
     let lab = use_lab();
-    let sessions = Resource::new(move || lab.track(), |_| lab_history());
+    let sessions = load(move || lab.track(), |_| lab_history());
     view! {
         <section class="card" aria-labelledby="history-heading">
             <h2 id="history-heading">"Session history"</h2>

@@ -9,6 +9,7 @@ use crate::components::request_id;
 use crate::components::toast::{ToastRegion, Toasts};
 use crate::dashboard::{api::organization_overview, OrgOverview};
 use crate::error::AppError;
+use crate::infra::wire::load;
 use crate::orgs::api::{
     credit_request_answers, AllocateCredits, AnswerCreditRequest, DismissCreditAnswer,
     RequestCredits,
@@ -26,7 +27,7 @@ pub fn OrgDashboardPage() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
     let version = RwSignal::new(0_u32);
-    let overview = Resource::new(
+    let overview = load(
         move || (slug(), version.get()),
         |(slug, _)| organization_overview(slug),
     );
@@ -311,7 +312,7 @@ fn RequestsTable(
 pub fn CreditRequestAnswers() -> impl IntoView {
     let dismiss = ServerAction::<DismissCreditAnswer>::new();
     // Read again after each dismissal.
-    let answers = Resource::new(
+    let answers = load(
         move || dismiss.version().get(),
         |_| credit_request_answers(),
     );

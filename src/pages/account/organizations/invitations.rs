@@ -3,6 +3,7 @@
 //! Organizations page. Accepting joins at once; declining tells no one anything more.
 
 use crate::components::action_result::on_action;
+use crate::infra::wire::load;
 use crate::orgs::api::{my_invitations, open_invitation, AnswerInvitation};
 use crate::orgs::IncomingInvitation;
 use crate::time_fmt;
@@ -55,7 +56,7 @@ fn describe(invitation: &IncomingInvitation) -> String {
 /// The person's pending invitations, or nothing when there are none.
 #[component]
 pub fn IncomingInvitations() -> impl IntoView {
-    let invitations = Resource::new(|| (), |_| my_invitations());
+    let invitations = load(|| (), |_| my_invitations());
     let on_done = Callback::new(move |(accepted, slug): (bool, String)| {
         if accepted {
             crate::components::load_page(&format!("/org/{slug}"));
@@ -90,7 +91,7 @@ pub fn IncomingInvitations() -> impl IntoView {
 pub fn InvitationPage() -> impl IntoView {
     let query = use_query_map();
     let token = move || query.with(|q| q.get("token").unwrap_or_default());
-    let invitation = Resource::new(token, open_invitation);
+    let invitation = load(token, open_invitation);
     let declined = RwSignal::new(false);
     let on_done = Callback::new(move |(accepted, slug): (bool, String)| {
         if accepted {

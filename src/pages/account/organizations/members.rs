@@ -9,6 +9,7 @@ use crate::components::data_table::{Column, DataTable};
 use crate::components::kept::keep_typed;
 use crate::components::toast::{ToastRegion, Toasts};
 use crate::error::AppError;
+use crate::infra::wire::load;
 use crate::orgs::api::{
     organization_members, ChangeMemberRole, DeleteOrganization, InviteMembers, LeaveOrganization,
     RevokeInvitation, TransferOwnership,
@@ -25,7 +26,7 @@ pub fn OrgMembersPage() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
     let version = RwSignal::new(0_u32);
-    let page = Resource::new(
+    let page = load(
         move || (slug(), version.get()),
         |(slug, _)| organization_members(slug),
     );

@@ -10,6 +10,7 @@ use crate::components::action_result::{form_level_message, on_action};
 use crate::components::data_table::{Column, DataTable, Empty, Listing};
 use crate::components::field::TextField;
 use crate::error::AppError;
+use crate::infra::wire::load;
 use crate::orgs::api::{my_organizations, CreateOrganization};
 use crate::orgs::{suggest_slug, OrgSummary};
 use invitations::IncomingInvitations;
@@ -46,7 +47,7 @@ fn organizations_table(list: Vec<OrgSummary>) -> impl IntoView {
 
 #[component]
 pub fn OrganizationsPage() -> impl IntoView {
-    let orgs = Resource::new(|| (), |_| my_organizations());
+    let orgs = load(|| (), |_| my_organizations());
     view! {
         <Title text="Organizations" />
         <header class="page-header">

@@ -4,6 +4,7 @@ use crate::components::action_result::on_action;
 use crate::components::field::TextField;
 use crate::components::kept::keep_chosen;
 use crate::error::AppError;
+use crate::infra::wire::load;
 use crate::wallet::api::{purchase_options, CreateOrder};
 use crate::wallet::{format_credits, format_money, PurchaseOptions};
 use leptos::prelude::*;
@@ -15,7 +16,7 @@ const CUSTOM: i64 = 0;
 
 #[component]
 pub fn BuyCredits(org: Option<String>) -> impl IntoView {
-    let options = Resource::new(|| (), |_| purchase_options());
+    let options = load(|| (), |_| purchase_options());
     view! {
         <section class="card" aria-labelledby="buy-heading">
             <h2 id="buy-heading">"Buy credits"</h2>

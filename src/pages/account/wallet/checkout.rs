@@ -4,6 +4,7 @@ use crate::components::action_result::on_action;
 use crate::components::card_form::{CardForm, CardFormState, CARD_FRAME_SRC};
 use crate::components::field::TextField;
 use crate::error::AppError;
+use crate::infra::wire::load;
 use crate::wallet::api::{
     order_details, purchase_options, ApplyPromoCode, CompleteOrder, PayOrder, RefreshOrderPayment,
     RemovePromoCode,
@@ -19,8 +20,8 @@ use crate::pages::account::workspace::{use_org_slug, workspace_href};
 pub fn CheckoutPage() -> impl IntoView {
     let params = use_params_map();
     let order_id = move || params.with(|p| p.get("order").unwrap_or_default());
-    let order = Resource::new(order_id, order_details);
-    let options = Resource::new(|| (), |_| purchase_options());
+    let order = load(order_id, order_details);
+    let options = load(|| (), |_| purchase_options());
     let org = use_org_slug();
     view! {
         <Title text="Checkout" />

@@ -8,6 +8,7 @@ mod transactions;
 use super::workspace::{use_org_slug, OrgNotFound};
 use crate::components::usage_chart::UsageChart;
 use crate::error::AppError;
+use crate::infra::wire::load;
 use crate::time_fmt;
 use crate::wallet::api::wallet_overview;
 use crate::wallet::{format_credits, format_money};
@@ -20,7 +21,7 @@ use transactions::Transactions;
 #[component]
 pub fn WalletPage() -> impl IntoView {
     let org = use_org_slug();
-    let overview = Resource::new(move || org.get(), wallet_overview);
+    let overview = load(move || org.get(), wallet_overview);
     view! {
         <Title text="Wallet" />
         <header class="page-header">

@@ -3,6 +3,7 @@
 use crate::components::data_table::{Column, DataTable, Empty, Listing};
 use crate::components::icons::DownloadIcon;
 use crate::components::kept::keep_typed;
+use crate::infra::wire::load;
 use crate::time_fmt;
 use crate::wallet::api::wallet_transactions;
 use crate::wallet::{format_credits, EntryKind, LedgerEntry, LedgerPage};
@@ -50,7 +51,7 @@ pub fn Transactions(org: Memo<Option<String>>) -> impl IntoView {
     let kind = RwSignal::new(String::new());
     // The cursors of the pages before this one; the last is this page's.
     let cursors = RwSignal::new(vec![None::<String>]);
-    let page = Resource::new(
+    let page = load(
         move || {
             (
                 org.get(),
