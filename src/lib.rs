@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod app;
 pub mod auth;
+pub mod billing;
 pub mod components;
 pub mod dashboard;
 pub mod error;

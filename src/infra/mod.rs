@@ -2,6 +2,8 @@
 //! throttles. Nothing here imports a domain (`auth`, `keys`, …) or `web`; a test checks it.
 
 #[cfg(feature = "ssr")]
+pub mod billing;
+#[cfg(feature = "ssr")]
 pub mod clock;
 #[cfg(feature = "ssr")]
 pub mod config;
@@ -23,9 +25,15 @@ pub mod payments;
 #[cfg(feature = "ssr")]
 pub mod plans;
 #[cfg(feature = "ssr")]
+pub mod provider_error;
+#[cfg(feature = "ssr")]
 pub mod random;
 #[cfg(feature = "ssr")]
 pub mod stripe;
+#[cfg(feature = "ssr")]
+pub mod stripe_billing;
+#[cfg(feature = "ssr")]
+pub mod stripe_objects;
 #[cfg(feature = "ssr")]
 pub mod throttle;
 #[cfg(feature = "ssr")]

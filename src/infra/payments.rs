@@ -3,11 +3,8 @@
 //! provider. Nothing here knows what is being bought; `infra::stripe` is the one real
 //! implementation.
 
-use std::future::Future;
-use std::pin::Pin;
-
-pub type ProviderFuture<'a, T> =
-    Pin<Box<dyn Future<Output = Result<T, ProviderError>> + Send + 'a>>;
+use super::billing::{ProviderInvoice, ProviderSubscription};
+pub use super::provider_error::{ProviderError, ProviderFuture};
 
 /// A payment to start.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,20 +63,16 @@ pub struct PaymentEvent {
 pub enum PaymentEventKind {
     Succeeded(Payment),
     Failed(Payment),
+    /// `customer.subscription.created` or `.updated`.
+    SubscriptionChanged(ProviderSubscription),
+    /// `customer.subscription.deleted`.
+    SubscriptionEnded(ProviderSubscription),
+    /// `invoice.paid` (or `invoice.payment_succeeded`, which some servers send instead).
+    InvoicePaid(ProviderInvoice),
+    /// `invoice.payment_failed`.
+    InvoiceFailed(ProviderInvoice),
     /// Any other event type (named), acknowledged and ignored.
     Other(String),
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ProviderError {
-    /// The provider refused the payment with a message for the person (declined card).
-    Declined {
-        payment_id: Option<String>,
-        reason: String,
-    },
-    /// The provider could not be reached or answered something unusable; logged, and
-    /// the person is asked to try again.
-    Unavailable(String),
 }
 
 /// Why a notification was refused.

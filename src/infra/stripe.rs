@@ -10,6 +10,7 @@ use super::payments::{
     BrowserSetup, Payment, PaymentEvent, PaymentEventKind, PaymentProvider, PaymentRequest,
     PaymentState, ProviderError, ProviderFuture, WebhookRefusal,
 };
+use super::stripe_objects::{invoice_of_event, subscription_of_event};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use std::time::Duration;
@@ -114,7 +115,7 @@ impl Stripe {
 
     /// The API's URL for `segments` (`["v1", "payment_intents", id]`), each one
     /// percent-encoded as a path segment by the url crate.
-    fn endpoint(&self, segments: &[&str]) -> Result<url::Url, ProviderError> {
+    pub(super) fn endpoint(&self, segments: &[&str]) -> Result<url::Url, ProviderError> {
         let unusable =
             || ProviderError::Unavailable("KEYWARD_STRIPE_API_BASE is not a base URL".into());
         let mut url = url::Url::parse(&self.config.api_base).map_err(|_| unusable())?;
@@ -125,7 +126,7 @@ impl Stripe {
         Ok(url)
     }
 
-    async fn post(
+    pub(super) async fn post(
         &self,
         segments: &[&str],
         form: &[(&str, &str)],
@@ -140,10 +141,28 @@ impl Stripe {
         answer(request.send().await).await
     }
 
-    async fn get(&self, segments: &[&str]) -> Result<Value, ProviderError> {
+    pub(super) async fn get(&self, segments: &[&str]) -> Result<Value, ProviderError> {
+        self.get_with(segments, &[]).await
+    }
+
+    pub(super) async fn delete(&self, segments: &[&str]) -> Result<Value, ProviderError> {
+        let request = self
+            .http
+            .delete(self.endpoint(segments)?)
+            .bearer_auth(self.config.secret_key.expose_secret());
+        answer(request.send().await).await
+    }
+
+    /// A GET with query parameters (form-encoded by reqwest).
+    pub(super) async fn get_with(
+        &self,
+        segments: &[&str],
+        query: &[(&str, &str)],
+    ) -> Result<Value, ProviderError> {
         let request = self
             .http
             .get(self.endpoint(segments)?)
+            .query(query)
             .bearer_auth(self.config.secret_key.expose_secret());
         answer(request.send().await).await
     }
@@ -151,7 +170,9 @@ impl Stripe {
 
 /// A Stripe answer as JSON, or what went wrong. A 402 is a decline with Stripe's
 /// message for the person; anything else unusable is `Unavailable` (logged by the caller).
-async fn answer(sent: Result<reqwest::Response, reqwest::Error>) -> Result<Value, ProviderError> {
+pub(super) async fn answer(
+    sent: Result<reqwest::Response, reqwest::Error>,
+) -> Result<Value, ProviderError> {
     let response = sent.map_err(|e| ProviderError::Unavailable(format!("request failed: {e}")))?;
     let status = response.status();
     let body: Value = response
@@ -282,6 +303,20 @@ impl PaymentProvider for Stripe {
             kind: match kind {
                 "payment_intent.succeeded" => PaymentEventKind::Succeeded(payment()?),
                 "payment_intent.payment_failed" => PaymentEventKind::Failed(payment()?),
+                "customer.subscription.created" | "customer.subscription.updated" => {
+                    PaymentEventKind::SubscriptionChanged(
+                        subscription_of_event(object).ok_or(WebhookRefusal::Malformed)?,
+                    )
+                }
+                "customer.subscription.deleted" => PaymentEventKind::SubscriptionEnded(
+                    subscription_of_event(object).ok_or(WebhookRefusal::Malformed)?,
+                ),
+                "invoice.paid" | "invoice.payment_succeeded" => PaymentEventKind::InvoicePaid(
+                    invoice_of_event(object).ok_or(WebhookRefusal::Malformed)?,
+                ),
+                "invoice.payment_failed" => PaymentEventKind::InvoiceFailed(
+                    invoice_of_event(object).ok_or(WebhookRefusal::Malformed)?,
+                ),
                 other => PaymentEventKind::Other(other.chars().take(64).collect()),
             },
         })

@@ -71,7 +71,9 @@ pub async fn compute_use(
     now: i64,
 ) -> Result<ComputeUse, AppError> {
     let settings = &lab.settings;
-    let plan = lab.plans.or_free(&account.plan);
+    let owner = crate::workspace::Owner::User(account.user_id.clone());
+    let (plan_id, _) = crate::billing::store::plan_of(db, &lab.plans, &owner).await?;
+    let plan = lab.plans.or_free(&plan_id);
     let (used_cpu_ms, paid_hours) = store::month_usage(db, &account.user_id, now).await?;
     Ok(ComputeUse {
         plan: plan.id.clone(),

@@ -6,6 +6,7 @@
 //! No transaction is held open while the provider is asked: the order is claimed
 //! (`processing`) first, the answer is written after.
 
+use super::order_history::first_delivery;
 use super::orders::{self, changeable, owner_of, pay_in, view};
 use super::redemptions;
 use super::{CardPaymentStep, OrderStatus, OrderView};
@@ -284,28 +285,14 @@ async fn step(
 /// arrives after the success (out of order) finds the order paid and leaves it.
 pub async fn apply_event(db: &Db, event: &PaymentEvent, now: i64) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
-    let kind = match &event.kind {
-        PaymentEventKind::Succeeded(_) => "payment_intent.succeeded",
-        PaymentEventKind::Failed(_) => "payment_intent.payment_failed",
-        PaymentEventKind::Other(kind) => kind.as_str(),
+    let (kind, object_id) = match &event.kind {
+        PaymentEventKind::Succeeded(payment) => ("payment_intent.succeeded", payment.id.as_str()),
+        PaymentEventKind::Failed(payment) => ("payment_intent.payment_failed", payment.id.as_str()),
+        PaymentEventKind::Other(kind) => (kind.as_str(), ""),
+        // Billing events are applied by `billing::events`.
+        _ => return Ok(()),
     };
-    let object_id = match &event.kind {
-        PaymentEventKind::Succeeded(payment) | PaymentEventKind::Failed(payment) => {
-            Some(payment.id.as_str())
-        }
-        PaymentEventKind::Other(_) => None,
-    };
-    let first: Option<(String,)> = sqlx::query_as(
-        "INSERT INTO webhook_events (id, kind, received_at, object_id) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (id) DO NOTHING RETURNING id",
-    )
-    .bind(&event.id)
-    .bind(kind)
-    .bind(now)
-    .bind(object_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if first.is_none() {
+    if !first_delivery(&mut tx, &event.id, kind, object_id, now).await? {
         tracing::info!(event_id = %event.id, "webhook event delivered again; already handled");
         return Ok(());
     }
@@ -331,7 +318,7 @@ pub async fn apply_event(db: &Db, event: &PaymentEvent, now: i64) -> Result<(), 
                 redemptions::unredeem(&mut tx, &order_id, now).await?;
             }
         }
-        PaymentEventKind::Other(_) => {}
+        _ => {}
     }
     tx.commit().await?;
     Ok(())

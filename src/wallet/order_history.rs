@@ -48,3 +48,25 @@ pub async fn order_history(
     .await?;
     Ok(Some((order, events)))
 }
+
+/// Records a provider event's first delivery, in the transaction that applies it:
+/// false when it was delivered (and applied) before.
+pub async fn first_delivery(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    event_id: &str,
+    kind: &str,
+    object_id: &str,
+    now: i64,
+) -> Result<bool, AppError> {
+    let first: Option<(String,)> = sqlx::query_as(
+        "INSERT INTO webhook_events (id, kind, received_at, object_id) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (id) DO NOTHING RETURNING id",
+    )
+    .bind(event_id)
+    .bind(kind)
+    .bind(now)
+    .bind((!object_id.is_empty()).then_some(object_id))
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(first.is_some())
+}

@@ -1,6 +1,7 @@
 //! Everything a request handler or server function may need, cloned cheaply.
 
 use crate::auth::{sessions::Sessions, store::Accounts};
+use crate::infra::{billing::BillingProvider, payments::PaymentProvider, stripe::Stripe};
 use crate::infra::{
     clock::Clock,
     config::Config,
@@ -8,7 +9,6 @@ use crate::infra::{
     mail::Mailer,
     throttle::FailureThrottle,
 };
-use crate::infra::{payments::PaymentProvider, stripe::Stripe};
 use crate::keys::{
     cache::{listen_for_key_changes, KeyCache, KeyChanges},
     rules,
@@ -62,17 +62,19 @@ pub struct SharedState {
     pub charger: Charger,
     /// Card payments (Stripe), when configured.
     pub payments: Option<Arc<dyn PaymentProvider>>,
+    /// Subscriptions (Stripe Billing), when Stripe is configured.
+    pub billing: Option<Arc<dyn BillingProvider>>,
     /// Lab servers on a JupyterHub, when configured.
     pub lab: Option<Lab>,
     /// When the database last answered a health probe (Unix ms).
     last_healthy_ms: AtomicI64,
 }
 
-/// Stripe when it is configured; a client that cannot be built is logged and leaves
-/// card payments off.
-fn payment_provider(config: &Config) -> Option<Arc<dyn PaymentProvider>> {
+/// Stripe when it is configured, for card payments and for subscriptions; a client that
+/// cannot be built is logged and leaves both off.
+fn stripe(config: &Config) -> Option<Arc<Stripe>> {
     let stripe = Stripe::new(config.stripe.clone()?)
-        .map_err(|error| tracing::error!(%error, "card payments are off"))
+        .map_err(|error| tracing::error!(%error, "card payments and subscriptions are off"))
         .ok()?;
     Some(Arc::new(stripe))
 }
@@ -100,6 +102,7 @@ impl AppState {
             config.mail_log_bodies,
         )?;
         let key_cache = Arc::new(KeyCache::default());
+        let stripe = stripe(&config);
         let catalog = rules::catalog(config.extra_scopes.iter().map(|s| ScopeInfo {
             name: s.name.clone(),
             description: s.description.clone(),
@@ -140,7 +143,8 @@ impl AppState {
             key_rate_limit: RateLimiter::keyed(Quota::per_second(per_sec).allow_burst(burst)),
             usage: UsageRecorder::new(config.request_log_per_key_per_sec),
             charger: Charger::start(db.clone(), clock.clone()),
-            payments: payment_provider(&config),
+            payments: stripe.clone().map(|s| s as Arc<dyn PaymentProvider>),
+            billing: stripe.map(|s| s as Arc<dyn BillingProvider>),
             lab: lab_hub(&config),
             last_healthy_ms: AtomicI64::new(i64::MIN),
             config: Arc::new(config),

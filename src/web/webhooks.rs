@@ -4,6 +4,7 @@
 
 use super::rest::error::ApiError;
 use super::state::AppState;
+use crate::billing::events;
 use crate::infra::payments::WebhookRefusal;
 use crate::wallet::card_payments;
 use axum::body::Bytes;
@@ -57,7 +58,13 @@ async fn stripe_webhook(
             return ApiError::new(StatusCode::BAD_REQUEST, code, message).into_response();
         }
     };
-    match card_payments::apply_event(&state.db, &event, now).await {
+    let applied = match state.billing.as_deref() {
+        Some(billing) if events::is_billing(&event) => {
+            events::apply(&state.db, &state.config.plans, billing, &event, now).await
+        }
+        _ => card_payments::apply_event(&state.db, &event, now).await,
+    };
+    match applied {
         Ok(()) => (
             StatusCode::OK,
             axum::Json(serde_json::json!({ "received": true })),

@@ -30,5 +30,6 @@ mod promos;
 mod recovery;
 mod rest_api;
 mod sessions;
+mod subscriptions;
 mod two_factor;
 mod wallet;

@@ -1,13 +1,12 @@
 //! `/api/v1/subscription`: a key reading its owner's plan and what is left of the
-//! credits it included. Plans are paid by card through Stripe Billing once that lands;
-//! today a person is on the free plan or on one an operator gave them
-//! (`keyward plan set`), and an organization is on the free plan.
+//! credits it included: a paid subscription's plan (Stripe Billing), else one an
+//! operator gave the person (`keyward plan set`), else the free plan.
 
 use super::auth::ApiCaller;
 use super::error::{ApiResult, ErrorBody};
+use crate::billing::store::{self, PlanSource};
 use crate::wallet::included;
 use crate::web::state::AppState;
-use crate::workspace::Owner;
 use axum::{extract::State, Extension, Json};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -18,12 +17,14 @@ pub struct Subscription {
     plan: String,
     /// The plan's name as people read it.
     plan_name: String,
-    /// "active".
-    status: &'static str,
-    /// "free" (nobody pays for it) or "complimentary" (an operator's gift).
+    /// "active", or a paid subscription's status: "past_due" while the card is being
+    /// retried, "canceled" once it ended.
+    status: String,
+    /// "free" (nobody pays for it), "complimentary" (an operator's gift) or
+    /// "subscription" (paid through the billing provider).
     source: &'static str,
     /// "month" or "year" for a paid subscription; absent otherwise.
-    interval: Option<&'static str>,
+    interval: Option<String>,
     /// When the paid period ends (Unix milliseconds); absent without one.
     current_period_end: Option<i64>,
     /// Whether the plan ends with the period instead of renewing.
@@ -43,28 +44,29 @@ pub(super) async fn subscription(
     caller.require("billing:read")?;
     let owner = caller.key.owner();
     let plans = &state.config.plans;
-    let plan_id = match &owner {
-        Owner::User(user_id) => crate::lab::store::account_of(&state.db, user_id)
-            .await?
-            .map(|account| account.plan),
-        Owner::Org(_) => None,
+    let (plan_id, source) = store::plan_of(&state.db, plans, &owner).await?;
+    let plan = plans.or_free(&plan_id);
+    let subscription = match source {
+        PlanSource::Subscription(row) => Some(row),
+        _ => None,
     };
-    let plan = plan_id
-        .as_deref()
-        .map_or_else(|| plans.free(), |id| plans.or_free(id));
     let left = included::left(&state.db, &owner).await?;
     Ok(Json(Subscription {
         plan: plan.id.clone(),
         plan_name: plan.name.clone(),
-        status: "active",
-        source: if plan.is_free() {
-            "free"
-        } else {
-            "complimentary"
+        status: subscription
+            .as_ref()
+            .map_or_else(|| "active".to_string(), |row| row.status.clone()),
+        source: match (&subscription, plan.is_free()) {
+            (Some(_), _) => "subscription",
+            (None, true) => "free",
+            (None, false) => "complimentary",
         },
-        interval: None,
-        current_period_end: None,
-        cancel_at_period_end: false,
+        interval: subscription.as_ref().map(|row| row.interval.clone()),
+        current_period_end: subscription.as_ref().map(|row| row.current_period_end),
+        cancel_at_period_end: subscription
+            .as_ref()
+            .is_some_and(|row| row.cancel_at_period_end),
         included_credits_left: left.credits,
         included_credits_expire_at: left.first_expiry,
     }))

@@ -1,0 +1,188 @@
+//! The Subscription page's server functions. `org` is an organization's slug (its
+//! subscription, which any member sees and only Owners and Admins change), or None for
+//! the person's own.
+
+use super::SubscriptionPage;
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use {
+    super::lifecycle::{self, Billing},
+    super::store::{self, PlanSource},
+    super::{CurrentPlan, PlanOffer},
+    crate::auth::User,
+    crate::infra::money::format_money,
+    crate::web::request::Caller,
+    crate::web::state::AppState,
+    crate::workspace::access::{Need, Workspace},
+    crate::workspace::Owner,
+};
+
+/// How many invoices the page lists.
+#[cfg(feature = "ssr")]
+const INVOICES_SHOWN: i64 = 24;
+
+#[server(endpoint = "subscription_overview", output = crate::infra::wire::Wire)]
+pub async fn subscription_overview(org: Option<String>) -> Result<SubscriptionPage, AppError> {
+    Caller::in_workspace(
+        org,
+        Need::Use,
+        async |caller: &Caller, _user: User, space: Workspace| {
+            overview(&caller.state, &space.owner, space.can_manage()).await
+        },
+    )
+    .await
+}
+
+#[cfg(feature = "ssr")]
+async fn overview(
+    state: &AppState,
+    owner: &Owner,
+    can_manage: bool,
+) -> Result<SubscriptionPage, AppError> {
+    let config = &state.config;
+    let currency = &config.currency;
+    let plans: Vec<PlanOffer> = config
+        .plans
+        .all()
+        .iter()
+        .map(|plan| PlanOffer {
+            id: plan.id.clone(),
+            name: plan.name.clone(),
+            monthly_price: format_money(plan.monthly_price_minor, currency),
+            yearly_price: plan.yearly_price_minor.map(|p| format_money(p, currency)),
+            included_credits: plan.included_credits,
+            lab_hours: plan.lab_hours,
+            features: plan.features.clone(),
+            free: plan.is_free(),
+        })
+        .collect();
+    let (plan_id, source) = store::plan_of(&state.db, &config.plans, owner).await?;
+    let plan = config.plans.or_free(&plan_id);
+    let subscription = match &source {
+        PlanSource::Subscription(row) => Some(row.clone()),
+        _ => None,
+    };
+    let price = subscription.as_ref().and_then(|row| {
+        let minor = match row.interval.as_str() {
+            "year" => plan.yearly_price_minor,
+            _ => Some(plan.monthly_price_minor),
+        };
+        minor.map(|minor| format_money(minor, currency))
+    });
+    let next_invoice = match (&subscription, state.billing.as_deref()) {
+        (Some(row), Some(billing)) if !row.cancel_at_period_end => {
+            match billing.upcoming_invoice(&row.customer_id, &row.id).await {
+                Ok(Some(upcoming)) => Some((
+                    upcoming
+                        .created
+                        .max(row.current_period_end / 1000)
+                        .saturating_mul(1000),
+                    format_money(upcoming.total_minor, &upcoming.currency),
+                )),
+                Ok(None) => None,
+                Err(error) => {
+                    tracing::warn!(?error, "could not read the upcoming invoice");
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    Ok(SubscriptionPage {
+        available: state.billing.is_some(),
+        can_manage,
+        plans,
+        current: CurrentPlan {
+            plan: plan.id.clone(),
+            plan_name: plan.name.clone(),
+            source: source.as_str().to_string(),
+            status: subscription.as_ref().map(|row| row.status.clone()),
+            interval: subscription.as_ref().map(|row| row.interval.clone()),
+            price,
+            current_period_end: subscription.as_ref().map(|row| row.current_period_end),
+            cancel_at_period_end: subscription
+                .as_ref()
+                .is_some_and(|row| row.cancel_at_period_end),
+        },
+        next_invoice,
+        card: store::card_of(&state.db, owner).await?,
+        invoices: store::invoices(&state.db, owner, INVOICES_SHOWN).await?,
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn billing(state: &AppState) -> Result<Billing<'_>, AppError> {
+    let provider = state.billing.as_deref().ok_or_else(|| {
+        AppError::Unavailable("Subscriptions are not set up on this server.".into())
+    })?;
+    Ok(Billing {
+        db: &state.db,
+        provider,
+        plans: &state.config.plans,
+        currency: &state.config.currency,
+        now: state.now_ms(),
+    })
+}
+
+/// Subscribes to `plan` paid each `interval` ("month" or "year") with the card the
+/// card form tokenised (`card_token`).
+#[server(endpoint = "subscribe", output = crate::infra::wire::Wire)]
+pub async fn subscribe(
+    org: Option<String>,
+    plan: String,
+    interval: String,
+    card_token: String,
+) -> Result<(), AppError> {
+    Caller::in_workspace(
+        org,
+        Need::Manage,
+        async |caller: &Caller, user: User, space: Workspace| {
+            let billing = billing(&caller.state)?;
+            lifecycle::subscribe(
+                &billing,
+                &space.owner,
+                &user.email,
+                &plan,
+                &interval,
+                &card_token,
+            )
+            .await
+            .map(|_| ())
+        },
+    )
+    .await
+}
+
+/// Cancels at the end of the period, with an optional reason.
+#[server(endpoint = "cancel_subscription", output = crate::infra::wire::Wire)]
+pub async fn cancel_subscription(org: Option<String>, reason: String) -> Result<(), AppError> {
+    Caller::in_workspace(
+        org,
+        Need::Manage,
+        async |caller: &Caller, _user: User, space: Workspace| {
+            let billing = billing(&caller.state)?;
+            lifecycle::set_cancel(&billing, &space.owner, true, Some(&reason))
+                .await
+                .map(|_| ())
+        },
+    )
+    .await
+}
+
+/// Undoes a cancellation before the period ends.
+#[server(endpoint = "resume_subscription", output = crate::infra::wire::Wire)]
+pub async fn resume_subscription(org: Option<String>) -> Result<(), AppError> {
+    Caller::in_workspace(
+        org,
+        Need::Manage,
+        async |caller: &Caller, _user: User, space: Workspace| {
+            let billing = billing(&caller.state)?;
+            lifecycle::set_cancel(&billing, &space.owner, false, None)
+                .await
+                .map(|_| ())
+        },
+    )
+    .await
+}

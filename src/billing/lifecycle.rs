@@ -1,0 +1,216 @@
+//! Subscribing, cancelling at the end of the period, and resuming, through the billing
+//! provider. No transaction is held open while the provider is asked; what it answers
+//! is written after (and again by its webhooks, which change nothing the second time).
+
+use super::events;
+use super::prices::{is_interval, price_of};
+use super::store::{self, SubscriptionRow};
+use super::CANCEL_REASONS;
+use crate::error::AppError;
+use crate::infra::billing::{BillingProvider, ProviderSubscription};
+use crate::infra::db::Db;
+use crate::infra::payments::ProviderError;
+use crate::infra::plans::PlanCatalog;
+use crate::workspace::Owner;
+
+/// What a subscription change needs from the server.
+pub struct Billing<'a> {
+    pub db: &'a Db,
+    pub provider: &'a dyn BillingProvider,
+    pub plans: &'a PlanCatalog,
+    pub currency: &'a str,
+    pub now: i64,
+}
+
+const UNAVAILABLE: &str =
+    "The payment provider did not answer. Nothing was charged; try again in a minute.";
+
+fn provider_error(error: ProviderError, what: &str) -> AppError {
+    match error {
+        ProviderError::Declined { reason, .. } => AppError::invalid("card", reason),
+        ProviderError::Unavailable(error) => {
+            tracing::error!(%error, what, "billing provider unavailable");
+            AppError::Unavailable(UNAVAILABLE.into())
+        }
+    }
+}
+
+fn reference(owner: &Owner) -> String {
+    format!("{}:{}", owner.kind(), owner.id())
+}
+
+/// Subscribes `owner` to `plan` paid each `interval` with the card the browser's card
+/// form tokenised. The first invoice is paid at once; its included credits are granted
+/// before this answers.
+pub async fn subscribe(
+    billing: &Billing<'_>,
+    owner: &Owner,
+    email: &str,
+    plan: &str,
+    interval: &str,
+    card_token: &str,
+) -> Result<SubscriptionRow, AppError> {
+    let card_token = card_token.trim();
+    if card_token.is_empty()
+        || card_token.len() > 255
+        || !card_token
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(AppError::invalid("card", "Enter your card details."));
+    }
+    if !is_interval(interval) {
+        return Err(AppError::invalid("interval", "Choose monthly or yearly."));
+    }
+    let Some(spec) = billing.plans.get(plan) else {
+        return Err(AppError::invalid("plan", "Choose one of the plans shown."));
+    };
+    let Some(price) = price_of(spec, interval, billing.currency) else {
+        return Err(AppError::invalid(
+            "plan",
+            if spec.is_free() {
+                "The free plan needs no subscription."
+            } else {
+                "This plan is not offered yearly."
+            },
+        ));
+    };
+    if let Some(live) = store::live(&billing.db.pool, owner).await? {
+        if live.gives_plan() {
+            return Err(AppError::LimitReached(
+                "There is a subscription already; cancel it before choosing another plan.".into(),
+            ));
+        }
+    }
+    let customer = match store::customer_of(billing.db, owner).await? {
+        Some(customer) => customer,
+        None => {
+            let made = billing
+                .provider
+                .create_customer(
+                    &reference(owner),
+                    email,
+                    &format!("customer:{}", reference(owner)),
+                )
+                .await
+                .map_err(|e| provider_error(e, "create customer"))?;
+            store::keep_customer(billing.db, owner, &made, billing.now).await?
+        }
+    };
+    if !store::claim(billing.db, owner, billing.now).await? {
+        return Err(AppError::LimitReached(
+            "A subscription is being set up already; wait a moment and reload the page.".into(),
+        ));
+    }
+    let subscribed = subscribe_claimed(billing, owner, &customer, &price, card_token).await;
+    store::release(billing.db, owner).await?;
+    subscribed
+}
+
+async fn subscribe_claimed(
+    billing: &Billing<'_>,
+    owner: &Owner,
+    customer: &str,
+    price: &crate::infra::billing::PriceSpec,
+    card_token: &str,
+) -> Result<SubscriptionRow, AppError> {
+    // Checked again under the claim: two tabs that both passed the first check.
+    if let Some(live) = store::live(&billing.db.pool, owner).await? {
+        if live.gives_plan() {
+            return Err(AppError::LimitReached(
+                "There is a subscription already; cancel it before choosing another plan.".into(),
+            ));
+        }
+    }
+    let card = billing
+        .provider
+        .set_card(customer, card_token, &format!("card:{card_token}"))
+        .await
+        .map_err(|e| provider_error(e, "keep card"))?;
+    store::keep_card(billing.db, owner, &card).await?;
+    let price_id = billing
+        .provider
+        .ensure_price(price)
+        .await
+        .map_err(|e| provider_error(e, "price"))?;
+    let subscription = billing
+        .provider
+        .subscribe(
+            customer,
+            &price_id,
+            &reference(owner),
+            &format!("subscribe:{}:{card_token}", reference(owner)),
+        )
+        .await
+        .map_err(|e| provider_error(e, "subscribe"))?;
+    if !store::GIVES_PLAN.contains(&subscription.status.as_str()) {
+        // The first payment did not go through (some providers answer an incomplete
+        // subscription rather than an error): it is ended, not left to take the slot.
+        let ended = match billing.provider.cancel_now(&subscription.id).await {
+            Ok(ended) => ended,
+            Err(error) => {
+                tracing::warn!(subscription = %subscription.id, ?error, "could not end an unpaid subscription");
+                ProviderSubscription {
+                    status: "incomplete_expired".into(),
+                    ..subscription
+                }
+            }
+        };
+        events::subscription(billing.db, &ended, billing.now).await?;
+        return Err(AppError::invalid(
+            "card",
+            "The card was declined. Try another card, or ask your bank why.",
+        ));
+    }
+    let row = events::subscription(billing.db, &subscription, billing.now)
+        .await?
+        .ok_or_else(|| AppError::internal("subscription", "not written after subscribing"))?;
+    if let Some(invoice_id) = &subscription.latest_invoice {
+        match billing.provider.invoice(invoice_id).await {
+            Ok(invoice) => {
+                events::invoice(billing.db, billing.plans, &invoice, billing.now).await?
+            }
+            // The webhook brings it.
+            Err(error) => {
+                tracing::warn!(invoice = %invoice_id, ?error, "could not read the first invoice")
+            }
+        }
+    }
+    Ok(row)
+}
+
+/// Cancels at the end of the period (`cancel`), with an optional reason from
+/// `CANCEL_REASONS`, or resumes a subscription set to cancel.
+pub async fn set_cancel(
+    billing: &Billing<'_>,
+    owner: &Owner,
+    cancel: bool,
+    reason: Option<&str>,
+) -> Result<SubscriptionRow, AppError> {
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if let Some(reason) = reason {
+        if !CANCEL_REASONS.iter().any(|(id, _)| *id == reason) {
+            return Err(AppError::invalid(
+                "reason",
+                "Choose one of the reasons shown.",
+            ));
+        }
+    }
+    let Some(live) = store::live(&billing.db.pool, owner).await? else {
+        return Err(AppError::NotFound);
+    };
+    if live.cancel_at_period_end == cancel {
+        return Ok(live);
+    }
+    let key = format!("cancel:{}:{cancel}:{}", live.id, billing.now);
+    let updated = billing
+        .provider
+        .cancel_at_period_end(&live.id, cancel, &key)
+        .await
+        .map_err(|e| provider_error(e, "cancel at period end"))?;
+    let row = events::subscription(billing.db, &updated, billing.now)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    store::set_cancel_reason(billing.db, &row.id, if cancel { reason } else { None }).await?;
+    Ok(row)
+}

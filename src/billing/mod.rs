@@ -1,0 +1,94 @@
+//! Subscriptions: plans people and organizations pay for each month or year through
+//! the billing provider (Stripe Billing), the included credits each paid period grants,
+//! and the invoices.
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod events;
+#[cfg(feature = "ssr")]
+pub mod lifecycle;
+#[cfg(feature = "ssr")]
+pub mod prices;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+use serde::{Deserialize, Serialize};
+
+/// A plan as the subscription page offers it; prices formatted in the server's currency.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanOffer {
+    pub id: String,
+    pub name: String,
+    pub monthly_price: String,
+    /// None: paid monthly only.
+    pub yearly_price: Option<String>,
+    pub included_credits: i64,
+    pub lab_hours: i64,
+    pub features: Vec<String>,
+    pub free: bool,
+}
+
+/// The plan the owner is on now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentPlan {
+    pub plan: String,
+    pub plan_name: String,
+    /// "free", "complimentary" (an operator's gift) or "subscription".
+    pub source: String,
+    /// The subscription's status ("active", "past_due", …); None without one.
+    pub status: Option<String>,
+    /// "month" or "year".
+    pub interval: Option<String>,
+    /// What each period costs, formatted.
+    pub price: Option<String>,
+    /// When the paid period ends (Unix ms).
+    pub current_period_end: Option<i64>,
+    pub cancel_at_period_end: bool,
+}
+
+/// The card the provider keeps for renewals.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardView {
+    pub brand: String,
+    pub last4: String,
+    pub exp_month: i64,
+    pub exp_year: i64,
+}
+
+/// One invoice in the list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceRow {
+    pub id: String,
+    pub number: String,
+    /// "paid", "open", "failed", "void", …
+    pub status: String,
+    pub total: String,
+    pub period_start: i64,
+    pub period_end: i64,
+    pub created_at: i64,
+    pub credits_granted: i64,
+}
+
+/// Everything the subscription page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionPage {
+    /// Whether the server takes subscriptions (Stripe is configured).
+    pub available: bool,
+    /// Whether the person asking may change it (an organization's Owner or Admin).
+    pub can_manage: bool,
+    pub plans: Vec<PlanOffer>,
+    pub current: CurrentPlan,
+    /// The next invoice's date (Unix ms) and amount, from the provider.
+    pub next_invoice: Option<(i64, String)>,
+    pub card: Option<CardView>,
+    pub invoices: Vec<InvoiceRow>,
+}
+
+/// Reasons a person may give for cancelling (the page's short list).
+pub const CANCEL_REASONS: [(&str, &str); 5] = [
+    ("too_expensive", "It costs too much"),
+    ("not_using", "I am not using it enough"),
+    ("missing_features", "It lacks something I need"),
+    ("switching", "I am moving to another service"),
+    ("other", "Another reason"),
+];

@@ -1,0 +1,84 @@
+//! The provider prices Keyward bills plans with. A price's id says what it is
+//! (`keyward-standard-month-2000-usd`), so any process finds the same price, a price
+//! change in the plans file makes a new one (subscribers keep theirs until they change
+//! plan), and a subscription read back from the provider names its plan.
+
+use crate::infra::billing::PriceSpec;
+use crate::infra::plans::PlanSpec;
+
+const PREFIX: &str = "keyward-";
+
+/// `month` or `year`.
+pub fn is_interval(text: &str) -> bool {
+    matches!(text, "month" | "year")
+}
+
+/// The price of `plan` paid each `interval`, or None when the plan is free or has no
+/// price for that interval.
+pub fn price_of(plan: &PlanSpec, interval: &str, currency: &str) -> Option<PriceSpec> {
+    let amount_minor = match interval {
+        "month" => plan.monthly_price_minor,
+        "year" => plan.yearly_price_minor?,
+        _ => return None,
+    };
+    if amount_minor <= 0 {
+        return None;
+    }
+    let currency = currency.to_ascii_lowercase();
+    Some(PriceSpec {
+        id: format!("{PREFIX}{}-{interval}-{amount_minor}-{currency}", plan.id),
+        name: format!("{} ({}ly)", plan.name, interval),
+        amount_minor,
+        currency,
+        interval: interval.to_string(),
+    })
+}
+
+/// The plan id and interval a price id of Keyward's names.
+pub fn plan_of_price(price: &str) -> Option<(String, String)> {
+    let rest = price.strip_prefix(PREFIX)?;
+    let mut parts = rest.rsplitn(4, '-');
+    let _currency = parts.next()?;
+    parts.next()?.parse::<i64>().ok()?;
+    let interval = parts.next()?;
+    let plan = parts.next()?;
+    (is_interval(interval) && !plan.is_empty()).then(|| (plan.to_string(), interval.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(id: &str, monthly: i64, yearly: Option<i64>) -> PlanSpec {
+        PlanSpec {
+            id: id.into(),
+            name: "Team Plus".into(),
+            monthly_price_minor: monthly,
+            yearly_price_minor: yearly,
+            included_credits: 0,
+            lab_hours: 0,
+            features: vec![],
+        }
+    }
+
+    #[test]
+    fn a_price_id_names_its_plan_and_interval_back() {
+        let price = price_of(&plan("team-plus", 2000, Some(20000)), "year", "USD").unwrap();
+        assert_eq!(price.id, "keyward-team-plus-year-20000-usd");
+        assert_eq!(price.amount_minor, 20000);
+        assert_eq!(
+            plan_of_price(&price.id),
+            Some(("team-plus".into(), "year".into()))
+        );
+        assert_eq!(plan_of_price("price_123"), None);
+        assert_eq!(plan_of_price("keyward-pro-week-1-usd"), None);
+        assert_eq!(plan_of_price("keyward--month-1-usd"), None);
+    }
+
+    #[test]
+    fn free_plans_and_missing_intervals_have_no_price() {
+        assert_eq!(price_of(&plan("free", 0, None), "month", "usd"), None);
+        assert_eq!(price_of(&plan("standard", 2000, None), "year", "usd"), None);
+        assert_eq!(price_of(&plan("standard", 2000, None), "week", "usd"), None);
+    }
+}

@@ -1,0 +1,340 @@
+//! The subscriptions tables: an owner's provider customer and card, its live
+//! subscription, and its invoices. Which plan an owner is on is decided here.
+
+use super::{CardView, InvoiceRow};
+use crate::error::AppError;
+use crate::infra::billing::{CardOnFile, ProviderSubscription};
+use crate::infra::db::Db;
+use crate::infra::plans::PlanCatalog;
+use crate::workspace::Owner;
+
+/// Statuses in which a subscription gives its plan (past due: the provider is still
+/// trying the card, and the plan stays until it gives up and ends the subscription).
+pub const GIVES_PLAN: [&str; 3] = ["active", "past_due", "trialing"];
+
+/// An owner's live subscription as Keyward last heard of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubscriptionRow {
+    pub id: String,
+    pub owner: Owner,
+    pub customer_id: String,
+    pub plan: String,
+    pub interval: String,
+    pub status: String,
+    pub current_period_start: i64,
+    pub current_period_end: i64,
+    pub cancel_at_period_end: bool,
+}
+
+impl SubscriptionRow {
+    pub fn gives_plan(&self) -> bool {
+        GIVES_PLAN.contains(&self.status.as_str())
+    }
+}
+
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+);
+
+const COLUMNS: &str = "id, owner_kind, owner_id, customer_id, plan, billing_interval, status, \
+     current_period_start, current_period_end, cancel_at_period_end";
+
+fn from_row(row: Row) -> Option<SubscriptionRow> {
+    let (id, kind, owner_id, customer_id, plan, interval, status, start, end, cancel) = row;
+    Some(SubscriptionRow {
+        id,
+        owner: Owner::from_parts(&kind, owner_id)?,
+        customer_id,
+        plan,
+        interval,
+        status,
+        current_period_start: start,
+        current_period_end: end,
+        cancel_at_period_end: cancel != 0,
+    })
+}
+
+/// The owner's subscription that has not ended, if any.
+pub async fn live<'e, E>(executor: E, owner: &Owner) -> Result<Option<SubscriptionRow>, AppError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM subscriptions \
+         WHERE owner_kind = $1 AND owner_id = $2 AND ended_at IS NULL"
+    ))
+    .bind(owner.kind())
+    .bind(owner.id())
+    .fetch_optional(executor)
+    .await?;
+    Ok(row.and_then(from_row))
+}
+
+pub async fn by_id<'e, E>(executor: E, id: &str) -> Result<Option<SubscriptionRow>, AppError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM subscriptions WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(executor)
+    .await?;
+    Ok(row.and_then(from_row))
+}
+
+/// Where an owner's plan comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlanSource {
+    Free,
+    /// An operator's gift (`keyward plan set`).
+    Complimentary,
+    Subscription(SubscriptionRow),
+}
+
+impl PlanSource {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PlanSource::Free => "free",
+            PlanSource::Complimentary => "complimentary",
+            PlanSource::Subscription(_) => "subscription",
+        }
+    }
+}
+
+/// The plan an owner is on, and why: a subscription that gives its plan, else (for a
+/// person) the plan an operator set, else the free plan. A plan the catalog no longer
+/// has counts as the free plan.
+pub async fn plan_of(
+    db: &Db,
+    plans: &PlanCatalog,
+    owner: &Owner,
+) -> Result<(String, PlanSource), AppError> {
+    if let Some(subscription) = live(&db.pool, owner).await? {
+        if subscription.gives_plan() && plans.get(&subscription.plan).is_some() {
+            return Ok((
+                subscription.plan.clone(),
+                PlanSource::Subscription(subscription),
+            ));
+        }
+    }
+    if let Owner::User(user_id) = owner {
+        let set: Option<(String,)> =
+            sqlx::query_as("SELECT plan FROM lab_accounts WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_optional(&db.pool)
+                .await?;
+        if let Some((plan,)) = set {
+            let plan = plans.or_free(&plan);
+            if !plan.is_free() {
+                return Ok((plan.id.clone(), PlanSource::Complimentary));
+            }
+        }
+    }
+    Ok((plans.free().id.clone(), PlanSource::Free))
+}
+
+/// The owner's provider customer, if one was made.
+pub async fn customer_of(db: &Db, owner: &Owner) -> Result<Option<String>, AppError> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT customer_id FROM billing_customers WHERE owner_kind = $1 AND owner_id = $2",
+    )
+    .bind(owner.kind())
+    .bind(owner.id())
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.map(|(id,)| id))
+}
+
+pub async fn owner_of_customer<'e, E>(
+    executor: E,
+    customer: &str,
+) -> Result<Option<Owner>, AppError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT owner_kind, owner_id FROM billing_customers WHERE customer_id = $1")
+            .bind(customer)
+            .fetch_optional(executor)
+            .await?;
+    Ok(row.and_then(|(kind, id)| Owner::from_parts(&kind, id)))
+}
+
+/// Keeps the customer made for `owner`; the first one kept wins (two processes that
+/// made one each both use it, and the other is left unused at the provider).
+pub async fn keep_customer(
+    db: &Db,
+    owner: &Owner,
+    customer_id: &str,
+    now: i64,
+) -> Result<String, AppError> {
+    sqlx::query(
+        "INSERT INTO billing_customers (owner_kind, owner_id, customer_id, created_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (owner_kind, owner_id) DO NOTHING",
+    )
+    .bind(owner.kind())
+    .bind(owner.id())
+    .bind(customer_id)
+    .bind(now)
+    .execute(&db.pool)
+    .await?;
+    customer_of(db, owner)
+        .await?
+        .ok_or_else(|| AppError::internal("billing customer", "missing right after it was kept"))
+}
+
+pub async fn keep_card(db: &Db, owner: &Owner, card: &CardOnFile) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE billing_customers SET card_brand = $1, card_last4 = $2, card_exp_month = $3, \
+         card_exp_year = $4 WHERE owner_kind = $5 AND owner_id = $6",
+    )
+    .bind(card.brand.chars().take(40).collect::<String>())
+    .bind(card.last4.chars().take(4).collect::<String>())
+    .bind(card.exp_month)
+    .bind(card.exp_year)
+    .bind(owner.kind())
+    .bind(owner.id())
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn card_of(db: &Db, owner: &Owner) -> Result<Option<CardView>, AppError> {
+    type CardRow = (Option<String>, Option<String>, Option<i64>, Option<i64>);
+    let row: Option<CardRow> = sqlx::query_as(
+        "SELECT card_brand, card_last4, card_exp_month, card_exp_year FROM billing_customers \
+         WHERE owner_kind = $1 AND owner_id = $2",
+    )
+    .bind(owner.kind())
+    .bind(owner.id())
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.and_then(|(brand, last4, month, year)| {
+        Some(CardView {
+            brand: brand.unwrap_or_default(),
+            last4: last4?,
+            exp_month: month.unwrap_or(0),
+            exp_year: year.unwrap_or(0),
+        })
+    }))
+}
+
+/// Claims the owner's customer for one subscribe call to the provider: false while
+/// another (younger than a minute) is under way.
+pub async fn claim(db: &Db, owner: &Owner, now: i64) -> Result<bool, AppError> {
+    let claimed = sqlx::query(
+        "UPDATE billing_customers SET claimed_at = $1 WHERE owner_kind = $2 AND owner_id = $3 \
+         AND (claimed_at IS NULL OR claimed_at < $4)",
+    )
+    .bind(now)
+    .bind(owner.kind())
+    .bind(owner.id())
+    .bind(now - 60_000)
+    .execute(&db.pool)
+    .await?
+    .rows_affected();
+    Ok(claimed > 0)
+}
+
+pub async fn release(db: &Db, owner: &Owner) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE billing_customers SET claimed_at = NULL WHERE owner_kind = $1 AND owner_id = $2",
+    )
+    .bind(owner.kind())
+    .bind(owner.id())
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// Writes what the provider said of a subscription. A subscription Keyward has not
+/// seen is added for `owner` with `plan` and `interval` (read from its price); one it
+/// has is updated, unless it already ended. Answers the row as it now stands.
+#[allow(clippy::too_many_arguments)]
+pub async fn upsert(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    owner: &Owner,
+    plan: &str,
+    interval: &str,
+    provider: &ProviderSubscription,
+    now: i64,
+) -> Result<Option<SubscriptionRow>, AppError> {
+    let ended = matches!(provider.status.as_str(), "canceled" | "incomplete_expired");
+    sqlx::query(
+        "INSERT INTO subscriptions (id, owner_kind, owner_id, customer_id, plan, billing_interval, \
+         status, current_period_start, current_period_end, cancel_at_period_end, created_at, \
+         updated_at, ended_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) \
+         ON CONFLICT (id) DO UPDATE SET plan = excluded.plan, \
+         billing_interval = excluded.billing_interval, status = excluded.status, \
+         current_period_start = excluded.current_period_start, \
+         current_period_end = excluded.current_period_end, \
+         cancel_at_period_end = excluded.cancel_at_period_end, updated_at = excluded.updated_at, \
+         ended_at = excluded.ended_at WHERE subscriptions.ended_at IS NULL",
+    )
+    .bind(&provider.id)
+    .bind(owner.kind())
+    .bind(owner.id())
+    .bind(&provider.customer)
+    .bind(plan)
+    .bind(interval)
+    .bind(&provider.status)
+    .bind(provider.current_period_start.saturating_mul(1000))
+    .bind(provider.current_period_end.saturating_mul(1000))
+    .bind(i64::from(provider.cancel_at_period_end))
+    .bind(now)
+    .bind(ended.then_some(now))
+    .execute(&mut **tx)
+    .await?;
+    by_id(&mut **tx, &provider.id).await
+}
+
+pub async fn set_cancel_reason(db: &Db, id: &str, reason: Option<&str>) -> Result<(), AppError> {
+    sqlx::query("UPDATE subscriptions SET cancel_reason = $1 WHERE id = $2")
+        .bind(reason)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// The owner's invoices, newest first.
+pub async fn invoices(db: &Db, owner: &Owner, limit: i64) -> Result<Vec<InvoiceRow>, AppError> {
+    type InvoiceSql = (String, String, String, i64, String, i64, i64, i64, i64);
+    let rows: Vec<InvoiceSql> = sqlx::query_as(
+        "SELECT id, number, status, total_minor, currency, period_start, period_end, \
+         created_at, credits_granted FROM subscription_invoices \
+         WHERE owner_kind = $1 AND owner_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3",
+    )
+    .bind(owner.kind())
+    .bind(owner.id())
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, number, status, total_minor, currency, start, end, created_at, credits)| {
+                InvoiceRow {
+                    total: crate::infra::money::format_money(total_minor, &currency),
+                    id,
+                    number,
+                    status,
+                    period_start: start,
+                    period_end: end,
+                    created_at,
+                    credits_granted: credits,
+                }
+            },
+        )
+        .collect())
+}
