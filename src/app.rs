@@ -15,6 +15,7 @@ use crate::pages::{
             OrganizationsPage,
         },
         security::SecurityPage,
+        subscription::SubscriptionPage,
         wallet::{checkout::CheckoutPage, WalletPage},
         AccountLayout,
     },
@@ -111,6 +112,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("api-keys") view={Lazy::<ApiKeysRoute>::new()} />
                     <Route path=path!("wallet") view={Lazy::<WalletRoute>::new()} />
                     <Route path=path!("wallet/checkout/:order") view={Lazy::<CheckoutRoute>::new()} />
+                    <Route path=path!("subscription") view={Lazy::<SubscriptionRoute>::new()} />
                     <Route path=path!("lab") view={Lazy::<LabRoute>::new()} />
                     <Route path=path!("organizations") view={Lazy::<OrganizationsRoute>::new()} />
                     <Route path=path!("invitations") view={Lazy::<InvitationRoute>::new()} />
@@ -127,6 +129,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("api-keys") view={Lazy::<ApiKeysRoute>::new()} />
                     <Route path=path!("wallet") view={Lazy::<WalletRoute>::new()} />
                     <Route path=path!("wallet/checkout/:order") view={Lazy::<CheckoutRoute>::new()} />
+                    <Route path=path!("subscription") view={Lazy::<SubscriptionRoute>::new()} />
                     <Route path=path!("members") view={Lazy::<OrgMembersRoute>::new()} />
                 </ParentRoute>
             </Routes>
@@ -165,6 +168,7 @@ enum AccountPage {
     Invitation,
     Wallet,
     Checkout,
+    Subscription,
 }
 
 #[derive(Clone, Copy)]
@@ -206,6 +210,7 @@ fn account_view(page: AccountPage) -> AnyView {
         AccountPage::Invitation => leaf(view! { <InvitationPage /> }),
         AccountPage::Wallet => leaf(view! { <WalletPage /> }),
         AccountPage::Checkout => leaf(view! { <CheckoutPage /> }),
+        AccountPage::Subscription => leaf(view! { <SubscriptionPage /> }),
     }
 }
 
@@ -282,6 +287,7 @@ lazy_page!(OrgDashboardRoute, account_view, AccountPage::OrgDashboard);
 lazy_page!(InvitationRoute, account_view, AccountPage::Invitation);
 lazy_page!(WalletRoute, account_view, AccountPage::Wallet);
 lazy_page!(CheckoutRoute, account_view, AccountPage::Checkout);
+lazy_page!(SubscriptionRoute, account_view, AccountPage::Subscription);
 lazy_page!(AdminRoute, admin_view, AdminPage::Layout);
 lazy_page!(PromoCodesRoute, admin_view, AdminPage::PromoCodes);
 lazy_page!(CreditGrantsRoute, admin_view, AdminPage::CreditGrants);

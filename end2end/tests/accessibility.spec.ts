@@ -334,3 +334,14 @@ test("removing an Admin who made organization keys asks what happens to them", a
   await hydrated(page);
   await expect(page.getByText("No API keys yet")).toBeVisible();
 });
+
+test("the subscription page, with the subscribe form open", async ({ page }) => {
+  await signUp(page);
+  await page.goto("/account/subscription");
+  await hydrated(page);
+  await expect(page.getByRole("region", { name: "Free plan" })).toBeVisible();
+  await expectAccessible(page, "subscription, free plan", "subscription-free");
+  await page.getByRole("article", { name: "Standard plan" }).getByRole("button", { name: "Choose Standard" }).click();
+  await expect(page.getByRole("form", { name: "Subscribe to Standard" })).toBeVisible();
+  await expectAccessible(page, "subscribe form", "subscribe-form");
+});

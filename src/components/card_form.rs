@@ -53,6 +53,17 @@ impl CardForm {
         Err("The card form works in the browser only.".to_string())
     }
 
+    /// Sends the card details to the provider; answers the token to keep the card with
+    /// a customer (subscriptions), or the provider's message to show beside the form.
+    pub async fn card_token(self) -> Result<String, String> {
+        #[cfg(feature = "hydrate")]
+        {
+            browser::answer_field(self, "token").await
+        }
+        #[cfg(not(feature = "hydrate"))]
+        Err("The card form works in the browser only.".to_string())
+    }
+
     /// Lets the provider's script show the bank's confirmation step (3-D Secure); answers
     /// its message when the person or the bank refused.
     pub async fn confirm(self, client_secret: String) -> Result<(), String> {
@@ -146,8 +157,14 @@ mod browser {
     }
 
     pub async fn create_token(form: CardForm) -> Result<String, String> {
+        answer_field(form, "id").await
+    }
+
+    /// Tokenises the card and answers `field` of what the frame says (`id`: the card,
+    /// `token`: the token).
+    pub async fn answer_field(form: CardForm, field: &str) -> Result<String, String> {
         let answer = ask(form.frame_id, "token", &[]).await?;
-        get(&answer, "id")
+        get(&answer, field)
             .as_string()
             .ok_or_else(|| "Enter your card details.".to_string())
     }
@@ -160,5 +177,30 @@ mod browser {
         )
         .await
         .map(|_| ())
+    }
+}
+
+/// The provider's card element with its label and message.
+#[component]
+pub fn CardDetails(form: Option<CardForm>, error: RwSignal<Option<String>>) -> impl IntoView {
+    if let Some(form) = form {
+        form.follow();
+    }
+    let state = move || form.map(|f| f.state.get());
+    view! {
+        <div class="field card-field">
+            <span class="label" id="card-label">"Card details"</span>
+            <iframe id="card-frame" class="card-frame" src=CARD_FRAME_SRC title="Card details"
+                aria-describedby=move || if error.get().is_some() { "card-message" } else { "" }></iframe>
+            {move || match state() {
+                Some(CardFormState::Loading) => Some(view! { <p class="hint">"Loading the card form…"</p> }.into_any()),
+                Some(CardFormState::Broken(message)) => Some(view! { <p class="field-error" role="alert">{message}</p> }.into_any()),
+                _ => None,
+            }}
+            {move || error.get().map(|message| view! {
+                <p class="field-error" id="card-message" role="alert">{message}</p>
+            })}
+            <p class="hint">"Your card details go straight to the payment provider; Keyward never sees them."</p>
+        </div>
     }
 }

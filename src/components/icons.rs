@@ -131,6 +131,11 @@ pub fn WalletIcon() -> impl IntoView {
 }
 
 #[component]
+pub fn CardIcon() -> impl IntoView {
+    svg(r#"<rect width="20" height="14" x="2" y="5" rx="2"/><path d="M2 10h20"/>"#)
+}
+
+#[component]
 pub fn DownloadIcon() -> impl IntoView {
     svg(
         r#"<path d="M21 15v4a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2v-4"/><path d="m7 10 5 5 5-5"/><path d="M12 15V3"/>"#,

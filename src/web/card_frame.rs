@@ -55,7 +55,7 @@ body {{ margin: 0; font: 14px/1.4 system-ui, sans-serif; background: transparent
     api.token = function () {{
       return stripe.createToken(card).then(function (r) {{
         if (r.error) return {{ error: r.error.message || "The card could not be used." }};
-        return {{ id: r.token && r.token.card && r.token.card.id }};
+        return {{ id: r.token && r.token.card && r.token.card.id, token: r.token && r.token.id }};
       }}, function () {{ return {{ error: "The card could not be checked. Try again." }}; }});
     }};
     api.confirm = function (secret) {{

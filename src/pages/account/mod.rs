@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod lab;
 pub mod organizations;
 pub mod security;
+pub mod subscription;
 mod switcher;
 mod two_factor;
 pub mod wallet;
@@ -15,7 +16,7 @@ use crate::admin::api::admin_status;
 use crate::auth::api::{current_user, SignOut};
 use crate::components::action_result::on_action;
 use crate::components::icons::{
-    CoinsIcon, FlaskIcon, HomeIcon, KeyIcon, LogoIcon, MenuIcon, ServerIcon, ShieldIcon,
+    CardIcon, CoinsIcon, FlaskIcon, HomeIcon, KeyIcon, LogoIcon, MenuIcon, ServerIcon, ShieldIcon,
     SignOutIcon, TagIcon, UsersIcon, WalletIcon,
 };
 use crate::infra::wire::load;
@@ -105,6 +106,12 @@ pub fn AccountLayout() -> impl IntoView {
                             <A href="/account/wallet">
                                 <WalletIcon />
                                 <span>"Wallet"</span>
+                            </A>
+                        </li>
+                        <li>
+                            <A href="/account/subscription">
+                                <CardIcon />
+                                <span>"Subscription"</span>
                             </A>
                         </li>
                         <li>
@@ -203,6 +210,7 @@ fn OrganizationNav(slug: String, menu_open: RwSignal<bool>) -> impl IntoView {
                 <li><A href=href("") exact=true><HomeIcon /><span>"Dashboard"</span></A></li>
                 <li><A href=href("api-keys")><KeyIcon /><span>"API Keys"</span></A></li>
                 <li><A href=href("wallet")><WalletIcon /><span>"Wallet"</span></A></li>
+                <li><A href=href("subscription")><CardIcon /><span>"Subscription"</span></A></li>
                 <li><A href=href("members")><UsersIcon /><span>"Members"</span></A></li>
             </ul>
         </nav>

@@ -1,7 +1,7 @@
 //! Checkout: the order, a promotion code, and completing it.
 
 use crate::components::action_result::on_action;
-use crate::components::card_form::{CardForm, CardFormState, CARD_FRAME_SRC};
+use crate::components::card_form::{CardDetails, CardForm, CardFormState};
 use crate::components::field::TextField;
 use crate::error::AppError;
 use crate::infra::wire::load;
@@ -266,30 +266,5 @@ fn Checkout(order: OrderView, card: Option<CardSetup>) -> impl IntoView {
                 </button>
             </Show>
         </section>
-    }
-}
-
-/// The provider's card element with its label and message.
-#[component]
-fn CardDetails(form: Option<CardForm>, error: RwSignal<Option<String>>) -> impl IntoView {
-    if let Some(form) = form {
-        form.follow();
-    }
-    let state = move || form.map(|f| f.state.get());
-    view! {
-        <div class="field card-field">
-            <span class="label" id="card-label">"Card details"</span>
-            <iframe id="card-frame" class="card-frame" src=CARD_FRAME_SRC title="Card details"
-                aria-describedby=move || if error.get().is_some() { "card-message" } else { "" }></iframe>
-            {move || match state() {
-                Some(CardFormState::Loading) => Some(view! { <p class="hint">"Loading the card form…"</p> }.into_any()),
-                Some(CardFormState::Broken(message)) => Some(view! { <p class="field-error" role="alert">{message}</p> }.into_any()),
-                _ => None,
-            }}
-            {move || error.get().map(|message| view! {
-                <p class="field-error" id="card-message" role="alert">{message}</p>
-            })}
-            <p class="hint">"Your card details go straight to the payment provider; Keyward never sees them."</p>
-        </div>
     }
 }

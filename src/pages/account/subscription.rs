@@ -1,0 +1,368 @@
+//! Account > Subscription (and an organization's): the plan, its status and renewal,
+//! the card on file, the plans side by side to subscribe to, cancel and resume, and
+//! the invoices.
+
+use super::workspace::use_org_slug;
+use crate::billing::api::{
+    subscription_overview, CancelSubscription, ResumeSubscription, Subscribe,
+};
+use crate::billing::{InvoiceRow, PlanOffer, SubscriptionPage as Overview, CANCEL_REASONS};
+use crate::components::action_result::on_action;
+use crate::components::card_form::{CardDetails, CardForm, CardFormState};
+use crate::components::data_table::{Column, DataTable, Empty};
+use crate::error::AppError;
+use crate::infra::wire::load;
+use crate::time_fmt;
+use crate::wallet::format_credits;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+const NO_INVOICES: Empty = Empty {
+    title: "No invoices yet",
+    hint: "Each payment of your plan is listed here.",
+};
+
+fn status_badge(status: &str, cancels: bool) -> AnyView {
+    let (class, label) = match (status, cancels) {
+        (_, true) => ("badge badge-warning", "Cancels at period end"),
+        ("active", _) | ("trialing", _) => ("badge badge-active", "Active"),
+        ("past_due", _) => ("badge badge-expired", "Past due"),
+        _ => ("badge badge-inactive", "Ended"),
+    };
+    view! { <span class=class>{label}</span> }.into_any()
+}
+
+fn invoices_table(list: Vec<InvoiceRow>) -> impl IntoView {
+    let rows = list
+        .into_iter()
+        .map(|invoice| {
+            let status = match invoice.status.as_str() {
+                "paid" => "Paid",
+                "failed" => "Payment failed",
+                "open" => "Open",
+                "void" => "Void",
+                _ => "Draft",
+            };
+            vec![
+                invoice.number.into_any(),
+                time_fmt::date(invoice.created_at).into_any(),
+                format!(
+                    "{} – {}",
+                    time_fmt::date(invoice.period_start),
+                    time_fmt::date(invoice.period_end)
+                )
+                .into_any(),
+                invoice.total.into_any(),
+                status.into_any(),
+            ]
+        })
+        .collect();
+    let columns = vec![
+        Column::primary("Invoice"),
+        Column::nowrap("Date"),
+        Column::text("Period"),
+        Column::numeric("Amount"),
+        Column::text("Status"),
+    ];
+    view! { <DataTable caption="Invoices, newest first" flat=true class="invoices-table" columns rows /> }
+}
+
+/// What a plan card lists: the plan's own feature list, or (without one) what it
+/// includes.
+fn features(plan: &PlanOffer) -> Vec<String> {
+    if !plan.features.is_empty() {
+        return plan.features.clone();
+    }
+    vec![
+        format!(
+            "{} credits included each period",
+            format_credits(plan.included_credits)
+        ),
+        format!(
+            "{} Lab compute hours a month",
+            format_credits(plan.lab_hours)
+        ),
+    ]
+}
+
+#[component]
+pub fn SubscriptionPage() -> impl IntoView {
+    let org = use_org_slug();
+    let reloads = RwSignal::new(0u32);
+    let overview = load(
+        move || (org.get(), reloads.get()),
+        |(org, _)| subscription_overview(org),
+    );
+    view! {
+        <Title text="Subscription" />
+        <header class="page-header">
+            <div>
+                <h1>"Subscription"</h1>
+                <p class="muted">{move || match org.get() {
+                    Some(_) => "The organization's plan: its included credits go to the organization's wallet. Owners and Admins change it.",
+                    None => "Your plan decides the credits included each period and your Lab's compute hours.",
+                }}</p>
+            </div>
+        </header>
+        <Suspense fallback=|| view! { <div class="card skeleton" aria-busy="true">"Loading your subscription…"</div> }>
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Ok(page) => view! { <SubscriptionBody page reloads /> }.into_any(),
+                    Err(error) => view! { <p class="field-error" role="alert">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SubscriptionBody(page: Overview, reloads: RwSignal<u32>) -> impl IntoView {
+    let org = use_org_slug();
+    let current = page.current.clone();
+    let subscribed = current.source == "subscription";
+    let yearly = RwSignal::new(false);
+    let chosen = RwSignal::new(None::<PlanOffer>);
+    let reload = move || reloads.update(|n| *n += 1);
+    let manage_error = RwSignal::new(None::<String>);
+    let cancel = ServerAction::<CancelSubscription>::new();
+    let resume = ServerAction::<ResumeSubscription>::new();
+    let reason = RwSignal::new(String::new());
+    on_action(
+        cancel,
+        move |_| reload(),
+        move |e: AppError| manage_error.set(Some(e.to_string())),
+    );
+    on_action(
+        resume,
+        move |_| reload(),
+        move |e: AppError| manage_error.set(Some(e.to_string())),
+    );
+    let period_end = current.current_period_end.map(time_fmt::date);
+    let renewal = match (&period_end, current.cancel_at_period_end) {
+        (Some(date), true) => {
+            format!("Your plan ends on {date}; after that you are on the Free plan.")
+        }
+        (Some(date), false) => format!("Renews on {date}."),
+        (None, _) => String::new(),
+    };
+    let price = current.price.clone().map(|price| {
+        format!(
+            "{price} per {}",
+            current.interval.clone().unwrap_or_default()
+        )
+    });
+    let past_due = current.status.as_deref() == Some("past_due");
+    let can_change = page.available && page.can_manage;
+    view! {
+        {past_due.then(|| view! {
+            <div class="banner banner-danger" role="alert">
+                <strong>"Your last payment failed. "</strong>
+                "The payment provider is trying your card again; update it below so your plan does not end."
+            </div>
+        })}
+        {(!page.available).then(|| view! {
+            <div class="banner banner-warning" role="status">
+                "Subscriptions are not set up on this server. An operator can still give you a plan."
+            </div>
+        })}
+        <section class="card" aria-labelledby="current-plan-heading">
+            <div class="card-title-row">
+                <h2 id="current-plan-heading">{format!("{} plan", current.plan_name)}</h2>
+                {match current.status.as_deref() {
+                    Some(status) => status_badge(status, current.cancel_at_period_end),
+                    None if current.source == "complimentary" => view! { <span class="badge badge-plain">"Complimentary"</span> }.into_any(),
+                    None => view! { <span class="badge badge-plain">"Free"</span> }.into_any(),
+                }}
+            </div>
+            {price.map(|price| view! { <p class="stat-value">{price}</p> })}
+            {(!renewal.is_empty()).then(|| view! { <p>{renewal.clone()}</p> })}
+            {page.next_invoice.clone().map(|(date, amount)| view! {
+                <p class="muted">{format!("Next invoice: {amount} on {}", time_fmt::date(date))}</p>
+            })}
+            {(current.source == "free").then(|| view! {
+                <p class="muted">"Nothing is charged. Choose a plan below for credits included each period and more Lab hours."</p>
+            })}
+            {(current.source == "complimentary").then(|| view! {
+                <p class="muted">"An operator gave you this plan; nothing is charged for it."</p>
+            })}
+            {page.card.clone().map(|card| view! {
+                <p class="muted">{format!("Card on file: {} ending in {}, expires {:02}/{}", card.brand, card.last4, card.exp_month, card.exp_year)}</p>
+            })}
+            {(subscribed && can_change).then(|| {
+                if current.cancel_at_period_end {
+                    view! {
+                        <div class="actions">
+                            <button class="button" type="button" disabled=move || resume.pending().get()
+                                on:click=move |_| { manage_error.set(None); resume.dispatch(ResumeSubscription { org: org.get_untracked() }); }>
+                                "Resume subscription"
+                            </button>
+                        </div>
+                    }.into_any()
+                } else {
+                    view! {
+                        <form class="inline-form" on:submit=move |ev| {
+                            ev.prevent_default();
+                            manage_error.set(None);
+                            cancel.dispatch(CancelSubscription { org: org.get_untracked(), reason: reason.get_untracked() });
+                        }>
+                            <div class="field">
+                                <label for="cancel-reason">"Why are you cancelling? (optional)"</label>
+                                <select id="cancel-reason" on:change=move |ev| reason.set(event_target_value(&ev))>
+                                    <option value="">"Choose a reason"</option>
+                                    {CANCEL_REASONS.iter().map(|(id, label)| view! { <option value=*id>{*label}</option> }).collect_view()}
+                                </select>
+                            </div>
+                            <button class="button button-danger" type="submit" disabled=move || cancel.pending().get()>
+                                "Cancel at period end"
+                            </button>
+                        </form>
+                    }.into_any()
+                }
+            })}
+            {move || manage_error.get().map(|message| view! { <p class="field-error" role="alert">{message}</p> })}
+        </section>
+        <section class="card" aria-labelledby="plans-heading">
+            <div class="card-title-row">
+                <h2 id="plans-heading">"Plans"</h2>
+                <div class="segmented" role="radiogroup" aria-label="Billing period">
+                    <label><input type="radio" name="billing-period" checked=move || !yearly.get()
+                        on:change=move |_| yearly.set(false) />"Monthly"</label>
+                    <label><input type="radio" name="billing-period" checked=move || yearly.get()
+                        on:change=move |_| yearly.set(true) />"Yearly"</label>
+                </div>
+            </div>
+            <div class="plan-grid">
+                {page.plans.clone().into_iter().map(|plan| {
+                    let is_current = plan.id == current.plan;
+                    let offered = plan.clone();
+                    let name = plan.name.clone();
+                    let yearly_price = plan.yearly_price.clone();
+                    let monthly_price = plan.monthly_price.clone();
+                    let price = move || match (yearly.get(), &yearly_price) {
+                        (true, Some(price)) => format!("{price} / year"),
+                        (true, None) => format!("{monthly_price} / month (no yearly price)"),
+                        (false, _) => format!("{monthly_price} / month"),
+                    };
+                    let unavailable_yearly = plan.yearly_price.is_none();
+                    let disabled = move || {
+                        is_current || plan.free || !can_change || subscribed || (yearly.get() && unavailable_yearly)
+                    };
+                    view! {
+                        <article class="card plan" class:plan-current=is_current aria-label=format!("{} plan", plan.name)>
+                            <h3>{plan.name.clone()}{is_current.then(|| view! { " " <span class="badge badge-active">"Current"</span> })}</h3>
+                            <p class="stat-value">{price}</p>
+                            <ul class="plan-features">
+                                {features(&plan).into_iter().map(|f| view! { <li>{f}</li> }).collect_view()}
+                            </ul>
+                            {(!plan.free && !is_current).then(|| view! {
+                                <button class="button button-primary" type="button" disabled=disabled
+                                    on:click=move |_| chosen.set(Some(offered.clone()))>
+                                    {format!("Choose {name}")}
+                                </button>
+                            })}
+                        </article>
+                    }
+                }).collect_view()}
+            </div>
+            {(subscribed && can_change).then(|| view! {
+                <p class="muted">"To move to another plan, cancel this one at the end of its period, then choose the new plan here."</p>
+            })}
+            {move || chosen.get().map(|plan| view! { <SubscribeForm plan yearly=yearly.get_untracked() chosen reloads /> })}
+        </section>
+        <section class="card" aria-labelledby="invoices-heading">
+            <h2 id="invoices-heading">"Invoices"</h2>
+            {if page.invoices.is_empty() {
+                view! {
+                    <div class="empty-state in-card">
+                        <p><strong>{NO_INVOICES.title}</strong></p>
+                        <p class="muted">{NO_INVOICES.hint}</p>
+                    </div>
+                }.into_any()
+            } else {
+                invoices_table(page.invoices.clone()).into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn SubscribeForm(
+    plan: PlanOffer,
+    yearly: bool,
+    chosen: RwSignal<Option<PlanOffer>>,
+    reloads: RwSignal<u32>,
+) -> impl IntoView {
+    let org = use_org_slug();
+    let subscribe = ServerAction::<Subscribe>::new();
+    let form = CardForm::new("card-frame");
+    let card_error = RwSignal::new(None::<String>);
+    let form_error = RwSignal::new(None::<String>);
+    let working = RwSignal::new(false);
+    let interval = if yearly { "year" } else { "month" };
+    let price = if yearly {
+        plan.yearly_price.clone().unwrap_or_default()
+    } else {
+        plan.monthly_price.clone()
+    };
+    on_action(
+        subscribe,
+        move |_| {
+            working.set(false);
+            chosen.set(None);
+            reloads.update(|n| *n += 1);
+        },
+        move |e: AppError| {
+            working.set(false);
+            match e.field_message("card") {
+                Some(message) => card_error.set(Some(message)),
+                None => form_error.set(Some(e.to_string())),
+            }
+        },
+    );
+    let plan_id = plan.id.clone();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if working.get_untracked() {
+            return;
+        }
+        card_error.set(None);
+        form_error.set(None);
+        working.set(true);
+        let plan_id = plan_id.clone();
+        leptos::task::spawn_local(async move {
+            match form.card_token().await {
+                Ok(card_token) => {
+                    subscribe.dispatch(Subscribe {
+                        org: org.get_untracked(),
+                        plan: plan_id,
+                        interval: interval.to_string(),
+                        card_token,
+                    });
+                }
+                Err(message) => {
+                    card_error.set(Some(message));
+                    working.set(false);
+                }
+            }
+        });
+    };
+    let summary = format!(
+        "{price} each {interval}, charged now and at each renewal until you cancel. {} credits are included each period and expire at its end.",
+        format_credits(plan.included_credits)
+    );
+    view! {
+        <form class="subscribe-form" aria-labelledby="subscribe-heading" on:submit=on_submit>
+            <h3 id="subscribe-heading">{format!("Subscribe to {}", plan.name)}</h3>
+            <p>{summary}</p>
+            <CardDetails form=Some(form) error=card_error />
+            {move || form_error.get().map(|message| view! { <p class="field-error" role="alert">{message}</p> })}
+            <div class="actions">
+                <button class="button button-primary" type="submit"
+                    disabled=move || working.get() || form.state.with(|s| *s != CardFormState::Ready)>
+                    {move || if working.get() { "Subscribing…".to_string() } else { format!("Subscribe for {price}") }}
+                </button>
+                <button class="button" type="button" on:click=move |_| chosen.set(None)>"Cancel"</button>
+            </div>
+        </form>
+    }
+}
