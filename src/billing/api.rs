@@ -186,3 +186,19 @@ pub async fn resume_subscription(org: Option<String>) -> Result<(), AppError> {
     )
     .await
 }
+
+/// Replaces the card on file with the one the card form tokenised.
+#[server(endpoint = "update_card", output = crate::infra::wire::Wire)]
+pub async fn update_card(org: Option<String>, card_token: String) -> Result<(), AppError> {
+    Caller::in_workspace(
+        org,
+        Need::Manage,
+        async |caller: &Caller, _user: User, space: Workspace| {
+            let billing = billing(&caller.state)?;
+            lifecycle::update_card(&billing, &space.owner, &card_token)
+                .await
+                .map(|_| ())
+        },
+    )
+    .await
+}

@@ -56,13 +56,13 @@ pub async fn invoice_in(
     invoice: &ProviderInvoice,
     failed: bool,
     now: i64,
-) -> Result<(), AppError> {
+) -> Result<Option<SubscriptionRow>, AppError> {
     let Some(subscription_id) = &invoice.subscription else {
-        return Ok(());
+        return Ok(None);
     };
     let Some(subscription) = store::by_id(&mut **tx, subscription_id).await? else {
         tracing::warn!(invoice = %invoice.id, "an invoice of a subscription Keyward does not know");
-        return Ok(());
+        return Ok(None);
     };
     let lines = serde_json::to_string(
         &invoice
@@ -103,16 +103,20 @@ pub async fn invoice_in(
     if invoice.status == "paid" {
         grant_for(tx, plans, &subscription, invoice, now).await?;
     } else if failed && subscription.status == "active" {
-        sqlx::query(
+        let changed = sqlx::query(
             "UPDATE subscriptions SET status = 'past_due', updated_at = $1 \
              WHERE id = $2 AND status = 'active' AND ended_at IS NULL",
         )
         .bind(now)
         .bind(&subscription.id)
         .execute(&mut **tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if changed > 0 {
+            return Ok(Some(subscription));
+        }
     }
-    Ok(())
+    Ok(None)
 }
 
 /// The included credits of a paid invoice, expiring at the end of the period it paid
@@ -182,6 +186,14 @@ pub async fn invoice(
     Ok(())
 }
 
+/// What applying a notification changed that someone must be told about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Applied {
+    Nothing,
+    /// A renewal failed: the subscription is past due.
+    PastDue(SubscriptionRow),
+}
+
 /// Whether a provider notification is about billing (for `apply`).
 pub fn is_billing(event: &PaymentEvent) -> bool {
     matches!(
@@ -203,13 +215,13 @@ pub async fn apply(
     billing: &dyn BillingProvider,
     event: &PaymentEvent,
     now: i64,
-) -> Result<(), AppError> {
+) -> Result<Applied, AppError> {
     let (type_name, object_id) = match &event.kind {
         PaymentEventKind::SubscriptionChanged(s) => ("customer.subscription.updated", &s.id),
         PaymentEventKind::SubscriptionEnded(s) => ("customer.subscription.deleted", &s.id),
         PaymentEventKind::InvoicePaid(i) => ("invoice.paid", &i.id),
         PaymentEventKind::InvoiceFailed(i) => ("invoice.payment_failed", &i.id),
-        _ => return Ok(()),
+        _ => return Ok(Applied::Nothing),
     };
     if let PaymentEventKind::InvoicePaid(invoice) | PaymentEventKind::InvoiceFailed(invoice) =
         &event.kind
@@ -230,21 +242,26 @@ pub async fn apply(
     let mut tx = db.begin_write().await?;
     if !first_delivery(&mut tx, &event.id, type_name, object_id, now).await? {
         tracing::info!(event_id = %event.id, "webhook event delivered again; already handled");
-        return Ok(());
+        return Ok(Applied::Nothing);
     }
-    match &event.kind {
+    let applied = match &event.kind {
         PaymentEventKind::SubscriptionChanged(provider)
         | PaymentEventKind::SubscriptionEnded(provider) => {
             subscription_in(&mut tx, provider, now).await?;
+            Applied::Nothing
         }
         PaymentEventKind::InvoicePaid(invoice) => {
-            invoice_in(&mut tx, plans, invoice, false, now).await?
+            invoice_in(&mut tx, plans, invoice, false, now).await?;
+            Applied::Nothing
         }
         PaymentEventKind::InvoiceFailed(invoice) => {
-            invoice_in(&mut tx, plans, invoice, true, now).await?
+            match invoice_in(&mut tx, plans, invoice, true, now).await? {
+                Some(row) => Applied::PastDue(row),
+                None => Applied::Nothing,
+            }
         }
-        _ => {}
-    }
+        _ => Applied::Nothing,
+    };
     tx.commit().await?;
-    Ok(())
+    Ok(applied)
 }

@@ -214,3 +214,30 @@ pub async fn set_cancel(
     store::set_cancel_reason(billing.db, &row.id, if cancel { reason } else { None }).await?;
     Ok(row)
 }
+
+/// Replaces the card renewals are paid with (the browser's card form tokenised it).
+pub async fn update_card(
+    billing: &Billing<'_>,
+    owner: &Owner,
+    card_token: &str,
+) -> Result<crate::infra::billing::CardOnFile, AppError> {
+    let card_token = card_token.trim();
+    if card_token.is_empty()
+        || card_token.len() > 255
+        || !card_token
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(AppError::invalid("card", "Enter your card details."));
+    }
+    let Some(customer) = store::customer_of(billing.db, owner).await? else {
+        return Err(AppError::NotFound);
+    };
+    let card = billing
+        .provider
+        .set_card(&customer, card_token, &format!("card:{card_token}"))
+        .await
+        .map_err(|e| provider_error(e, "update card"))?;
+    store::keep_card(billing.db, owner, &card).await?;
+    Ok(card)
+}

@@ -8,6 +8,8 @@ pub mod events;
 #[cfg(feature = "ssr")]
 pub mod lifecycle;
 #[cfg(feature = "ssr")]
+pub mod notices;
+#[cfg(feature = "ssr")]
 pub mod prices;
 #[cfg(feature = "ssr")]
 pub mod store;

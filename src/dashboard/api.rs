@@ -15,7 +15,14 @@ use {
 pub async fn account_overview() -> Result<Overview, AppError> {
     Caller::signed_in(async |caller: &Caller, user: User| {
         let state = &caller.state;
-        super::server::overview(&state.keys, &state.db, state.now_ms(), &user).await
+        super::server::overview(
+            &state.keys,
+            &state.db,
+            &state.config.plans,
+            state.now_ms(),
+            &user,
+        )
+        .await
     })
     .await
 }

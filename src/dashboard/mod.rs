@@ -22,6 +22,8 @@ pub struct Overview {
     /// Credits in the person's wallet, and their low-balance alert's threshold.
     pub balance: i64,
     pub low_balance_threshold: Option<i64>,
+    /// The plan's name when its last renewal failed (the subscription is past due).
+    pub past_due_plan: Option<String>,
 }
 
 /// What an organization's dashboard shows.

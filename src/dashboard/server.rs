@@ -5,6 +5,7 @@ use super::{OrgOverview, Overview};
 use crate::auth::User;
 use crate::error::AppError;
 use crate::infra::db::Db;
+use crate::infra::plans::PlanCatalog;
 use crate::keys::store::KeyStore;
 use crate::orgs::OrgSummary;
 use crate::usage::queries;
@@ -15,6 +16,7 @@ use crate::workspace::Owner;
 pub async fn overview(
     keys: &KeyStore,
     db: &Db,
+    plans: &PlanCatalog,
     now: i64,
     user: &User,
 ) -> Result<Overview, AppError> {
@@ -31,6 +33,10 @@ pub async fn overview(
         requests_30d: queries::owner_requests_30d(db, &owner, now).await?,
         balance: alert.balance,
         low_balance_threshold: alert.threshold,
+        past_due_plan: crate::billing::store::live(&db.pool, &owner)
+            .await?
+            .filter(|subscription| subscription.status == "past_due")
+            .map(|subscription| plans.or_free(&subscription.plan).name.clone()),
     })
 }
 

@@ -4,7 +4,8 @@
 
 use super::rest::error::ApiError;
 use super::state::AppState;
-use crate::billing::events;
+use crate::billing::events::{self, Applied};
+use crate::billing::notices;
 use crate::infra::payments::WebhookRefusal;
 use crate::wallet::card_payments;
 use axum::body::Bytes;
@@ -60,7 +61,21 @@ async fn stripe_webhook(
     };
     let applied = match state.billing.as_deref() {
         Some(billing) if events::is_billing(&event) => {
-            events::apply(&state.db, &state.config.plans, billing, &event, now).await
+            match events::apply(&state.db, &state.config.plans, billing, &event, now).await {
+                Ok(Applied::PastDue(subscription)) => {
+                    let plans = &state.config.plans;
+                    let base_url = state.config.base_url();
+                    if let Err(error) =
+                        notices::past_due(&state.db, &state.mailer, plans, &base_url, &subscription)
+                            .await
+                    {
+                        tracing::warn!(?error, "past-due email not sent");
+                    }
+                    Ok(())
+                }
+                Ok(Applied::Nothing) => Ok(()),
+                Err(error) => Err(error),
+            }
         }
         _ => card_payments::apply_event(&state.db, &event, now).await,
     };

@@ -322,6 +322,23 @@ async fn renewals_failures_and_the_end_arrive_as_webhooks_each_applied_once(app:
     assert_eq!(live(&app, &person).await.status, "past_due");
     assert_eq!(plan_of(&app, &owner).await, "standard");
     assert_eq!(balance(&app, &owner).await, (4000, 4000));
+    // The person is told: an email with a link to update the card, and the dashboard.
+    let mail = common::newest_mail(&app, "the past-due email", |m| {
+        m.to == person.email && m.subject == "Your Keyward Standard payment failed"
+    })
+    .await;
+    assert!(mail.text.contains("/account/subscription"), "{}", mail.text);
+    let dashboard = orgs::call(&app, &person, "account_overview", &[]).await;
+    assert_eq!(dashboard.json()["past_due_plan"], "Standard");
+    let subscription_page = orgs::call(&app, &person, "subscription_overview", &[]).await;
+    assert_eq!(subscription_page.json()["current"]["status"], "past_due");
+    // A new card for the retries; nothing is charged for it.
+    let new_card = card_token("5555555555554444").await;
+    let updated = orgs::call(&app, &person, "update_card", &[("card_token", &new_card)]).await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
+    let page = orgs::call(&app, &person, "subscription_overview", &[]).await;
+    assert_eq!(page.json()["card"]["last4"], "4444");
+    assert_eq!(balance(&app, &owner).await, (4000, 4000));
 
     // The provider gives up: the subscription ends, the plan is Free at once.
     let ended = subscription_object(&row, "canceled");

@@ -36,10 +36,18 @@ pub fn DashboardPage() -> impl IntoView {
                                 <a href="/account/wallet">"Buy credits"</a>
                             </div>
                         });
+                        let past_due = o.past_due_plan.clone().map(|plan| view! {
+                            <div class="banner banner-danger" role="alert">
+                                <strong>{format!("Your {plan} payment failed. ")}</strong>
+                                "The payment provider is trying your card again. "
+                                <a href="/account/subscription">"Update your card"</a>
+                            </div>
+                        });
                         view! {
                             <IncomingInvitations />
                             <CreditRequestAnswers />
                             {unverified}
+                            {past_due}
                             {low}
                             <section class="stat-grid" aria-label="Account summary">
                                 <div class="card stat">

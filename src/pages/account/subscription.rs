@@ -4,7 +4,7 @@
 
 use super::workspace::use_org_slug;
 use crate::billing::api::{
-    subscription_overview, CancelSubscription, ResumeSubscription, Subscribe,
+    subscription_overview, CancelSubscription, ResumeSubscription, Subscribe, UpdateCard,
 };
 use crate::billing::{InvoiceRow, PlanOffer, SubscriptionPage as Overview, CANCEL_REASONS};
 use crate::components::action_result::on_action;
@@ -127,6 +127,7 @@ fn SubscriptionBody(page: Overview, reloads: RwSignal<u32>) -> impl IntoView {
     let cancel = ServerAction::<CancelSubscription>::new();
     let resume = ServerAction::<ResumeSubscription>::new();
     let reason = RwSignal::new(String::new());
+    let updating_card = RwSignal::new(false);
     on_action(
         cancel,
         move |_| reload(),
@@ -187,6 +188,12 @@ fn SubscriptionBody(page: Overview, reloads: RwSignal<u32>) -> impl IntoView {
             })}
             {page.card.clone().map(|card| view! {
                 <p class="muted">{format!("Card on file: {} ending in {}, expires {:02}/{}", card.brand, card.last4, card.exp_month, card.exp_year)}</p>
+            })}
+            {(subscribed && can_change).then(|| view! {
+                {move || (!updating_card.get()).then(|| view! {
+                    <button class="button" type="button" on:click=move |_| updating_card.set(true)>"Update card"</button>
+                })}
+                {move || updating_card.get().then(|| view! { <UpdateCardForm open=updating_card reloads /> })}
             })}
             {(subscribed && can_change).then(|| {
                 if current.cancel_at_period_end {
@@ -362,6 +369,65 @@ fn SubscribeForm(
                     {move || if working.get() { "Subscribing…".to_string() } else { format!("Subscribe for {price}") }}
                 </button>
                 <button class="button" type="button" on:click=move |_| chosen.set(None)>"Cancel"</button>
+            </div>
+        </form>
+    }
+}
+
+#[component]
+fn UpdateCardForm(open: RwSignal<bool>, reloads: RwSignal<u32>) -> impl IntoView {
+    let org = use_org_slug();
+    let update = ServerAction::<UpdateCard>::new();
+    let form = CardForm::new("card-frame");
+    let card_error = RwSignal::new(None::<String>);
+    let working = RwSignal::new(false);
+    on_action(
+        update,
+        move |_| {
+            working.set(false);
+            open.set(false);
+            reloads.update(|n| *n += 1);
+        },
+        move |e: AppError| {
+            working.set(false);
+            card_error.set(Some(
+                e.field_message("card").unwrap_or_else(|| e.to_string()),
+            ));
+        },
+    );
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if working.get_untracked() {
+            return;
+        }
+        card_error.set(None);
+        working.set(true);
+        leptos::task::spawn_local(async move {
+            match form.card_token().await {
+                Ok(card_token) => {
+                    update.dispatch(UpdateCard {
+                        org: org.get_untracked(),
+                        card_token,
+                    });
+                }
+                Err(message) => {
+                    card_error.set(Some(message));
+                    working.set(false);
+                }
+            }
+        });
+    };
+    view! {
+        <form class="subscribe-form" aria-labelledby="update-card-heading" on:submit=on_submit>
+            <h3 id="update-card-heading">"Update card"</h3>
+            <p>"Renewals are paid with this card from now on; nothing is charged now."</p>
+            <CardDetails form=Some(form) error=card_error />
+            <div class="actions">
+                <button class="button button-primary" type="submit"
+                    disabled=move || working.get() || form.state.with(|s| *s != CardFormState::Ready)>
+                    {move || if working.get() { "Saving…" } else { "Save card" }}
+                </button>
+                <button class="button" type="button" on:click=move |_| open.set(false)>"Cancel"</button>
             </div>
         </form>
     }
