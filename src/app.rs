@@ -5,7 +5,7 @@ use crate::pages::{
     account::{
         admin::{
             credits::CreditGrantsPage, lab::LabServersPage, promo_codes::PromoCodesPage,
-            AdminLayout,
+            subscriptions::SubscriptionsAdminPage, AdminLayout,
         },
         api_keys::ApiKeysPage,
         dashboard::DashboardPage,
@@ -121,6 +121,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("promo-codes") view={Lazy::<PromoCodesRoute>::new()} />
                         <Route path=path!("credits") view={Lazy::<CreditGrantsRoute>::new()} />
                         <Route path=path!("lab") view={Lazy::<LabServersRoute>::new()} />
+                        <Route path=path!("subscriptions") view={Lazy::<SubscriptionsAdminRoute>::new()} />
                     </ParentRoute>
                 </ParentRoute>
                 // An organization's workspace: the same layout and pages, for its resources.
@@ -178,6 +179,7 @@ enum AdminPage {
     PromoCodes,
     CreditGrants,
     LabServers,
+    Subscriptions,
 }
 
 /// A page (a leaf route) ends with a `HydrationMark`; a layout does not, as its page
@@ -221,6 +223,7 @@ fn admin_view(page: AdminPage) -> AnyView {
         AdminPage::PromoCodes => leaf(view! { <PromoCodesPage /> }),
         AdminPage::CreditGrants => leaf(view! { <CreditGrantsPage /> }),
         AdminPage::LabServers => leaf(view! { <LabServersPage /> }),
+        AdminPage::Subscriptions => leaf(view! { <SubscriptionsAdminPage /> }),
     }
 }
 
@@ -292,3 +295,8 @@ lazy_page!(AdminRoute, admin_view, AdminPage::Layout);
 lazy_page!(PromoCodesRoute, admin_view, AdminPage::PromoCodes);
 lazy_page!(CreditGrantsRoute, admin_view, AdminPage::CreditGrants);
 lazy_page!(LabServersRoute, admin_view, AdminPage::LabServers);
+lazy_page!(
+    SubscriptionsAdminRoute,
+    admin_view,
+    AdminPage::Subscriptions
+);

@@ -160,7 +160,7 @@ const pages = [
   "/sign-in", "/sign-up", "/forgot-password", "/reset-password?token=bench", "/verify-email?token=bench",
   "/account", "/account/api-keys", "/account/wallet", checkout, "/account/lab", "/account/organizations",
   `/org/${slug}`, `/org/${slug}/members`, `/org/${slug}/api-keys`, `/org/${slug}/wallet`, `/org/${slug}/subscription`, "/account/subscription", "/account/security",
-  "/account/admin/promo-codes", "/account/admin/credits", "/account/admin/lab",
+  "/account/admin/promo-codes", "/account/admin/credits", "/account/admin/lab", "/account/admin/subscriptions",
 ];
 const rows = [];
 const verbose = process.env.BENCH_WEB_VERBOSE === "1";

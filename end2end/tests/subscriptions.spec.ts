@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, signUp } from "./helpers";
+import { hydrated, keywardCli, signUp } from "./helpers";
 import { keywardURL, localstripeURL, stripeWebhookSecret } from "../playwright.config";
 
 // Subscriptions against localstripe: its stand-in for Stripe.js draws the card form,
@@ -29,7 +29,7 @@ async function enterCard(page: Page, number: string) {
 }
 
 test("subscribe to Standard monthly by card, see the included credits, cancel and resume", async ({ page }) => {
-  await signUp(page);
+  const email = await signUp(page);
   await openSubscription(page);
   const current = page.getByRole("region", { name: "Free plan" });
   await expect(current.getByText("Free", { exact: true })).toBeVisible();
@@ -83,4 +83,21 @@ test("subscribe to Standard monthly by card, see the included credits, cancel an
   await page.getByRole("button", { name: "Resume subscription" }).click();
   await expect(plan.getByText("Active", { exact: true })).toBeVisible();
   await expect(page.getByRole("button", { name: "Cancel at period end" })).toBeVisible();
+
+  // An operator sees the subscription and what it brings in each month.
+  keywardCli("admin", "grant", email);
+  await page.goto("/account/admin/subscriptions");
+  await hydrated(page);
+  const row = page.getByRole("table", { name: "Subscriptions, newest first" }).getByRole("row").filter({ hasText: email });
+  await expect(row.getByRole("cell", { name: "Standard" })).toBeVisible();
+  await expect(row.getByRole("cell", { name: "$20.00" })).toBeVisible();
+  await expect(page.getByText("Monthly recurring revenue")).toBeVisible();
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    for (const scheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: `screenshots/admin-subscriptions-${width}-${scheme}.png`, fullPage: true });
+    }
+  }
 });

@@ -202,3 +202,13 @@ pub async fn update_card(org: Option<String>, card_token: String) -> Result<(), 
     )
     .await
 }
+
+/// Admin > Subscriptions, for operators only.
+#[server(endpoint = "admin_subscriptions", output = crate::infra::wire::Wire)]
+pub async fn admin_subscriptions() -> Result<super::AdminSubscriptions, AppError> {
+    Caller::admin(async |caller: &Caller, _user: User| {
+        let state = &caller.state;
+        super::report::admin_report(&state.db, &state.config.plans, &state.config.currency).await
+    })
+    .await
+}

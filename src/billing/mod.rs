@@ -12,6 +12,8 @@ pub mod notices;
 #[cfg(feature = "ssr")]
 pub mod prices;
 #[cfg(feature = "ssr")]
+pub mod report;
+#[cfg(feature = "ssr")]
 pub mod store;
 
 use serde::{Deserialize, Serialize};
@@ -94,3 +96,31 @@ pub const CANCEL_REASONS: [(&str, &str); 5] = [
     ("switching", "I am moving to another service"),
     ("other", "Another reason"),
 ];
+
+/// One subscription in Admin > Subscriptions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminSubscriptionRow {
+    /// The person's email, or the organization's name.
+    pub who: String,
+    pub organization: bool,
+    pub plan_name: String,
+    pub interval: String,
+    pub status: String,
+    pub cancel_at_period_end: bool,
+    pub current_period_end: i64,
+    /// What it brings in each month (a yearly price / 12), formatted.
+    pub monthly_value: String,
+}
+
+/// Admin > Subscriptions: who pays for which plan, what that brings in each month, who
+/// is behind on payment, and the plans operators gave.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminSubscriptions {
+    /// Monthly recurring revenue: active and past-due subscriptions, formatted.
+    pub mrr: String,
+    pub active: i64,
+    pub past_due: i64,
+    pub subscriptions: Vec<AdminSubscriptionRow>,
+    /// (email, plan name) of people on a plan an operator gave them.
+    pub complimentary: Vec<(String, String)>,
+}

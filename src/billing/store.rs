@@ -338,3 +338,48 @@ pub async fn invoices(db: &Db, owner: &Owner, limit: i64) -> Result<Vec<InvoiceR
         )
         .collect())
 }
+
+/// Every subscription that has not ended, with who it is for (a person's email, an
+/// organization's name), newest first.
+pub async fn all_live(db: &Db) -> Result<Vec<(SubscriptionRow, String)>, AppError> {
+    type LabelledRow = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        i64,
+        i64,
+        i64,
+        String,
+    );
+    let rows: Vec<LabelledRow> = sqlx::query_as(
+        "SELECT s.id, s.owner_kind, s.owner_id, s.customer_id, s.plan, s.billing_interval, \
+         s.status, s.current_period_start, s.current_period_end, s.cancel_at_period_end, \
+         COALESCE(u.email, o.name, s.owner_id) FROM subscriptions s \
+         LEFT JOIN users u ON s.owner_kind = 'user' AND u.id = s.owner_id \
+         LEFT JOIN organizations o ON s.owner_kind = 'org' AND o.id = s.owner_id \
+         WHERE s.ended_at IS NULL ORDER BY s.created_at DESC, s.id",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(a, b, c, d, e, f, g, h, i, j, label)| {
+            from_row((a, b, c, d, e, f, g, h, i, j)).map(|row| (row, label))
+        })
+        .collect())
+}
+
+/// People on a plan an operator set (`keyward plan set`): (email, plan id).
+pub async fn complimentary(db: &Db) -> Result<Vec<(String, String)>, AppError> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT u.email, l.plan FROM lab_accounts l JOIN users u ON u.id = l.user_id \
+         WHERE l.plan <> 'free' ORDER BY u.email",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows)
+}

@@ -434,6 +434,26 @@ async fn only_owners_and_admins_subscribe_for_an_organization(app: TestApp) {
         .unwrap();
     let org = Owner::Org(org_id.0);
     assert_eq!(plan_of(&app, &org).await, "standard");
+    // Operators see it in Admin > Subscriptions; nobody else may ask.
+    let refused = orgs::call(&app, &owner, "admin_subscriptions", &[]).await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND, "{}", refused.body);
+    let operator = orgs::person(&app).await;
+    keyward::auth::admin::set_admin(&app.state.db, &operator.email, true)
+        .await
+        .unwrap();
+    let report = orgs::call(&app, &operator, "admin_subscriptions", &[]).await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    let report = report.json();
+    let listed = report["subscriptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["who"] == "Acme Research" && row["organization"] == true)
+        .cloned()
+        .unwrap_or_else(|| panic!("the organization's subscription is listed: {report}"));
+    assert_eq!(listed["plan_name"], "Standard");
+    assert_eq!(listed["monthly_value"], "$20.00");
+    assert!(report["active"].as_i64().unwrap() >= 1);
     assert_eq!(
         balance(&app, &org).await,
         (2000, 2000),

@@ -153,6 +153,12 @@ pub fn AccountLayout() -> impl IntoView {
                                         </A>
                                     </li>
                                     <li>
+                                        <A href="/account/admin/subscriptions">
+                                            <CardIcon />
+                                            <span>"Subscriptions"</span>
+                                        </A>
+                                    </li>
+                                    <li>
                                         <A href="/account/admin/lab">
                                             <ServerIcon />
                                             <span>"Lab servers"</span>

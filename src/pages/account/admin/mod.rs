@@ -5,6 +5,7 @@
 pub mod credits;
 pub mod lab;
 pub mod promo_codes;
+pub mod subscriptions;
 
 use crate::admin::api::admin_status;
 use crate::infra::wire::load_blocking;
