@@ -383,3 +383,77 @@ pub async fn complimentary(db: &Db) -> Result<Vec<(String, String)>, AppError> {
     .await?;
     Ok(rows)
 }
+
+/// An invoice as its receipt shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    pub id: String,
+    pub number: String,
+    pub status: String,
+    pub total_minor: i64,
+    pub currency: String,
+    pub period_start: i64,
+    pub period_end: i64,
+    pub created_at: i64,
+    /// (description, amount in minor units)
+    pub lines: Vec<(String, i64)>,
+    pub credits_granted: i64,
+    pub plan: String,
+}
+
+/// The owner's invoice `id`; None for a missing one and for another owner's alike.
+pub async fn receipt(db: &Db, owner: &Owner, id: &str) -> Result<Option<Receipt>, AppError> {
+    type ReceiptRow = (
+        String,
+        String,
+        String,
+        i64,
+        String,
+        i64,
+        i64,
+        i64,
+        String,
+        i64,
+        String,
+    );
+    let row: Option<ReceiptRow> = sqlx::query_as(
+        "SELECT i.id, i.number, i.status, i.total_minor, i.currency, i.period_start, \
+         i.period_end, i.created_at, i.lines, i.credits_granted, s.plan \
+         FROM subscription_invoices i JOIN subscriptions s ON s.id = i.subscription_id \
+         WHERE i.id = $1 AND i.owner_kind = $2 AND i.owner_id = $3",
+    )
+    .bind(id)
+    .bind(owner.kind())
+    .bind(owner.id())
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.map(
+        |(
+            id,
+            number,
+            status,
+            total_minor,
+            currency,
+            start,
+            end,
+            created_at,
+            lines,
+            credits,
+            plan,
+        )| {
+            Receipt {
+                id,
+                number,
+                status,
+                total_minor,
+                currency,
+                period_start: start,
+                period_end: end,
+                created_at,
+                lines: serde_json::from_str(&lines).unwrap_or_default(),
+                credits_granted: credits,
+                plan,
+            }
+        },
+    ))
+}

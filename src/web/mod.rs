@@ -10,6 +10,7 @@ pub mod headers;
 pub mod input_text;
 pub mod middleware;
 pub mod oauth;
+pub mod receipts;
 pub mod request;
 pub mod request_id;
 pub mod rest;
@@ -58,6 +59,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/account/wallet/transactions.csv",
             axum::routing::get(exports::transactions_csv),
+        )
+        .route(
+            "/account/subscription/receipts/{invoice}",
+            axum::routing::get(receipts::receipt),
         )
         .route(
             "/account/wallet/card-form",

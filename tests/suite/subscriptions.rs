@@ -203,6 +203,21 @@ async fn a_subscription_paid_by_card_grants_its_credits_and_its_plan_once(app: T
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert_eq!(balance(&app, &owner).await, (2000, 2000));
 
+    // The receipt: printable, the person's only; another person's answer is a missing one's.
+    let path = format!("/account/subscription/receipts/{first_invoice}");
+    let receipt = app.get(&path, Some(&person.cookie)).await;
+    assert_eq!(receipt.status, StatusCode::OK, "{}", receipt.body);
+    for expected in ["<h1>Receipt</h1>", "Keyward", "Standard plan", "$20.00", &person.email] {
+        assert!(receipt.body.contains(expected), "{expected} in {}", receipt.body);
+    }
+    let stranger = orgs::person(&app).await;
+    let theirs = app.get(&path, Some(&stranger.cookie)).await;
+    let missing = app
+        .get("/account/subscription/receipts/in_nothing", Some(&stranger.cookie))
+        .await;
+    assert_eq!((theirs.status, &theirs.body), (missing.status, &missing.body));
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+
     // A second subscription while this one lives is refused, before the card is used.
     let again = subscribe(
         &app,

@@ -11,6 +11,7 @@ use crate::components::action_result::on_action;
 use crate::components::card_form::{CardDetails, CardForm, CardFormState};
 use crate::components::data_table::{Column, DataTable, Empty};
 use crate::error::AppError;
+use crate::infra::url::percent_encode;
 use crate::infra::wire::load;
 use crate::time_fmt;
 use crate::wallet::format_credits;
@@ -32,10 +33,19 @@ fn status_badge(status: &str, cancels: bool) -> AnyView {
     view! { <span class=class>{label}</span> }.into_any()
 }
 
-fn invoices_table(list: Vec<InvoiceRow>) -> impl IntoView {
+fn invoices_table(list: Vec<InvoiceRow>, org: Option<String>) -> impl IntoView {
     let rows = list
         .into_iter()
         .map(|invoice| {
+            let href = match &org {
+                Some(slug) => format!(
+                    "/account/subscription/receipts/{}?org={}",
+                    percent_encode(&invoice.id),
+                    percent_encode(slug)
+                ),
+                None => format!("/account/subscription/receipts/{}", percent_encode(&invoice.id)),
+            };
+            let label = format!("Receipt for invoice {}", invoice.number);
             let status = match invoice.status.as_str() {
                 "paid" => "Paid",
                 "failed" => "Payment failed",
@@ -54,6 +64,7 @@ fn invoices_table(list: Vec<InvoiceRow>) -> impl IntoView {
                 .into_any(),
                 invoice.total.into_any(),
                 status.into_any(),
+                view! { <a href=href target="_blank" rel="external noopener" aria-label=label>"Receipt"</a> }.into_any(),
             ]
         })
         .collect();
@@ -63,6 +74,7 @@ fn invoices_table(list: Vec<InvoiceRow>) -> impl IntoView {
         Column::text("Period"),
         Column::numeric("Amount"),
         Column::text("Status"),
+        Column::actions(),
     ];
     view! { <DataTable caption="Invoices, newest first" flat=true class="invoices-table" columns rows /> }
 }
@@ -286,7 +298,7 @@ fn SubscriptionBody(page: Overview, reloads: RwSignal<u32>) -> impl IntoView {
                     </div>
                 }.into_any()
             } else {
-                invoices_table(page.invoices.clone()).into_any()
+                invoices_table(page.invoices.clone(), org.get_untracked()).into_any()
             }}
         </section>
     }
