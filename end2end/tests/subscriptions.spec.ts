@@ -101,3 +101,52 @@ test("subscribe to Standard monthly by card, see the included credits, cancel an
     }
   }
 });
+
+/** Posts a signed Stripe event to Keyward's webhook, exactly as Stripe signs one. */
+async function deliver(type: string, object: Record<string, unknown>) {
+  const { createHmac, randomBytes } = await import("node:crypto");
+  const now = Math.floor(Date.now() / 1000);
+  const body = JSON.stringify({
+    id: `evt_e2e_${randomBytes(8).toString("hex")}`, object: "event", type, created: now, data: { object },
+  });
+  const signature = createHmac("sha256", stripeWebhookSecret).update(`${now}.${body}`).digest("hex");
+  const answer = await fetch(`${keywardURL}/webhooks/stripe`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "stripe-signature": `t=${now},v1=${signature}` },
+    body,
+  });
+  expect(answer.status).toBe(200);
+}
+
+test("a failed renewal shows a past-due banner on the dashboard and the subscription page", async ({ page }) => {
+  await signUp(page);
+  await openSubscription(page);
+  const pro = page.getByRole("article", { name: "Pro plan" });
+  await pro.getByRole("button", { name: "Choose Pro" }).click();
+  const form = page.getByRole("form", { name: "Subscribe to Pro" });
+  await expect(form.getByRole("button", { name: "Subscribe for $80.00" })).toBeEnabled();
+  await enterCard(page, "4242424242424242");
+  await form.getByRole("button", { name: "Subscribe for $80.00" }).click();
+  await expect(page.getByRole("region", { name: "Pro plan" }).getByText("Active", { exact: true })).toBeVisible();
+
+  // The renewal's payment fails at Stripe, which tells Keyward.
+  const firstInvoice = (await page.getByRole("table", { name: "Invoices, newest first" })
+    .getByRole("row").nth(1).getByRole("cell").first().innerText()).trim();
+  const paid = await (await fetch(`${localstripeURL}/v1/invoices/${firstInvoice}`, {
+    headers: { authorization: "Bearer sk_test_e2e" },
+  })).json();
+  const periodEnd = paid.lines.data[0].period.end;
+  await deliver("invoice.payment_failed", {
+    id: `in_e2e_${Date.now()}`, object: "invoice", customer: paid.customer, subscription: paid.subscription,
+    status: "open", total: 8000, currency: "usd", created: periodEnd,
+    lines: { data: [{ description: "Pro", amount: 8000, period: { start: periodEnd, end: periodEnd + 30 * 86400 } }] },
+  });
+
+  await page.getByRole("link", { name: "Dashboard", exact: true }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "Your Pro payment failed." })).toBeVisible();
+  await page.getByRole("alert").getByRole("link", { name: "Update your card" }).click();
+  await expect(page.getByRole("heading", { name: "Subscription", level: 1 })).toBeVisible();
+  await expect(page.getByRole("alert").filter({ hasText: "Your last payment failed." })).toBeVisible();
+  await expect(page.getByRole("region", { name: "Pro plan" }).getByText("Past due", { exact: true })).toBeVisible();
+  await expect(page.getByRole("table", { name: "Invoices, newest first" }).getByRole("row").filter({ hasText: "Payment failed" })).toHaveCount(1);
+});

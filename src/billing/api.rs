@@ -60,17 +60,17 @@ async fn overview(
         .collect();
     let (plan_id, source) = store::plan_of(&state.db, &config.plans, owner).await?;
     let plan = config.plans.or_free(&plan_id);
+    // Any subscription not ended, even one that gives no plan now (unpaid, or a plan
+    // the catalog dropped): the page shows it and lets it be cancelled.
     let subscription = match &source {
-        PlanSource::Subscription(row) => Some(row.clone()),
-        _ => None,
+        PlanSource::Subscription(row) => Some((**row).clone()),
+        _ => store::live(&state.db.pool, owner).await?,
     };
-    let price = subscription.as_ref().and_then(|row| {
-        let minor = match row.interval.as_str() {
-            "year" => plan.yearly_price_minor,
-            _ => Some(plan.monthly_price_minor),
-        };
-        minor.map(|minor| format_money(minor, currency))
-    });
+    // What it is billed, which a later price change in the plans file does not change.
+    let price = subscription
+        .as_ref()
+        .filter(|row| row.price_minor > 0)
+        .map(|row| format_money(row.price_minor, &row.price_currency));
     let next_invoice = match (&subscription, state.billing.as_deref()) {
         (Some(row), Some(billing)) if !row.cancel_at_period_end => {
             match billing.upcoming_invoice(&row.customer_id, &row.id).await {

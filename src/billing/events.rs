@@ -102,19 +102,18 @@ pub async fn invoice_in(
     .await?;
     if invoice.status == "paid" {
         grant_for(tx, plans, &subscription, invoice, now).await?;
-    } else if failed && subscription.status == "active" {
-        let changed = sqlx::query(
+    } else if failed && subscription.gives_plan() {
+        // Each failed attempt is told (the person may act between retries), whether the
+        // provider's own `past_due` update came first or not.
+        sqlx::query(
             "UPDATE subscriptions SET status = 'past_due', updated_at = $1 \
              WHERE id = $2 AND status = 'active' AND ended_at IS NULL",
         )
         .bind(now)
         .bind(&subscription.id)
         .execute(&mut **tx)
-        .await?
-        .rows_affected();
-        if changed > 0 {
-            return Ok(Some(subscription));
-        }
+        .await?;
+        return Ok(Some(subscription));
     }
     Ok(None)
 }
@@ -143,6 +142,16 @@ async fn grant_for(
     if granted > 0 {
         return Ok(());
     }
+    // Grants are kept in the order they expire; one live grant may expire after this
+    // period (an operator's, or a longer period's): this one then lasts as long, rather
+    // than paid credits being withheld.
+    let (latest,): (Option<i64>,) = sqlx::query_as(
+        "SELECT MAX(expires_at) FROM credit_grants WHERE wallet_id = $1 AND expired_at IS NULL",
+    )
+    .bind(crate::wallet::wallet_id(&subscription.owner))
+    .fetch_one(&mut **tx)
+    .await?;
+    let expires_at = latest.map_or(expires_at, |latest| latest.max(expires_at));
     let grant = IncludedGrant {
         owner: subscription.owner.clone(),
         credits: plan.included_credits,
@@ -191,7 +200,15 @@ pub async fn invoice(
 pub enum Applied {
     Nothing,
     /// A renewal failed: the subscription is past due.
-    PastDue(SubscriptionRow),
+    PastDue(Box<SubscriptionRow>),
+}
+
+/// The subscription as the provider has it now.
+async fn ask(billing: &dyn BillingProvider, id: &str) -> Result<ProviderSubscription, AppError> {
+    billing.subscription(id).await.map_err(|error| {
+        tracing::warn!(subscription = %id, ?error, "could not ask the provider; the event will come again");
+        AppError::Unavailable("The billing provider did not answer.".into())
+    })
 }
 
 /// Whether a provider notification is about billing (for `apply`).
@@ -223,22 +240,25 @@ pub async fn apply(
         PaymentEventKind::InvoiceFailed(i) => ("invoice.payment_failed", &i.id),
         _ => return Ok(Applied::Nothing),
     };
-    if let PaymentEventKind::InvoicePaid(invoice) | PaymentEventKind::InvoiceFailed(invoice) =
-        &event.kind
-    {
-        if let Some(id) = &invoice.subscription {
-            if store::by_id(&db.pool, id).await?.is_none() {
-                match billing.subscription(id).await {
-                    Ok(found) => {
-                        subscription(db, &found, now).await?;
-                    }
-                    Err(error) => {
-                        tracing::warn!(subscription = %id, ?error, "could not ask the provider")
-                    }
+    // A subscription's events may arrive in any order, so its state is asked of the
+    // provider rather than taken from the event; an invoice of a subscription not
+    // written yet (its webhook came before the subscribe call's answer) has the
+    // subscription asked for first. If the provider cannot answer, the event is not
+    // recorded and the error makes the provider deliver it again later.
+    let fresh = match &event.kind {
+        PaymentEventKind::SubscriptionChanged(s) | PaymentEventKind::SubscriptionEnded(s) => {
+            Some(ask(billing, &s.id).await?)
+        }
+        PaymentEventKind::InvoicePaid(invoice) | PaymentEventKind::InvoiceFailed(invoice) => {
+            if let Some(id) = &invoice.subscription {
+                if store::by_id(&db.pool, id).await?.is_none() {
+                    subscription(db, &ask(billing, id).await?, now).await?;
                 }
             }
+            None
         }
-    }
+        _ => None,
+    };
     let mut tx = db.begin_write().await?;
     if !first_delivery(&mut tx, &event.id, type_name, object_id, now).await? {
         tracing::info!(event_id = %event.id, "webhook event delivered again; already handled");
@@ -247,7 +267,7 @@ pub async fn apply(
     let applied = match &event.kind {
         PaymentEventKind::SubscriptionChanged(provider)
         | PaymentEventKind::SubscriptionEnded(provider) => {
-            subscription_in(&mut tx, provider, now).await?;
+            subscription_in(&mut tx, fresh.as_ref().unwrap_or(provider), now).await?;
             Applied::Nothing
         }
         PaymentEventKind::InvoicePaid(invoice) => {
@@ -256,7 +276,7 @@ pub async fn apply(
         }
         PaymentEventKind::InvoiceFailed(invoice) => {
             match invoice_in(&mut tx, plans, invoice, true, now).await? {
-                Some(row) => Applied::PastDue(row),
+                Some(row) => Applied::PastDue(Box::new(row)),
                 None => Applied::Nothing,
             }
         }

@@ -121,6 +121,14 @@ async fn subscribe_claimed(
                 "There is a subscription already; cancel it before choosing another plan.".into(),
             ));
         }
+        // One that stopped giving its plan (unpaid, incomplete, paused) ends at the
+        // provider before another starts, so it can never bill alongside the new one.
+        let ended = billing
+            .provider
+            .cancel_now(&live.id)
+            .await
+            .map_err(|e| provider_error(e, "end an unpaid subscription"))?;
+        events::subscription(billing.db, &ended, billing.now).await?;
     }
     let card = billing
         .provider

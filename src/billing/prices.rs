@@ -34,15 +34,33 @@ pub fn price_of(plan: &PlanSpec, interval: &str, currency: &str) -> Option<Price
     })
 }
 
-/// The plan id and interval a price id of Keyward's names.
-pub fn plan_of_price(price: &str) -> Option<(String, String)> {
+/// What a price id of Keyward's names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PriceParts {
+    pub plan: String,
+    pub interval: String,
+    pub amount_minor: i64,
+    pub currency: String,
+}
+
+pub fn price_parts(price: &str) -> Option<PriceParts> {
     let rest = price.strip_prefix(PREFIX)?;
     let mut parts = rest.rsplitn(4, '-');
-    let _currency = parts.next()?;
-    parts.next()?.parse::<i64>().ok()?;
+    let currency = parts.next()?;
+    let amount_minor = parts.next()?.parse::<i64>().ok().filter(|a| *a > 0)?;
     let interval = parts.next()?;
     let plan = parts.next()?;
-    (is_interval(interval) && !plan.is_empty()).then(|| (plan.to_string(), interval.to_string()))
+    (is_interval(interval) && !plan.is_empty() && !currency.is_empty()).then(|| PriceParts {
+        plan: plan.to_string(),
+        interval: interval.to_string(),
+        amount_minor,
+        currency: currency.to_string(),
+    })
+}
+
+/// The plan id and interval a price id of Keyward's names.
+pub fn plan_of_price(price: &str) -> Option<(String, String)> {
+    price_parts(price).map(|parts| (parts.plan, parts.interval))
 }
 
 #[cfg(test)]
@@ -70,7 +88,13 @@ mod tests {
             plan_of_price(&price.id),
             Some(("team-plus".into(), "year".into()))
         );
+        let parts = price_parts(&price.id).unwrap();
+        assert_eq!(
+            (parts.amount_minor, parts.currency.as_str()),
+            (20000, "usd")
+        );
         assert_eq!(plan_of_price("price_123"), None);
+        assert_eq!(plan_of_price("keyward-pro-month-0-usd"), None);
         assert_eq!(plan_of_price("keyward-pro-week-1-usd"), None);
         assert_eq!(plan_of_price("keyward--month-1-usd"), None);
     }

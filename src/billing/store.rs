@@ -24,6 +24,9 @@ pub struct SubscriptionRow {
     pub current_period_start: i64,
     pub current_period_end: i64,
     pub cancel_at_period_end: bool,
+    /// What each period is billed (its price's amount), in `price_currency`.
+    pub price_minor: i64,
+    pub price_currency: String,
 }
 
 impl SubscriptionRow {
@@ -43,13 +46,28 @@ type Row = (
     i64,
     i64,
     i64,
+    i64,
+    String,
 );
 
 const COLUMNS: &str = "id, owner_kind, owner_id, customer_id, plan, billing_interval, status, \
-     current_period_start, current_period_end, cancel_at_period_end";
+     current_period_start, current_period_end, cancel_at_period_end, price_minor, price_currency";
 
 fn from_row(row: Row) -> Option<SubscriptionRow> {
-    let (id, kind, owner_id, customer_id, plan, interval, status, start, end, cancel) = row;
+    let (
+        id,
+        kind,
+        owner_id,
+        customer_id,
+        plan,
+        interval,
+        status,
+        start,
+        end,
+        cancel,
+        price,
+        currency,
+    ) = row;
     Some(SubscriptionRow {
         id,
         owner: Owner::from_parts(&kind, owner_id)?,
@@ -60,6 +78,8 @@ fn from_row(row: Row) -> Option<SubscriptionRow> {
         current_period_start: start,
         current_period_end: end,
         cancel_at_period_end: cancel != 0,
+        price_minor: price,
+        price_currency: currency,
     })
 }
 
@@ -98,7 +118,7 @@ pub enum PlanSource {
     Free,
     /// An operator's gift (`keyward plan set`).
     Complimentary,
-    Subscription(SubscriptionRow),
+    Subscription(Box<SubscriptionRow>),
 }
 
 impl PlanSource {
@@ -123,7 +143,7 @@ pub async fn plan_of(
         if subscription.gives_plan() && plans.get(&subscription.plan).is_some() {
             return Ok((
                 subscription.plan.clone(),
-                PlanSource::Subscription(subscription),
+                PlanSource::Subscription(Box::new(subscription)),
             ));
         }
     }
@@ -229,8 +249,12 @@ pub async fn card_of(db: &Db, owner: &Owner) -> Result<Option<CardView>, AppErro
     }))
 }
 
+/// How long a subscribe call may hold the claim: longer than its provider calls can
+/// take (seven at a 20 s timeout each).
+const CLAIM_MS: i64 = 5 * 60_000;
+
 /// Claims the owner's customer for one subscribe call to the provider: false while
-/// another (younger than a minute) is under way.
+/// another (younger than `CLAIM_MS`) is under way.
 pub async fn claim(db: &Db, owner: &Owner, now: i64) -> Result<bool, AppError> {
     let claimed = sqlx::query(
         "UPDATE billing_customers SET claimed_at = $1 WHERE owner_kind = $2 AND owner_id = $3 \
@@ -239,7 +263,7 @@ pub async fn claim(db: &Db, owner: &Owner, now: i64) -> Result<bool, AppError> {
     .bind(now)
     .bind(owner.kind())
     .bind(owner.id())
-    .bind(now - 60_000)
+    .bind(now - CLAIM_MS)
     .execute(&db.pool)
     .await?
     .rows_affected();
@@ -269,12 +293,38 @@ pub async fn upsert(
     provider: &ProviderSubscription,
     now: i64,
 ) -> Result<Option<SubscriptionRow>, AppError> {
+    let parts = super::prices::price_parts(&provider.price);
+    let price = parts.as_ref();
     let ended = matches!(provider.status.as_str(), "canceled" | "incomplete_expired");
+    // One live subscription per owner: a new one the provider reports replaces an older
+    // row still open here (one that stopped giving its plan), which is logged to check.
+    if !ended {
+        let replaced = sqlx::query(
+            "UPDATE subscriptions SET ended_at = $1, updated_at = $1 \
+             WHERE owner_kind = $2 AND owner_id = $3 AND ended_at IS NULL AND id <> $4",
+        )
+        .bind(now)
+        .bind(owner.kind())
+        .bind(owner.id())
+        .bind(&provider.id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if replaced > 0 && by_id(&mut **tx, &provider.id).await?.is_none() {
+            tracing::warn!(
+                subscription = %provider.id,
+                owner = %owner.id(),
+                "a new subscription replaced one still open; check the older one at the provider"
+            );
+        }
+    }
     sqlx::query(
         "INSERT INTO subscriptions (id, owner_kind, owner_id, customer_id, plan, billing_interval, \
          status, current_period_start, current_period_end, cancel_at_period_end, created_at, \
-         updated_at, ended_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) \
+         updated_at, ended_at, price_minor, price_currency) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14) \
          ON CONFLICT (id) DO UPDATE SET plan = excluded.plan, \
+         price_minor = excluded.price_minor, price_currency = excluded.price_currency, \
          billing_interval = excluded.billing_interval, status = excluded.status, \
          current_period_start = excluded.current_period_start, \
          current_period_end = excluded.current_period_end, \
@@ -293,6 +343,8 @@ pub async fn upsert(
     .bind(i64::from(provider.cancel_at_period_end))
     .bind(now)
     .bind(ended.then_some(now))
+    .bind(price.map_or(0, |p| p.amount_minor))
+    .bind(price.map_or("", |p| p.currency.as_str()))
     .execute(&mut **tx)
     .await?;
     by_id(&mut **tx, &provider.id).await
@@ -353,12 +405,15 @@ pub async fn all_live(db: &Db) -> Result<Vec<(SubscriptionRow, String)>, AppErro
         i64,
         i64,
         i64,
+        i64,
+        String,
         String,
     );
     let rows: Vec<LabelledRow> = sqlx::query_as(
         "SELECT s.id, s.owner_kind, s.owner_id, s.customer_id, s.plan, s.billing_interval, \
          s.status, s.current_period_start, s.current_period_end, s.cancel_at_period_end, \
-         COALESCE(u.email, o.name, s.owner_id) FROM subscriptions s \
+         s.price_minor, s.price_currency, COALESCE(u.email, o.name, s.owner_id) \
+         FROM subscriptions s \
          LEFT JOIN users u ON s.owner_kind = 'user' AND u.id = s.owner_id \
          LEFT JOIN organizations o ON s.owner_kind = 'org' AND o.id = s.owner_id \
          WHERE s.ended_at IS NULL ORDER BY s.created_at DESC, s.id",
@@ -367,8 +422,8 @@ pub async fn all_live(db: &Db) -> Result<Vec<(SubscriptionRow, String)>, AppErro
     .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(a, b, c, d, e, f, g, h, i, j, label)| {
-            from_row((a, b, c, d, e, f, g, h, i, j)).map(|row| (row, label))
+        .filter_map(|(a, b, c, d, e, f, g, h, i, j, k, l, label)| {
+            from_row((a, b, c, d, e, f, g, h, i, j, k, l)).map(|row| (row, label))
         })
         .collect())
 }

@@ -237,6 +237,10 @@ pub async fn delete(db: &Db, acting: &Membership, confirm: &str) -> Result<(), A
             format!("Delete the organization's {keys} API keys first."),
         ));
     }
+    let mut conn = db.pool.acquire().await?;
+    let subscribed = has_subscription(&mut conn, &acting.org_id).await;
+    drop(conn);
+    subscribed?;
     let balance = crate::wallet::ledger::balance(db, &Owner::Org(acting.org_id.clone())).await?;
     if balance > 0 {
         return Err(AppError::invalid(
@@ -261,6 +265,8 @@ pub async fn delete(db: &Db, acting: &Membership, confirm: &str) -> Result<(), A
             format!("Delete the organization's {keys} API keys first."),
         ));
     }
+    // Checked again under the lock: a subscription made since.
+    has_subscription(&mut tx, &acting.org_id).await?;
     for sql in [
         "DELETE FROM org_invitations WHERE org_id = $1",
         "DELETE FROM org_members WHERE org_id = $1",
@@ -273,6 +279,24 @@ pub async fn delete(db: &Db, acting: &Membership, confirm: &str) -> Result<(), A
     }
     tx.commit().await?;
     tracing::info!(org = %acting.org_id, "organization deleted");
+    Ok(())
+}
+
+/// A subscription bills the organization until it ends: it is cancelled first.
+async fn has_subscription(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<(), AppError> {
+    let (subscriptions,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM subscriptions WHERE owner_kind = 'org' AND owner_id = $1 \
+         AND ended_at IS NULL",
+    )
+    .bind(org_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if subscriptions > 0 {
+        return Err(AppError::invalid(
+            "confirm",
+            "The organization has a subscription. Cancel it on its Subscription page, and delete the organization once the period has ended.",
+        ));
+    }
     Ok(())
 }
 

@@ -47,12 +47,21 @@ pub async fn receipt(
         Err(error) => return error.into_response(),
     };
     let plan_name = state.config.plans.or_free(&receipt.plan).name.clone();
+    let Ok(nonce) = crate::infra::random::base62(22) else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    // Its own style only: no script, nothing loaded, not framed.
+    let policy = format!(
+        "default-src 'none'; style-src 'nonce-{nonce}'; base-uri 'none'; form-action 'none'; \
+         frame-ancestors 'none'"
+    );
     (
         [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "private, no-store"),
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+            (header::CONTENT_SECURITY_POLICY, policy),
         ],
-        page(&state.config.seller, &bill_to, &plan_name, &receipt),
+        page(&state.config.seller, &bill_to, &plan_name, &receipt, &nonce),
     )
         .into_response()
 }
@@ -62,6 +71,7 @@ fn page(
     bill_to: &str,
     plan_name: &str,
     receipt: &store::Receipt,
+    nonce: &str,
 ) -> String {
     let money = |minor: i64| html_escape(&format_money(minor, &receipt.currency));
     let lines: String = receipt
@@ -76,13 +86,16 @@ fn page(
         })
         .collect();
     // What the lines do not account for: a discount (below their sum) or tax (above).
-    let subtotal: i64 = receipt.lines.iter().map(|(_, amount)| amount).sum();
-    let difference = receipt.total_minor - subtotal;
+    let subtotal = receipt
+        .lines
+        .iter()
+        .fold(0i64, |sum, (_, amount)| sum.saturating_add(*amount));
+    let difference = receipt.total_minor.saturating_sub(subtotal);
     let adjustment_row = match difference {
         0 => String::new(),
         d if d < 0 => format!(
             "<tr><td>Discount</td><td class=\"num\">-{}</td></tr>",
-            money(-d)
+            money(d.saturating_neg())
         ),
         d => format!("<tr><td>Tax</td><td class=\"num\">{}</td></tr>", money(d)),
     };
@@ -115,7 +128,7 @@ fn page(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light"><title>{title} {number}</title>
-<style>
+<style nonce="{nonce}">
 body {{ font: 15px/1.5 system-ui, sans-serif; color: #1f2328; max-width: 720px; margin: 32px auto; padding: 0 16px; }}
 h1 {{ font-size: 24px; margin: 0 0 4px; }}
 .muted {{ color: #59636e; }}

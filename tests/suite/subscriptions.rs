@@ -207,16 +207,40 @@ async fn a_subscription_paid_by_card_grants_its_credits_and_its_plan_once(app: T
     let path = format!("/account/subscription/receipts/{first_invoice}");
     let receipt = app.get(&path, Some(&person.cookie)).await;
     assert_eq!(receipt.status, StatusCode::OK, "{}", receipt.body);
-    for expected in ["<h1>Receipt</h1>", "Keyward", "Standard plan", "$20.00", &person.email] {
-        assert!(receipt.body.contains(expected), "{expected} in {}", receipt.body);
+    for expected in [
+        "<h1>Receipt</h1>",
+        "Keyward",
+        "Standard plan",
+        "$20.00",
+        &person.email,
+    ] {
+        assert!(
+            receipt.body.contains(expected),
+            "{expected} in {}",
+            receipt.body
+        );
     }
     let stranger = orgs::person(&app).await;
     let theirs = app.get(&path, Some(&stranger.cookie)).await;
     let missing = app
-        .get("/account/subscription/receipts/in_nothing", Some(&stranger.cookie))
+        .get(
+            "/account/subscription/receipts/in_nothing",
+            Some(&stranger.cookie),
+        )
         .await;
-    assert_eq!((theirs.status, &theirs.body), (missing.status, &missing.body));
+    assert_eq!(
+        (theirs.status, &theirs.body),
+        (missing.status, &missing.body)
+    );
     assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    let policy = receipt
+        .header("content-security-policy")
+        .unwrap_or_default();
+    assert!(
+        policy.starts_with("default-src 'none'; style-src 'nonce-"),
+        "{policy}"
+    );
+    assert!(!policy.contains("script-src"), "{policy}");
 
     // A second subscription while this one lives is refused, before the card is used.
     let again = subscribe(
@@ -318,6 +342,30 @@ async fn renewals_failures_and_the_end_arrive_as_webhooks_each_applied_once(app:
         "the first grant expires first"
     );
 
+    // An invoice of a subscription the provider does not know (yet): not recorded, and
+    // answered with an error so the provider delivers it again.
+    let stray = invoice(
+        &format!("in_stray_{suffix}"),
+        &row,
+        end,
+        end + 30 * DAY_SECS,
+        "paid",
+    );
+    let mut stray_object = stray.clone();
+    stray_object["subscription"] = json!(format!("sub_unknown_{suffix}"));
+    let event = format!("evt_stray_{suffix}");
+    let reply = deliver(&app, &event, "invoice.paid", stray_object).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        reply.body
+    );
+    let recorded = app
+        .count("SELECT COUNT(*) FROM webhook_events WHERE id LIKE 'evt_stray_%'")
+        .await;
+    assert_eq!(recorded, 0, "a failed event is not marked handled");
+
     // A failed renewal: past due, the plan stays while the provider retries.
     let failed = invoice(
         &format!("in_fail_{suffix}"),
@@ -355,7 +403,16 @@ async fn renewals_failures_and_the_end_arrive_as_webhooks_each_applied_once(app:
     assert_eq!(page.json()["card"]["last4"], "4444");
     assert_eq!(balance(&app, &owner).await, (4000, 4000));
 
-    // The provider gives up: the subscription ends, the plan is Free at once.
+    // The provider gives up: the subscription ends, the plan is Free at once. (Keyward
+    // asks the provider for a subscription's state on each of its events, so it is
+    // ended there first, as Stripe would have.)
+    let ended_at_provider = reqwest::Client::new()
+        .delete(format!("{}/v1/subscriptions/{}", localstripe(), row.id))
+        .bearer_auth("sk_test_rust")
+        .send()
+        .await
+        .unwrap();
+    assert!(ended_at_provider.status().is_success());
     let ended = subscription_object(&row, "canceled");
     let reply = deliver(
         &app,
@@ -370,7 +427,8 @@ async fn renewals_failures_and_the_end_arrive_as_webhooks_each_applied_once(app:
         .await
         .unwrap()
         .is_none());
-    // A late "updated" for the ended subscription does not bring it back.
+    // A late "updated" saying it is active does not bring it back: the provider says
+    // it ended.
     let late = subscription_object(&row, "active");
     let reply = deliver(
         &app,
@@ -489,4 +547,23 @@ async fn only_owners_and_admins_subscribe_for_an_organization(app: TestApp) {
     assert_eq!(cancel.status, StatusCode::NOT_FOUND, "{}", cancel.body);
     let theirs = orgs::call(&app, &stranger, "subscription_overview", &[("org", &slug)]).await;
     assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{}", theirs.body);
+    // An organization that is billed is not deleted (its subscription would bill on).
+    let deleted = orgs::call(
+        &app,
+        &owner,
+        "delete_organization",
+        &[("slug", &slug), ("confirm", &slug)],
+    )
+    .await;
+    assert_eq!(
+        deleted.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        deleted.body
+    );
+    assert!(
+        deleted.body.contains("has a subscription"),
+        "{}",
+        deleted.body
+    );
 }

@@ -131,7 +131,7 @@ pub fn SubscriptionPage() -> impl IntoView {
 fn SubscriptionBody(page: Overview, reloads: RwSignal<u32>) -> impl IntoView {
     let org = use_org_slug();
     let current = page.current.clone();
-    let subscribed = current.source == "subscription";
+    let subscribed = current.status.is_some();
     let yearly = RwSignal::new(false);
     let chosen = RwSignal::new(None::<PlanOffer>);
     let reload = move || reloads.update(|n| *n += 1);

@@ -47,7 +47,7 @@ pub(super) async fn subscription(
     let (plan_id, source) = store::plan_of(&state.db, plans, &owner).await?;
     let plan = plans.or_free(&plan_id);
     let subscription = match source {
-        PlanSource::Subscription(row) => Some(row),
+        PlanSource::Subscription(row) => Some(*row),
         _ => None,
     };
     let left = included::left(&state.db, &owner).await?;
