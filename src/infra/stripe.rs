@@ -20,6 +20,8 @@ pub use super::webhook_signature::{
 };
 const API_BASE: &str = "https://api.stripe.com";
 const JS_URL: &str = "https://js.stripe.com/v3/";
+/// The Stripe API version every request names (`Stripe-Version`).
+pub const API_VERSION: &str = "2024-06-20";
 
 /// The secret key and webhook secret are `SecretString`s: `Debug` prints `[REDACTED]`.
 #[derive(Clone, Debug)]
@@ -105,7 +107,16 @@ pub struct Stripe {
 
 impl Stripe {
     pub fn new(config: StripeConfig) -> Result<Self, String> {
+        // The API version Keyward reads answers as: an account's default version moves on
+        // (newer ones drop `/v1/invoices/upcoming` and move a subscription's period to its
+        // items), and this client must not change with it.
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            "Stripe-Version",
+            reqwest::header::HeaderValue::from_static(API_VERSION),
+        );
         let http = reqwest::Client::builder()
+            .default_headers(headers)
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(20))
             .build()
