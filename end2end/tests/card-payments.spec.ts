@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, keywardCli, randomCode, signUp } from "./helpers";
+import { enterCard, hydrated, keywardCli, randomCode, signUp } from "./helpers";
 import { keywardURL, localstripeURL, stripeWebhookSecret } from "../playwright.config";
 
 // Card payments against localstripe: its stand-in for Stripe.js draws the card form,
@@ -19,16 +19,6 @@ async function startOrder(page: Page, pack: string) {
   await buy.getByRole("button", { name: "Purchase" }).click();
   await expect(page.getByRole("heading", { name: "Checkout", level: 1 })).toBeVisible();
   await hydrated(page);
-}
-
-/** Types a card into the card form, in its frame (localstripe's inputs carry placeholders only). */
-async function enterCard(page: Page, number: string) {
-  const card = page.frameLocator('iframe[title="Card details"]').locator("body");
-  await card.getByPlaceholder("number").fill(number);
-  await card.getByPlaceholder("exp_month").fill("12");
-  await card.getByPlaceholder("exp_year").fill("30");
-  await card.getByPlaceholder("cvc").fill("123");
-  await card.getByPlaceholder("postal_code").fill("10001");
 }
 
 test("a 20% code, then the rest paid by card, adds the credits", async ({ page }) => {

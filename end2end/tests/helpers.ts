@@ -123,3 +123,13 @@ export async function createKey(page: Page, name: string, scopes: string[] = [])
 export function randomCode(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString("hex").toUpperCase()}`;
 }
+
+/** Types a card into the card form, in its frame (localstripe's inputs carry placeholders only). */
+export async function enterCard(page: Page, number: string): Promise<void> {
+  const card = page.frameLocator('iframe[title="Card details"]').locator("body");
+  await card.getByPlaceholder("number").fill(number);
+  await card.getByPlaceholder("exp_month").fill("12");
+  await card.getByPlaceholder("exp_year").fill("30");
+  await card.getByPlaceholder("cvc").fill("123");
+  await card.getByPlaceholder("postal_code").fill("10001");
+}

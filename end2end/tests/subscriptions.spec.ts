@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, keywardCli, signUp } from "./helpers";
+import { enterCard, hydrated, keywardCli, signUp } from "./helpers";
 import { keywardURL, localstripeURL, stripeWebhookSecret } from "../playwright.config";
 
 // Subscriptions against localstripe: its stand-in for Stripe.js draws the card form,
@@ -17,15 +17,6 @@ async function openSubscription(page: Page) {
   await page.getByRole("link", { name: "Subscription", exact: true }).click();
   await expect(page.getByRole("heading", { name: "Subscription", level: 1 })).toBeVisible();
   await hydrated(page);
-}
-
-async function enterCard(page: Page, number: string) {
-  const card = page.frameLocator('iframe[title="Card details"]').locator("body");
-  await card.getByPlaceholder("number").fill(number);
-  await card.getByPlaceholder("exp_month").fill("12");
-  await card.getByPlaceholder("exp_year").fill("30");
-  await card.getByPlaceholder("cvc").fill("123");
-  await card.getByPlaceholder("postal_code").fill("10001");
 }
 
 test("subscribe to Standard monthly by card, see the included credits, cancel and resume", async ({ page }) => {

@@ -35,6 +35,21 @@ fn provider_error(error: ProviderError, what: &str) -> AppError {
     }
 }
 
+/// What the card form gave: a provider token (letters, digits, `_`), else the
+/// person is asked for their card details again.
+fn checked_token(card_token: &str) -> Result<&str, AppError> {
+    let card_token = card_token.trim();
+    if card_token.is_empty()
+        || card_token.len() > 255
+        || !card_token
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(AppError::invalid("card", "Enter your card details."));
+    }
+    Ok(card_token)
+}
+
 fn reference(owner: &Owner) -> String {
     format!("{}:{}", owner.kind(), owner.id())
 }
@@ -50,15 +65,7 @@ pub async fn subscribe(
     interval: &str,
     card_token: &str,
 ) -> Result<SubscriptionRow, AppError> {
-    let card_token = card_token.trim();
-    if card_token.is_empty()
-        || card_token.len() > 255
-        || !card_token
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
-    {
-        return Err(AppError::invalid("card", "Enter your card details."));
-    }
+    let card_token = checked_token(card_token)?;
     if !is_interval(interval) {
         return Err(AppError::invalid("interval", "Choose monthly or yearly."));
     }
@@ -229,15 +236,7 @@ pub async fn update_card(
     owner: &Owner,
     card_token: &str,
 ) -> Result<crate::infra::billing::CardOnFile, AppError> {
-    let card_token = card_token.trim();
-    if card_token.is_empty()
-        || card_token.len() > 255
-        || !card_token
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
-    {
-        return Err(AppError::invalid("card", "Enter your card details."));
-    }
+    let card_token = checked_token(card_token)?;
     let Some(customer) = store::customer_of(billing.db, owner).await? else {
         return Err(AppError::NotFound);
     };

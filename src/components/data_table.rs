@@ -157,6 +157,19 @@ pub struct Empty {
     pub hint: &'static str,
 }
 
+impl Empty {
+    /// The empty state inside a card that holds the list.
+    pub fn in_card(self) -> AnyView {
+        view! {
+            <div class="empty-state in-card">
+                <p><strong>{self.title}</strong></p>
+                <p class="muted">{self.hint}</p>
+            </div>
+        }
+        .into_any()
+    }
+}
+
 /// A resource's list: a placeholder while it loads, `empty` when `is_empty` says so,
 /// the error if it failed, else what `show` makes of it. `in_card` when the list sits
 /// inside a card already (no card around the placeholder or the empty state).

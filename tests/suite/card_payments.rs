@@ -338,24 +338,9 @@ async fn redelivered_and_out_of_order_webhooks_credit_once(app: TestApp) {
     assert!(ledger::verify(&app.state.db).await.unwrap().1.is_empty());
 }
 
-/// A token for `number`, made the way the browser's card form makes it (publishable key).
+/// The card id of a token for `number` (what the card form answers for a payment).
 async fn card(number: &str) -> String {
-    let client = reqwest::Client::new();
-    let token: Value = client
-        .post(format!("{}/v1/tokens", localstripe()))
-        .form(&[
-            ("key", "pk_test_rust"),
-            ("card[number]", number),
-            ("card[exp_month]", "12"),
-            ("card[exp_year]", "2030"),
-            ("card[cvc]", "123"),
-        ])
-        .send()
-        .await
-        .expect("localstripe answers")
-        .json()
-        .await
-        .unwrap();
+    let token = common::localstripe_token(number).await;
     token["card"]["id"].as_str().expect("a card id").to_string()
 }
 

@@ -69,23 +69,9 @@ fn stripe_config() -> Config {
     config
 }
 
-/// A token for `number`, made the way the browser's card form makes it.
+/// A token for `number` (what the card form answers to keep a card).
 async fn card_token(number: &str) -> String {
-    let token: Value = reqwest::Client::new()
-        .post(format!("{}/v1/tokens", localstripe()))
-        .form(&[
-            ("key", "pk_test_rust"),
-            ("card[number]", number),
-            ("card[exp_month]", "12"),
-            ("card[exp_year]", "2030"),
-            ("card[cvc]", "123"),
-        ])
-        .send()
-        .await
-        .expect("localstripe answers")
-        .json()
-        .await
-        .unwrap();
+    let token = common::localstripe_token(number).await;
     token["id"].as_str().expect("a token id").to_string()
 }
 

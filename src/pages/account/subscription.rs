@@ -291,12 +291,7 @@ fn SubscriptionBody(page: Overview, reloads: RwSignal<u32>) -> impl IntoView {
         <section class="card" aria-labelledby="invoices-heading">
             <h2 id="invoices-heading">"Invoices"</h2>
             {if page.invoices.is_empty() {
-                view! {
-                    <div class="empty-state in-card">
-                        <p><strong>{NO_INVOICES.title}</strong></p>
-                        <p class="muted">{NO_INVOICES.hint}</p>
-                    </div>
-                }.into_any()
+                NO_INVOICES.in_card()
             } else {
                 invoices_table(page.invoices.clone(), org.get_untracked()).into_any()
             }}

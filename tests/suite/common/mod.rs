@@ -482,3 +482,26 @@ pub fn token_in(email: &keyward::infra::mail::Email, path: &str) -> String {
         .take_while(char::is_ascii_hexdigit)
         .collect()
 }
+
+/// A card token from the localstripe that `make test` runs (`TEST_LOCALSTRIPE_URL`),
+/// made the way the browser's card form makes it (with the publishable key).
+pub async fn localstripe_token(number: &str) -> serde_json::Value {
+    let base = std::env::var("TEST_LOCALSTRIPE_URL").unwrap_or_else(|_| {
+        panic!("TEST_LOCALSTRIPE_URL must name a running localstripe (make test starts one)")
+    });
+    reqwest::Client::new()
+        .post(format!("{base}/v1/tokens"))
+        .form(&[
+            ("key", "pk_test_rust"),
+            ("card[number]", number),
+            ("card[exp_month]", "12"),
+            ("card[exp_year]", "2030"),
+            ("card[cvc]", "123"),
+        ])
+        .send()
+        .await
+        .expect("localstripe answers")
+        .json()
+        .await
+        .expect("a token as JSON")
+}

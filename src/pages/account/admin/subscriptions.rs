@@ -3,11 +3,21 @@
 
 use crate::billing::api::admin_subscriptions;
 use crate::billing::{AdminSubscriptionRow, AdminSubscriptions};
-use crate::components::data_table::{Column, DataTable};
+use crate::components::data_table::{Column, DataTable, Empty};
 use crate::infra::wire::load;
 use crate::time_fmt;
 use leptos::prelude::*;
 use leptos_meta::Title;
+
+const NO_SUBSCRIPTIONS: Empty = Empty {
+    title: "No subscriptions yet",
+    hint: "People and organizations who subscribe to a plan are listed here.",
+};
+
+const NO_COMPLIMENTARY: Empty = Empty {
+    title: "No complimentary plans",
+    hint: "Give someone a plan on the Lab servers page or with keyward plan set.",
+};
 
 fn status_label(row: &AdminSubscriptionRow) -> AnyView {
     let (class, label) = match (row.status.as_str(), row.cancel_at_period_end) {
@@ -85,12 +95,7 @@ fn report(report: AdminSubscriptions) -> impl IntoView {
         <section class="card" aria-labelledby="subscriptions-heading">
             <h2 id="subscriptions-heading">"Subscriptions"</h2>
             {if report.subscriptions.is_empty() {
-                view! {
-                    <div class="empty-state in-card">
-                        <p><strong>"No subscriptions yet"</strong></p>
-                        <p class="muted">"People and organizations who subscribe to a plan are listed here."</p>
-                    </div>
-                }.into_any()
+                NO_SUBSCRIPTIONS.in_card()
             } else {
                 subscriptions_table(report.subscriptions).into_any()
             }}
@@ -98,12 +103,7 @@ fn report(report: AdminSubscriptions) -> impl IntoView {
         <section class="card" aria-labelledby="complimentary-heading">
             <h2 id="complimentary-heading">"Complimentary plans"</h2>
             {if report.complimentary.is_empty() {
-                view! {
-                    <div class="empty-state in-card">
-                        <p><strong>"No complimentary plans"</strong></p>
-                        <p class="muted">"Give someone a plan on the Lab servers page or with keyward plan set."</p>
-                    </div>
-                }.into_any()
+                NO_COMPLIMENTARY.in_card()
             } else {
                 complimentary_table(report.complimentary).into_any()
             }}
