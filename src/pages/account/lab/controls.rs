@@ -213,7 +213,8 @@ pub fn ComputeBar(compute: ComputeUse) -> impl IntoView {
         <div class="compute">
             <p class="compute-numbers">
                 <strong>{used}</strong>
-                {format!(" of {limit} compute hours · {} plan", compute.plan_name)}
+                {format!(" of {limit} compute hours · {} plan · ", compute.plan_name)}
+                <a href="/account/subscription">"Change plan"</a>
             </p>
             <progress class="compute-bar" class:compute-bar-full=compute.limit_reached()
                 max=limit.max(1) value=value aria-label=label></progress>
