@@ -66,6 +66,15 @@ test("subscribe to Standard monthly by card, see the included credits, cancel an
   await expect(page.getByText(/^2,000 included \(expire /)).toBeVisible();
   await openSubscription(page);
 
+  // A new card for renewals; nothing is charged for it.
+  await plan.getByRole("button", { name: "Update card" }).click();
+  const cardForm = page.getByRole("form", { name: "Update card" });
+  await expect(cardForm.getByRole("button", { name: "Save card" })).toBeEnabled();
+  await enterCard(page, "5555555555554444");
+  await cardForm.getByRole("button", { name: "Save card" }).click();
+  await expect(plan.getByText(/Card on file: .* ending in 4444, expires 12\/2030/)).toBeVisible();
+  await expect(invoices.getByRole("row").filter({ hasText: "$20.00" })).toHaveCount(1);
+
   // Cancel at the end of the period, with a reason; then resume.
   await page.getByLabel("Why are you cancelling? (optional)").selectOption("not_using");
   await page.getByRole("button", { name: "Cancel at period end" }).click();
