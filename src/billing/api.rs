@@ -73,20 +73,7 @@ async fn overview(
         .map(|row| format_money(row.price_minor, &row.price_currency));
     let next_invoice = match (&subscription, state.billing.as_deref()) {
         (Some(row), Some(billing)) if !row.cancel_at_period_end => {
-            match billing.upcoming_invoice(&row.customer_id, &row.id).await {
-                Ok(Some(upcoming)) => Some((
-                    upcoming
-                        .created
-                        .max(row.current_period_end / 1000)
-                        .saturating_mul(1000),
-                    format_money(upcoming.total_minor, &upcoming.currency),
-                )),
-                Ok(None) => None,
-                Err(error) => {
-                    tracing::warn!(?error, "could not read the upcoming invoice");
-                    None
-                }
-            }
+            next_invoice(state, billing, row).await
         }
         _ => None,
     };
@@ -110,6 +97,37 @@ async fn overview(
         card: store::card_of(&state.db, owner).await?,
         invoices: store::invoices(&state.db, owner, INVOICES_SHOWN).await?,
     })
+}
+
+/// The provider's next invoice for `row` (kept a minute): its date and amount.
+#[cfg(feature = "ssr")]
+async fn next_invoice(
+    state: &AppState,
+    billing: &dyn crate::infra::billing::BillingProvider,
+    row: &store::SubscriptionRow,
+) -> Option<(i64, String)> {
+    let now = state.now_ms();
+    if let Some(kept) = state.upcoming_invoices.get(&row.id, now) {
+        return kept;
+    }
+    let answer = match billing.upcoming_invoice(&row.customer_id, &row.id).await {
+        Ok(upcoming) => upcoming.map(|upcoming| {
+            (
+                upcoming
+                    .created
+                    .max(row.current_period_end / 1000)
+                    .saturating_mul(1000),
+                format_money(upcoming.total_minor, &upcoming.currency),
+            )
+        }),
+        Err(error) => {
+            tracing::warn!(?error, "could not read the upcoming invoice");
+            // Not kept: the next view asks again.
+            return None;
+        }
+    };
+    state.upcoming_invoices.put(&row.id, answer.clone(), now);
+    answer
 }
 
 #[cfg(feature = "ssr")]
@@ -163,9 +181,9 @@ pub async fn cancel_subscription(org: Option<String>, reason: String) -> Result<
         Need::Manage,
         async |caller: &Caller, _user: User, space: Workspace| {
             let billing = billing(&caller.state)?;
-            lifecycle::set_cancel(&billing, &space.owner, true, Some(&reason))
-                .await
-                .map(|_| ())
+            let row = lifecycle::set_cancel(&billing, &space.owner, true, Some(&reason)).await?;
+            caller.state.upcoming_invoices.forget(&row.id);
+            Ok(())
         },
     )
     .await
@@ -179,9 +197,9 @@ pub async fn resume_subscription(org: Option<String>) -> Result<(), AppError> {
         Need::Manage,
         async |caller: &Caller, _user: User, space: Workspace| {
             let billing = billing(&caller.state)?;
-            lifecycle::set_cancel(&billing, &space.owner, false, None)
-                .await
-                .map(|_| ())
+            let row = lifecycle::set_cancel(&billing, &space.owner, false, None).await?;
+            caller.state.upcoming_invoices.forget(&row.id);
+            Ok(())
         },
     )
     .await

@@ -211,6 +211,19 @@ async fn ask(billing: &dyn BillingProvider, id: &str) -> Result<ProviderSubscrip
     })
 }
 
+/// The subscription a billing notification is about, if it names one.
+pub fn subscription_of(event: &PaymentEvent) -> Option<&str> {
+    match &event.kind {
+        PaymentEventKind::SubscriptionChanged(s) | PaymentEventKind::SubscriptionEnded(s) => {
+            Some(&s.id)
+        }
+        PaymentEventKind::InvoicePaid(i) | PaymentEventKind::InvoiceFailed(i) => {
+            i.subscription.as_deref()
+        }
+        _ => None,
+    }
+}
+
 /// Whether a provider notification is about billing (for `apply`).
 pub fn is_billing(event: &PaymentEvent) -> bool {
     matches!(

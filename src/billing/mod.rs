@@ -15,6 +15,8 @@ pub mod prices;
 pub mod report;
 #[cfg(feature = "ssr")]
 pub mod store;
+#[cfg(feature = "ssr")]
+pub mod upcoming;
 
 use serde::{Deserialize, Serialize};
 

@@ -64,6 +64,8 @@ pub struct SharedState {
     pub payments: Option<Arc<dyn PaymentProvider>>,
     /// Subscriptions (Stripe Billing), when Stripe is configured.
     pub billing: Option<Arc<dyn BillingProvider>>,
+    /// The subscription page's next invoice, a minute per subscription.
+    pub upcoming_invoices: crate::billing::upcoming::UpcomingInvoices,
     /// Lab servers on a JupyterHub, when configured.
     pub lab: Option<Lab>,
     /// When the database last answered a health probe (Unix ms).
@@ -145,6 +147,7 @@ impl AppState {
             charger: Charger::start(db.clone(), clock.clone()),
             payments: stripe.clone().map(|s| s as Arc<dyn PaymentProvider>),
             billing: stripe.map(|s| s as Arc<dyn BillingProvider>),
+            upcoming_invoices: Default::default(),
             lab: lab_hub(&config),
             last_healthy_ms: AtomicI64::new(i64::MIN),
             config: Arc::new(config),

@@ -61,6 +61,10 @@ async fn stripe_webhook(
     };
     let applied = match state.billing.as_deref() {
         Some(billing) if events::is_billing(&event) => {
+            // What the subscription page shows as the next invoice may have changed.
+            if let Some(subscription) = events::subscription_of(&event) {
+                state.upcoming_invoices.forget(subscription);
+            }
             match events::apply(&state.db, &state.config.plans, billing, &event, now).await {
                 Ok(Applied::PastDue(subscription)) => {
                     let plans = &state.config.plans;
