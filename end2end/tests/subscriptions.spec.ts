@@ -61,6 +61,19 @@ test("subscribe to Standard monthly by card, see the included credits, cancel an
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.emulateMedia({ colorScheme: "light" });
 
+  // The invoice's receipt: printable, the plan and the amount.
+  const receiptLink = invoices.getByRole("link", { name: /^Receipt for invoice / });
+  const receiptPath = await receiptLink.getAttribute("href");
+  const receipt = await page.context().newPage();
+  await receipt.goto(receiptPath!);
+  await expect(receipt.getByRole("heading", { name: "Receipt", level: 1 })).toBeVisible();
+  await expect(receipt.getByText(/^Standard plan, /)).toBeVisible();
+  await expect(receipt.getByRole("row").filter({ hasText: "Total" })).toContainText("$20.00");
+  await receipt.screenshot({ path: "screenshots/subscription-receipt-1280.png", fullPage: true });
+  await receipt.setViewportSize({ width: 390, height: 844 });
+  await receipt.screenshot({ path: "screenshots/subscription-receipt-390.png", fullPage: true });
+  await receipt.close();
+
   // The plan's 2,000 included credits are in the wallet, with when they expire.
   await page.getByRole("link", { name: "Wallet", exact: true }).click();
   await expect(page.getByText(/^2,000 included \(expire /)).toBeVisible();

@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use {
     super::lifecycle::{self, Billing},
     super::store::{self, PlanSource},
+    super::{customers, invoices},
     super::{CurrentPlan, PlanOffer},
     crate::auth::User,
     crate::infra::money::format_money,
@@ -94,8 +95,8 @@ async fn overview(
                 .is_some_and(|row| row.cancel_at_period_end),
         },
         next_invoice,
-        card: store::card_of(&state.db, owner).await?,
-        invoices: store::invoices(&state.db, owner, INVOICES_SHOWN).await?,
+        card: customers::card_of(&state.db, owner).await?,
+        invoices: invoices::invoices(&state.db, owner, INVOICES_SHOWN).await?,
     })
 }
 

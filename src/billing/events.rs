@@ -2,6 +2,7 @@
 //! webhooks, applied to Keyward's tables: the subscription's status and period, the
 //! invoice, and the included credits a paid invoice grants (once per invoice).
 
+use super::customers;
 use super::prices::plan_of_price;
 use super::store::{self, SubscriptionRow};
 use crate::error::AppError;
@@ -27,7 +28,7 @@ pub async fn subscription_in(
 ) -> Result<Option<SubscriptionRow>, AppError> {
     let owner = match store::by_id(&mut **tx, &provider.id).await? {
         Some(known) => Some(known.owner),
-        None => store::owner_of_customer(&mut **tx, &provider.customer).await?,
+        None => customers::owner_of_customer(&mut **tx, &provider.customer).await?,
     };
     let (Some(owner), Some((plan, interval))) = (owner, plan_of_price(&provider.price)) else {
         tracing::warn!(subscription = %provider.id, "a subscription Keyward did not make; left alone");

@@ -2,6 +2,7 @@
 //! provider. No transaction is held open while the provider is asked; what it answers
 //! is written after (and again by its webhooks, which change nothing the second time).
 
+use super::customers;
 use super::events;
 use super::prices::{is_interval, price_of};
 use super::store::{self, SubscriptionRow};
@@ -9,7 +10,7 @@ use super::CANCEL_REASONS;
 use crate::error::AppError;
 use crate::infra::billing::{BillingProvider, ProviderSubscription};
 use crate::infra::db::Db;
-use crate::infra::payments::ProviderError;
+use crate::infra::payments::{card_form_id, ProviderError};
 use crate::infra::plans::PlanCatalog;
 use crate::workspace::Owner;
 
@@ -35,21 +36,6 @@ fn provider_error(error: ProviderError, what: &str) -> AppError {
     }
 }
 
-/// What the card form gave: a provider token (letters, digits, `_`), else the
-/// person is asked for their card details again.
-fn checked_token(card_token: &str) -> Result<&str, AppError> {
-    let card_token = card_token.trim();
-    if card_token.is_empty()
-        || card_token.len() > 255
-        || !card_token
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
-    {
-        return Err(AppError::invalid("card", "Enter your card details."));
-    }
-    Ok(card_token)
-}
-
 fn reference(owner: &Owner) -> String {
     format!("{}:{}", owner.kind(), owner.id())
 }
@@ -65,7 +51,7 @@ pub async fn subscribe(
     interval: &str,
     card_token: &str,
 ) -> Result<SubscriptionRow, AppError> {
-    let card_token = checked_token(card_token)?;
+    let card_token = card_form_id(card_token)?;
     if !is_interval(interval) {
         return Err(AppError::invalid("interval", "Choose monthly or yearly."));
     }
@@ -89,7 +75,7 @@ pub async fn subscribe(
             ));
         }
     }
-    let customer = match store::customer_of(billing.db, owner).await? {
+    let customer = match customers::customer_of(billing.db, owner).await? {
         Some(customer) => customer,
         None => {
             let made = billing
@@ -101,16 +87,16 @@ pub async fn subscribe(
                 )
                 .await
                 .map_err(|e| provider_error(e, "create customer"))?;
-            store::keep_customer(billing.db, owner, &made, billing.now).await?
+            customers::keep_customer(billing.db, owner, &made, billing.now).await?
         }
     };
-    if !store::claim(billing.db, owner, billing.now).await? {
+    if !customers::claim(billing.db, owner, billing.now).await? {
         return Err(AppError::LimitReached(
             "A subscription is being set up already; wait a moment and reload the page.".into(),
         ));
     }
     let subscribed = subscribe_claimed(billing, owner, &customer, &price, card_token).await;
-    store::release(billing.db, owner).await?;
+    customers::release(billing.db, owner).await?;
     subscribed
 }
 
@@ -142,7 +128,7 @@ async fn subscribe_claimed(
         .set_card(customer, card_token, &format!("card:{card_token}"))
         .await
         .map_err(|e| provider_error(e, "keep card"))?;
-    store::keep_card(billing.db, owner, &card).await?;
+    customers::keep_card(billing.db, owner, &card).await?;
     let price_id = billing
         .provider
         .ensure_price(price)
@@ -236,8 +222,8 @@ pub async fn update_card(
     owner: &Owner,
     card_token: &str,
 ) -> Result<crate::infra::billing::CardOnFile, AppError> {
-    let card_token = checked_token(card_token)?;
-    let Some(customer) = store::customer_of(billing.db, owner).await? else {
+    let card_token = card_form_id(card_token)?;
+    let Some(customer) = customers::customer_of(billing.db, owner).await? else {
         return Err(AppError::NotFound);
     };
     let card = billing
@@ -245,6 +231,6 @@ pub async fn update_card(
         .set_card(&customer, card_token, &format!("card:{card_token}"))
         .await
         .map_err(|e| provider_error(e, "update card"))?;
-    store::keep_card(billing.db, owner, &card).await?;
+    customers::keep_card(billing.db, owner, &card).await?;
     Ok(card)
 }

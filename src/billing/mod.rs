@@ -4,7 +4,11 @@
 
 pub mod api;
 #[cfg(feature = "ssr")]
+pub mod customers;
+#[cfg(feature = "ssr")]
 pub mod events;
+#[cfg(feature = "ssr")]
+pub mod invoices;
 #[cfg(feature = "ssr")]
 pub mod lifecycle;
 #[cfg(feature = "ssr")]

@@ -1,9 +1,8 @@
-//! The subscriptions tables: an owner's provider customer and card, its live
-//! subscription, and its invoices. Which plan an owner is on is decided here.
+//! The subscriptions table: an owner's live subscription as the provider last said,
+//! and which plan an owner is on. Customers are `customers`, invoices `invoices`.
 
-use super::{CardView, InvoiceRow};
 use crate::error::AppError;
-use crate::infra::billing::{CardOnFile, ProviderSubscription};
+use crate::infra::billing::ProviderSubscription;
 use crate::infra::db::Db;
 use crate::infra::plans::PlanCatalog;
 use crate::workspace::Owner;
@@ -163,124 +162,6 @@ pub async fn plan_of(
     Ok((plans.free().id.clone(), PlanSource::Free))
 }
 
-/// The owner's provider customer, if one was made.
-pub async fn customer_of(db: &Db, owner: &Owner) -> Result<Option<String>, AppError> {
-    let row: Option<(String,)> = sqlx::query_as(
-        "SELECT customer_id FROM billing_customers WHERE owner_kind = $1 AND owner_id = $2",
-    )
-    .bind(owner.kind())
-    .bind(owner.id())
-    .fetch_optional(&db.pool)
-    .await?;
-    Ok(row.map(|(id,)| id))
-}
-
-pub async fn owner_of_customer<'e, E>(
-    executor: E,
-    customer: &str,
-) -> Result<Option<Owner>, AppError>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    let row: Option<(String, String)> =
-        sqlx::query_as("SELECT owner_kind, owner_id FROM billing_customers WHERE customer_id = $1")
-            .bind(customer)
-            .fetch_optional(executor)
-            .await?;
-    Ok(row.and_then(|(kind, id)| Owner::from_parts(&kind, id)))
-}
-
-/// Keeps the customer made for `owner`; the first one kept wins (two processes that
-/// made one each both use it, and the other is left unused at the provider).
-pub async fn keep_customer(
-    db: &Db,
-    owner: &Owner,
-    customer_id: &str,
-    now: i64,
-) -> Result<String, AppError> {
-    sqlx::query(
-        "INSERT INTO billing_customers (owner_kind, owner_id, customer_id, created_at) \
-         VALUES ($1, $2, $3, $4) ON CONFLICT (owner_kind, owner_id) DO NOTHING",
-    )
-    .bind(owner.kind())
-    .bind(owner.id())
-    .bind(customer_id)
-    .bind(now)
-    .execute(&db.pool)
-    .await?;
-    customer_of(db, owner)
-        .await?
-        .ok_or_else(|| AppError::internal("billing customer", "missing right after it was kept"))
-}
-
-pub async fn keep_card(db: &Db, owner: &Owner, card: &CardOnFile) -> Result<(), AppError> {
-    sqlx::query(
-        "UPDATE billing_customers SET card_brand = $1, card_last4 = $2, card_exp_month = $3, \
-         card_exp_year = $4 WHERE owner_kind = $5 AND owner_id = $6",
-    )
-    .bind(card.brand.chars().take(40).collect::<String>())
-    .bind(card.last4.chars().take(4).collect::<String>())
-    .bind(card.exp_month)
-    .bind(card.exp_year)
-    .bind(owner.kind())
-    .bind(owner.id())
-    .execute(&db.pool)
-    .await?;
-    Ok(())
-}
-
-pub async fn card_of(db: &Db, owner: &Owner) -> Result<Option<CardView>, AppError> {
-    type CardRow = (Option<String>, Option<String>, Option<i64>, Option<i64>);
-    let row: Option<CardRow> = sqlx::query_as(
-        "SELECT card_brand, card_last4, card_exp_month, card_exp_year FROM billing_customers \
-         WHERE owner_kind = $1 AND owner_id = $2",
-    )
-    .bind(owner.kind())
-    .bind(owner.id())
-    .fetch_optional(&db.pool)
-    .await?;
-    Ok(row.and_then(|(brand, last4, month, year)| {
-        Some(CardView {
-            brand: brand.unwrap_or_default(),
-            last4: last4?,
-            exp_month: month.unwrap_or(0),
-            exp_year: year.unwrap_or(0),
-        })
-    }))
-}
-
-/// How long a subscribe call may hold the claim: longer than its provider calls can
-/// take (seven at a 20 s timeout each).
-const CLAIM_MS: i64 = 5 * 60_000;
-
-/// Claims the owner's customer for one subscribe call to the provider: false while
-/// another (younger than `CLAIM_MS`) is under way.
-pub async fn claim(db: &Db, owner: &Owner, now: i64) -> Result<bool, AppError> {
-    let claimed = sqlx::query(
-        "UPDATE billing_customers SET claimed_at = $1 WHERE owner_kind = $2 AND owner_id = $3 \
-         AND (claimed_at IS NULL OR claimed_at < $4)",
-    )
-    .bind(now)
-    .bind(owner.kind())
-    .bind(owner.id())
-    .bind(now - CLAIM_MS)
-    .execute(&db.pool)
-    .await?
-    .rows_affected();
-    Ok(claimed > 0)
-}
-
-pub async fn release(db: &Db, owner: &Owner) -> Result<(), AppError> {
-    sqlx::query(
-        "UPDATE billing_customers SET claimed_at = NULL WHERE owner_kind = $1 AND owner_id = $2",
-    )
-    .bind(owner.kind())
-    .bind(owner.id())
-    .execute(&db.pool)
-    .await?;
-    Ok(())
-}
-
 /// Writes what the provider said of a subscription. A subscription Keyward has not
 /// seen is added for `owner` with `plan` and `interval` (read from its price); one it
 /// has is updated, unless it already ended. Answers the row as it now stands.
@@ -359,38 +240,6 @@ pub async fn set_cancel_reason(db: &Db, id: &str, reason: Option<&str>) -> Resul
     Ok(())
 }
 
-/// The owner's invoices, newest first.
-pub async fn invoices(db: &Db, owner: &Owner, limit: i64) -> Result<Vec<InvoiceRow>, AppError> {
-    type InvoiceSql = (String, String, String, i64, String, i64, i64, i64, i64);
-    let rows: Vec<InvoiceSql> = sqlx::query_as(
-        "SELECT id, number, status, total_minor, currency, period_start, period_end, \
-         created_at, credits_granted FROM subscription_invoices \
-         WHERE owner_kind = $1 AND owner_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3",
-    )
-    .bind(owner.kind())
-    .bind(owner.id())
-    .bind(limit)
-    .fetch_all(&db.pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, number, status, total_minor, currency, start, end, created_at, credits)| {
-                InvoiceRow {
-                    total: crate::infra::money::format_money(total_minor, &currency),
-                    id,
-                    number,
-                    status,
-                    period_start: start,
-                    period_end: end,
-                    created_at,
-                    credits_granted: credits,
-                }
-            },
-        )
-        .collect())
-}
-
 /// Every subscription that has not ended, with who it is for (a person's email, an
 /// organization's name), newest first.
 pub async fn all_live(db: &Db) -> Result<Vec<(SubscriptionRow, String)>, AppError> {
@@ -437,78 +286,4 @@ pub async fn complimentary(db: &Db) -> Result<Vec<(String, String)>, AppError> {
     .fetch_all(&db.pool)
     .await?;
     Ok(rows)
-}
-
-/// An invoice as its receipt shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Receipt {
-    pub id: String,
-    pub number: String,
-    pub status: String,
-    pub total_minor: i64,
-    pub currency: String,
-    pub period_start: i64,
-    pub period_end: i64,
-    pub created_at: i64,
-    /// (description, amount in minor units)
-    pub lines: Vec<(String, i64)>,
-    pub credits_granted: i64,
-    pub plan: String,
-}
-
-/// The owner's invoice `id`; None for a missing one and for another owner's alike.
-pub async fn receipt(db: &Db, owner: &Owner, id: &str) -> Result<Option<Receipt>, AppError> {
-    type ReceiptRow = (
-        String,
-        String,
-        String,
-        i64,
-        String,
-        i64,
-        i64,
-        i64,
-        String,
-        i64,
-        String,
-    );
-    let row: Option<ReceiptRow> = sqlx::query_as(
-        "SELECT i.id, i.number, i.status, i.total_minor, i.currency, i.period_start, \
-         i.period_end, i.created_at, i.lines, i.credits_granted, s.plan \
-         FROM subscription_invoices i JOIN subscriptions s ON s.id = i.subscription_id \
-         WHERE i.id = $1 AND i.owner_kind = $2 AND i.owner_id = $3",
-    )
-    .bind(id)
-    .bind(owner.kind())
-    .bind(owner.id())
-    .fetch_optional(&db.pool)
-    .await?;
-    Ok(row.map(
-        |(
-            id,
-            number,
-            status,
-            total_minor,
-            currency,
-            start,
-            end,
-            created_at,
-            lines,
-            credits,
-            plan,
-        )| {
-            Receipt {
-                id,
-                number,
-                status,
-                total_minor,
-                currency,
-                period_start: start,
-                period_end: end,
-                created_at,
-                lines: serde_json::from_str(&lines).unwrap_or_default(),
-                credits_granted: credits,
-                plan,
-            }
-        },
-    ))
 }

@@ -69,53 +69,7 @@ pub struct Config {
     pub plans: super::plans::PlanCatalog,
     /// Who the receipts name as the seller (`KEYWARD_SELLER_NAME`, `KEYWARD_SELLER_ADDRESS`
     /// with lines separated by `;`).
-    pub seller: Seller,
-}
-
-/// The seller a receipt names.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Seller {
-    pub name: String,
-    pub address: Vec<String>,
-}
-
-impl Default for Seller {
-    fn default() -> Self {
-        Self {
-            name: "Keyward".into(),
-            address: Vec::new(),
-        }
-    }
-}
-
-impl Seller {
-    /// From the two variables; text with control characters, or too long, is refused
-    /// at start-up naming the variable.
-    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
-        let check = |name: &str, value: &str, max: usize| -> Result<(), String> {
-            if value.chars().count() > max || value.chars().any(char::is_control) {
-                return Err(format!(
-                    "{name} must be at most {max} characters, without control characters"
-                ));
-            }
-            Ok(())
-        };
-        let mut seller = Self::default();
-        if let Some(name) = var("KEYWARD_SELLER_NAME").filter(|n| !n.trim().is_empty()) {
-            check("KEYWARD_SELLER_NAME", &name, 120)?;
-            seller.name = name.trim().to_string();
-        }
-        if let Some(address) = var("KEYWARD_SELLER_ADDRESS") {
-            check("KEYWARD_SELLER_ADDRESS", &address, 500)?;
-            seller.address = address
-                .split(';')
-                .map(str::trim)
-                .filter(|line| !line.is_empty())
-                .map(str::to_string)
-                .collect();
-        }
-        Ok(seller)
-    }
+    pub seller: super::seller::Seller,
 }
 
 impl Default for Config {
@@ -138,7 +92,7 @@ impl Default for Config {
             hub: None,
             lab: Default::default(),
             plans: Default::default(),
-            seller: Seller::default(),
+            seller: super::seller::Seller::default(),
             session_ttl_secs: 14 * 24 * 3600,
             session_idle_secs: 7 * 24 * 3600,
             sign_in_max_failures: 5,
@@ -365,7 +319,7 @@ impl Config {
             hub: super::hub_config::HubConnection::from_vars(var)?,
             lab: super::lab_config::LabSettings::from_vars(var)?,
             plans: Default::default(),
-            seller: Seller::from_vars(var)?,
+            seller: super::seller::Seller::from_vars(var)?,
         };
         config.plans = super::plans::PlanCatalog::from_vars(var, &config.currency)?;
         super::mail::check_settings(config.smtp_url.as_deref(), &config.mail_from)?;

@@ -29,6 +29,8 @@ pub mod provider_error;
 #[cfg(feature = "ssr")]
 pub mod random;
 #[cfg(feature = "ssr")]
+pub mod seller;
+#[cfg(feature = "ssr")]
 pub mod stripe;
 #[cfg(feature = "ssr")]
 pub mod stripe_billing;

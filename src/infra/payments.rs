@@ -92,6 +92,21 @@ pub struct BrowserSetup {
     pub script_url: String,
 }
 
+/// What the browser's card form gave (a card, payment method or token id): letters,
+/// digits and `_`, at most 255 bytes; anything else is the person's card details to ask
+/// for again (`AppError` beside the "card" field).
+pub fn card_form_id(text: &str) -> Result<&str, crate::error::AppError> {
+    let id = text.trim();
+    if id.is_empty() || id.len() > 255 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(crate::error::AppError::invalid(
+            "card",
+            "Enter your card details.",
+        ));
+    }
+    Ok(id)
+}
+
 pub trait PaymentProvider: Send + Sync {
     /// Starts and confirms a payment.
     fn pay(&self, request: PaymentRequest) -> ProviderFuture<'_, Payment>;

@@ -10,11 +10,11 @@ use super::order_history::first_delivery;
 use super::orders::{self, changeable, owner_of, pay_in, view};
 use super::redemptions;
 use super::{CardPaymentStep, OrderStatus, OrderView};
-use crate::error::{AppError, FieldError};
+use crate::error::AppError;
 use crate::infra::db::Db;
 use crate::infra::payments::{
-    Payment, PaymentEvent, PaymentEventKind, PaymentProvider, PaymentRequest, PaymentState,
-    ProviderError,
+    card_form_id, Payment, PaymentEvent, PaymentEventKind, PaymentProvider, PaymentRequest,
+    PaymentState, ProviderError,
 };
 
 /// Who the provider's confirmations are credited as, in the ledger.
@@ -32,18 +32,7 @@ pub async fn pay(
     payment_method: &str,
     now: i64,
 ) -> Result<CardPaymentStep, AppError> {
-    let payment_method = payment_method.trim();
-    if payment_method.is_empty()
-        || payment_method.len() > 255
-        || !payment_method
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
-    {
-        return Err(AppError::Validation(vec![FieldError::new(
-            "card",
-            "Enter your card details.",
-        )]));
-    }
+    let payment_method = card_form_id(payment_method)?;
     let (order, attempt) = claim(db, user_id, order_id, now).await?;
     let request = PaymentRequest {
         amount_minor: order.total_minor,

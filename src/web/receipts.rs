@@ -4,7 +4,7 @@
 
 use super::request::session_user;
 use super::state::AppState;
-use crate::billing::store;
+use crate::billing::invoices;
 use crate::infra::mail::html_escape;
 use crate::infra::money::format_money;
 use crate::time_fmt;
@@ -41,7 +41,7 @@ pub async fn receipt(
             .map(|m| m.name.clone())
             .unwrap_or_default(),
     };
-    let receipt = match store::receipt(&state.db, &space.owner, &invoice).await {
+    let receipt = match invoices::receipt(&state.db, &space.owner, &invoice).await {
         Ok(Some(receipt)) => receipt,
         Ok(None) => return (StatusCode::NOT_FOUND, "No such invoice.").into_response(),
         Err(error) => return error.into_response(),
@@ -67,10 +67,10 @@ pub async fn receipt(
 }
 
 fn page(
-    seller: &crate::infra::config::Seller,
+    seller: &crate::infra::seller::Seller,
     bill_to: &str,
     plan_name: &str,
-    receipt: &store::Receipt,
+    receipt: &invoices::Receipt,
     nonce: &str,
 ) -> String {
     let money = |minor: i64| html_escape(&format_money(minor, &receipt.currency));

@@ -175,7 +175,10 @@ async fn a_subscription_paid_by_card_grants_its_credits_and_its_plan_once(app: T
     assert_eq!(page["current"]["source"], "subscription");
     assert_eq!(page["current"]["price"], "$20.00");
     assert_eq!(page["card"]["last4"], "4242");
-    assert_eq!(page["next_invoice"][1], "$20.00", "the provider's upcoming invoice: {page}");
+    assert_eq!(
+        page["next_invoice"][1], "$20.00",
+        "the provider's upcoming invoice: {page}"
+    );
     let invoices = page["invoices"].as_array().unwrap();
     assert_eq!(invoices.len(), 1, "{page}");
     assert_eq!(invoices[0]["status"], "paid");

@@ -2,26 +2,21 @@
 //! the card on file, the plans side by side to subscribe to, cancel and resume, and
 //! the invoices.
 
+mod card_forms;
+mod invoices;
+
 use super::workspace::use_org_slug;
-use crate::billing::api::{
-    subscription_overview, CancelSubscription, ResumeSubscription, Subscribe, UpdateCard,
-};
-use crate::billing::{InvoiceRow, PlanOffer, SubscriptionPage as Overview, CANCEL_REASONS};
+use crate::billing::api::{subscription_overview, CancelSubscription, ResumeSubscription};
+use crate::billing::{PlanOffer, SubscriptionPage as Overview, CANCEL_REASONS};
 use crate::components::action_result::on_action;
-use crate::components::card_form::{CardDetails, CardForm, CardFormState};
-use crate::components::data_table::{Column, DataTable, Empty};
 use crate::error::AppError;
-use crate::infra::url::percent_encode;
 use crate::infra::wire::load;
 use crate::time_fmt;
 use crate::wallet::format_credits;
+use card_forms::{SubscribeForm, UpdateCardForm};
+use invoices::{invoices_table, NO_INVOICES};
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-const NO_INVOICES: Empty = Empty {
-    title: "No invoices yet",
-    hint: "Each payment of your plan is listed here.",
-};
 
 fn status_badge(status: &str, cancels: bool) -> AnyView {
     let (class, label) = match (status, cancels) {
@@ -31,52 +26,6 @@ fn status_badge(status: &str, cancels: bool) -> AnyView {
         _ => ("badge badge-inactive", "Ended"),
     };
     view! { <span class=class>{label}</span> }.into_any()
-}
-
-fn invoices_table(list: Vec<InvoiceRow>, org: Option<String>) -> impl IntoView {
-    let rows = list
-        .into_iter()
-        .map(|invoice| {
-            let href = match &org {
-                Some(slug) => format!(
-                    "/account/subscription/receipts/{}?org={}",
-                    percent_encode(&invoice.id),
-                    percent_encode(slug)
-                ),
-                None => format!("/account/subscription/receipts/{}", percent_encode(&invoice.id)),
-            };
-            let label = format!("Receipt for invoice {}", invoice.number);
-            let status = match invoice.status.as_str() {
-                "paid" => "Paid",
-                "failed" => "Payment failed",
-                "open" => "Open",
-                "void" => "Void",
-                _ => "Draft",
-            };
-            vec![
-                invoice.number.into_any(),
-                time_fmt::date(invoice.created_at).into_any(),
-                format!(
-                    "{} – {}",
-                    time_fmt::date(invoice.period_start),
-                    time_fmt::date(invoice.period_end)
-                )
-                .into_any(),
-                invoice.total.into_any(),
-                status.into_any(),
-                view! { <a href=href target="_blank" rel="external noopener" aria-label=label>"Receipt"</a> }.into_any(),
-            ]
-        })
-        .collect();
-    let columns = vec![
-        Column::primary("Invoice"),
-        Column::nowrap("Date"),
-        Column::text("Period"),
-        Column::numeric("Amount"),
-        Column::text("Status"),
-        Column::actions(),
-    ];
-    view! { <DataTable caption="Invoices, newest first" flat=true class="invoices-table" columns rows /> }
 }
 
 /// What a plan card lists: the plan's own feature list, or (without one) what it
@@ -296,146 +245,5 @@ fn SubscriptionBody(page: Overview, reloads: RwSignal<u32>) -> impl IntoView {
                 invoices_table(page.invoices.clone(), org.get_untracked()).into_any()
             }}
         </section>
-    }
-}
-
-#[component]
-fn SubscribeForm(
-    plan: PlanOffer,
-    yearly: bool,
-    chosen: RwSignal<Option<PlanOffer>>,
-    reloads: RwSignal<u32>,
-) -> impl IntoView {
-    let org = use_org_slug();
-    let subscribe = ServerAction::<Subscribe>::new();
-    let form = CardForm::new("card-frame");
-    let card_error = RwSignal::new(None::<String>);
-    let form_error = RwSignal::new(None::<String>);
-    let working = RwSignal::new(false);
-    let interval = if yearly { "year" } else { "month" };
-    let price = if yearly {
-        plan.yearly_price.clone().unwrap_or_default()
-    } else {
-        plan.monthly_price.clone()
-    };
-    on_action(
-        subscribe,
-        move |_| {
-            working.set(false);
-            chosen.set(None);
-            reloads.update(|n| *n += 1);
-        },
-        move |e: AppError| {
-            working.set(false);
-            match e.field_message("card") {
-                Some(message) => card_error.set(Some(message)),
-                None => form_error.set(Some(e.to_string())),
-            }
-        },
-    );
-    let plan_id = plan.id.clone();
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if working.get_untracked() {
-            return;
-        }
-        card_error.set(None);
-        form_error.set(None);
-        working.set(true);
-        let plan_id = plan_id.clone();
-        leptos::task::spawn_local(async move {
-            match form.card_token().await {
-                Ok(card_token) => {
-                    subscribe.dispatch(Subscribe {
-                        org: org.get_untracked(),
-                        plan: plan_id,
-                        interval: interval.to_string(),
-                        card_token,
-                    });
-                }
-                Err(message) => {
-                    card_error.set(Some(message));
-                    working.set(false);
-                }
-            }
-        });
-    };
-    let summary = format!(
-        "{price} each {interval}, charged now and at each renewal until you cancel. {} credits are included each period and expire at its end.",
-        format_credits(plan.included_credits)
-    );
-    view! {
-        <form class="subscribe-form" aria-labelledby="subscribe-heading" on:submit=on_submit>
-            <h3 id="subscribe-heading">{format!("Subscribe to {}", plan.name)}</h3>
-            <p>{summary}</p>
-            <CardDetails form=Some(form) error=card_error />
-            {move || form_error.get().map(|message| view! { <p class="field-error" role="alert">{message}</p> })}
-            <div class="actions">
-                <button class="button button-primary" type="submit"
-                    disabled=move || working.get() || form.state.with(|s| *s != CardFormState::Ready)>
-                    {move || if working.get() { "Subscribing…".to_string() } else { format!("Subscribe for {price}") }}
-                </button>
-                <button class="button" type="button" on:click=move |_| chosen.set(None)>"Cancel"</button>
-            </div>
-        </form>
-    }
-}
-
-#[component]
-fn UpdateCardForm(open: RwSignal<bool>, reloads: RwSignal<u32>) -> impl IntoView {
-    let org = use_org_slug();
-    let update = ServerAction::<UpdateCard>::new();
-    let form = CardForm::new("card-frame");
-    let card_error = RwSignal::new(None::<String>);
-    let working = RwSignal::new(false);
-    on_action(
-        update,
-        move |_| {
-            working.set(false);
-            open.set(false);
-            reloads.update(|n| *n += 1);
-        },
-        move |e: AppError| {
-            working.set(false);
-            card_error.set(Some(
-                e.field_message("card").unwrap_or_else(|| e.to_string()),
-            ));
-        },
-    );
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if working.get_untracked() {
-            return;
-        }
-        card_error.set(None);
-        working.set(true);
-        leptos::task::spawn_local(async move {
-            match form.card_token().await {
-                Ok(card_token) => {
-                    update.dispatch(UpdateCard {
-                        org: org.get_untracked(),
-                        card_token,
-                    });
-                }
-                Err(message) => {
-                    card_error.set(Some(message));
-                    working.set(false);
-                }
-            }
-        });
-    };
-    view! {
-        <form class="subscribe-form" aria-labelledby="update-card-heading" on:submit=on_submit>
-            <h3 id="update-card-heading">"Update card"</h3>
-            <p>"Renewals are paid with this card from now on; nothing is charged now."</p>
-            <CardDetails form=Some(form) error=card_error />
-            <div class="actions">
-                <button class="button button-primary" type="submit"
-                    disabled=move || working.get() || form.state.with(|s| *s != CardFormState::Ready)>
-                    {move || if working.get() { "Saving…" } else { "Save card" }}
-                </button>
-                <button class="button" type="button" on:click=move |_| open.set(false)>"Cancel"</button>
-            </div>
-        </form>
     }
 }
