@@ -152,7 +152,7 @@ fn SubscriptionBody(page: Overview, reloads: RwSignal<u32>) -> impl IntoView {
             })}
             {(subscribed && can_change).then(|| view! {
                 {move || (!updating_card.get()).then(|| view! {
-                    <button class="button" type="button" on:click=move |_| updating_card.set(true)>"Update card"</button>
+                    <div class="actions"><button class="button" type="button" on:click=move |_| updating_card.set(true)>"Update card"</button></div>
                 })}
                 {move || updating_card.get().then(|| view! { <UpdateCardForm open=updating_card reloads /> })}
             })}
