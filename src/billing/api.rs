@@ -59,7 +59,7 @@ async fn overview(
             free: plan.is_free(),
         })
         .collect();
-    let (plan_id, source) = store::plan_of(&state.db, &config.plans, owner).await?;
+    let (plan_id, source) = store::plan_of(&state.db, &config.plans, owner, state.now_ms()).await?;
     let plan = config.plans.or_free(&plan_id);
     // Any subscription not ended, even one that gives no plan now (unpaid, or a plan
     // the catalog dropped): the page shows it and lets it be cancelled.
@@ -72,6 +72,10 @@ async fn overview(
         .as_ref()
         .filter(|row| row.price_minor > 0)
         .map(|row| format_money(row.price_minor, &row.price_currency));
+    let changes_to = subscription.as_ref().and_then(|row| {
+        row.kept_plan(state.now_ms())
+            .map(|(_, until)| (config.plans.or_free(&row.plan).name.clone(), until))
+    });
     let next_invoice = match (&subscription, state.billing.as_deref()) {
         (Some(row), Some(billing)) if !row.cancel_at_period_end => {
             next_invoice(state, billing, row).await
@@ -93,6 +97,7 @@ async fn overview(
             cancel_at_period_end: subscription
                 .as_ref()
                 .is_some_and(|row| row.cancel_at_period_end),
+            changes_to,
         },
         next_invoice,
         card: customers::card_of(&state.db, owner).await?,
@@ -169,6 +174,57 @@ pub async fn subscribe(
             )
             .await
             .map(|_| ())
+        },
+    )
+    .await
+}
+
+/// What changing to `plan` paid each `interval` would do, to show before confirming.
+#[server(endpoint = "preview_plan_change", output = crate::infra::wire::Wire)]
+pub async fn preview_plan_change(
+    org: Option<String>,
+    plan: String,
+    interval: String,
+) -> Result<super::PlanChangeQuote, AppError> {
+    Caller::in_workspace(
+        org,
+        Need::Manage,
+        async |caller: &Caller, _user: User, space: Workspace| {
+            let billing = billing(&caller.state)?;
+            super::change::preview(&billing, &space.owner, &plan, &interval).await
+        },
+    )
+    .await
+}
+
+/// Makes the change `preview_plan_change` showed (`quoted_at` and `charge_minor` are
+/// from it, so the charge is the amount shown).
+#[server(endpoint = "change_plan", output = crate::infra::wire::Wire)]
+pub async fn change_plan(
+    org: Option<String>,
+    plan: String,
+    interval: String,
+    quoted_at: i64,
+    charge_minor: i64,
+) -> Result<(), AppError> {
+    Caller::in_workspace(
+        org,
+        Need::Manage,
+        async |caller: &Caller, _user: User, space: Workspace| {
+            let billing = billing(&caller.state)?;
+            let changed = super::change::change(
+                &billing,
+                &space.owner,
+                &plan,
+                &interval,
+                quoted_at,
+                charge_minor,
+            )
+            .await;
+            if let Some(live) = store::live(&caller.state.db.pool, &space.owner).await? {
+                caller.state.upcoming_invoices.forget(&live.id);
+            }
+            changed.map(|_| ())
         },
     )
     .await

@@ -131,8 +131,21 @@ async fn grant_for(
     let Some(plan) = plans.get(&subscription.plan) else {
         return Ok(());
     };
-    let expires_at = invoice.period_end.saturating_mul(1000);
-    if plan.included_credits <= 0 || expires_at <= now {
+    // An invoice of a plan change grants what the change added (for the rest of the
+    // period, as the person was shown), not a full period's.
+    let change: Option<(i64,)> =
+        sqlx::query_as("SELECT credits FROM subscription_changes WHERE invoice_id = $1")
+            .bind(&invoice.id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let (credits, expires_at) = match change {
+        Some((credits,)) => (credits, subscription.current_period_end),
+        None => (
+            plan.included_credits,
+            invoice.period_end.saturating_mul(1000),
+        ),
+    };
+    if credits <= 0 || expires_at <= now {
         return Ok(());
     }
     let (granted,): (i64,) =
@@ -155,7 +168,7 @@ async fn grant_for(
     let expires_at = latest.map_or(expires_at, |latest| latest.max(expires_at));
     let grant = IncludedGrant {
         owner: subscription.owner.clone(),
-        credits: plan.included_credits,
+        credits,
         expires_at,
         description: format!(
             "{} plan, included with invoice {}",
@@ -176,7 +189,7 @@ async fn grant_for(
         Err(other) => return Err(other),
     }
     sqlx::query("UPDATE subscription_invoices SET credits_granted = $1 WHERE id = $2")
-        .bind(plan.included_credits)
+        .bind(credits)
         .bind(&invoice.id)
         .execute(&mut **tx)
         .await?;

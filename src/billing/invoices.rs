@@ -12,7 +12,7 @@ pub async fn invoices(db: &Db, owner: &Owner, limit: i64) -> Result<Vec<InvoiceR
     let rows: Vec<InvoiceSql> = sqlx::query_as(
         "SELECT id, number, status, total_minor, currency, period_start, period_end, \
          created_at, credits_granted FROM subscription_invoices \
-         WHERE owner_kind = $1 AND owner_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3",
+         WHERE owner_kind = $1 AND owner_id = $2 ORDER BY created_at DESC, updated_at DESC, id DESC LIMIT $3",
     )
     .bind(owner.kind())
     .bind(owner.id())

@@ -26,7 +26,7 @@ pub struct Billing<'a> {
 const UNAVAILABLE: &str =
     "The payment provider did not answer. Nothing was charged; try again in a minute.";
 
-fn provider_error(error: ProviderError, what: &str) -> AppError {
+pub(super) fn provider_error(error: ProviderError, what: &str) -> AppError {
     match error {
         ProviderError::Declined { reason, .. } => AppError::invalid("card", reason),
         ProviderError::Unavailable(error) => {

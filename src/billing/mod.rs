@@ -4,6 +4,8 @@
 
 pub mod api;
 #[cfg(feature = "ssr")]
+pub mod change;
+#[cfg(feature = "ssr")]
 pub mod customers;
 #[cfg(feature = "ssr")]
 pub mod events;
@@ -15,6 +17,8 @@ pub mod lifecycle;
 pub mod notices;
 #[cfg(feature = "ssr")]
 pub mod prices;
+#[cfg(feature = "ssr")]
+pub mod quote;
 #[cfg(feature = "ssr")]
 pub mod report;
 #[cfg(feature = "ssr")]
@@ -54,6 +58,31 @@ pub struct CurrentPlan {
     /// When the paid period ends (Unix ms).
     pub current_period_end: Option<i64>,
     pub cancel_at_period_end: bool,
+    /// A downgrade waiting for the period to end: the plan's name it changes to, when.
+    pub changes_to: Option<(String, i64)>,
+}
+
+/// What changing to a plan would do, shown before the person confirms it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanChangeQuote {
+    pub plan: String,
+    pub plan_name: String,
+    /// "month" or "year".
+    pub interval: String,
+    /// "upgrade": at once, `charge_now` charged to the card on file; "downgrade": at
+    /// `effective_at`, nothing charged now; "keep": undoes a downgrade not in effect yet.
+    pub kind: String,
+    pub charge_now: String,
+    pub charge_now_minor: i64,
+    /// Included credits the change adds now (expiring with the period).
+    pub credits_now: i64,
+    /// What each period costs after the change, formatted ("$80.00 per month").
+    pub new_price: String,
+    /// When the change takes effect (Unix ms).
+    pub effective_at: i64,
+    /// When the amount was worked out (Unix seconds); confirming sends it back, so the
+    /// charge is the amount shown.
+    pub quoted_at: i64,
 }
 
 /// The card the provider keeps for renewals.

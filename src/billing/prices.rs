@@ -26,12 +26,20 @@ pub fn price_of(plan: &PlanSpec, interval: &str, currency: &str) -> Option<Price
     }
     let currency = currency.to_ascii_lowercase();
     Some(PriceSpec {
-        id: format!("{PREFIX}{}-{interval}-{amount_minor}-{currency}", plan.id),
+        id: price_id(&plan.id, interval, amount_minor, &currency),
         name: format!("{} ({}ly)", plan.name, interval),
         amount_minor,
         currency,
         interval: interval.to_string(),
     })
+}
+
+/// The id of Keyward's price for `plan` at `amount_minor` each `interval`.
+pub fn price_id(plan: &str, interval: &str, amount_minor: i64, currency: &str) -> String {
+    format!(
+        "{PREFIX}{plan}-{interval}-{amount_minor}-{}",
+        currency.to_ascii_lowercase()
+    )
 }
 
 /// What a price id of Keyward's names.

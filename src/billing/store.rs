@@ -26,11 +26,39 @@ pub struct SubscriptionRow {
     /// What each period is billed (its price's amount), in `price_currency`.
     pub price_minor: i64,
     pub price_currency: String,
+    /// After a downgrade: the price whose plan is kept until `prior_until` (Unix ms),
+    /// the end of the period paid for at that price.
+    pub prior_price: Option<String>,
+    pub prior_until: Option<i64>,
 }
 
 impl SubscriptionRow {
     pub fn gives_plan(&self) -> bool {
         GIVES_PLAN.contains(&self.status.as_str())
+    }
+
+    /// The provider's id of the price it bills.
+    pub fn price_id(&self) -> String {
+        super::prices::price_id(
+            &self.plan,
+            &self.interval,
+            self.price_minor,
+            &self.price_currency,
+        )
+    }
+
+    /// A downgrade not in effect yet at `now`: the plan kept until when.
+    pub fn kept_plan(&self, now: i64) -> Option<(String, i64)> {
+        let until = self.prior_until.filter(|until| *until > now)?;
+        let (plan, _) = super::prices::plan_of_price(self.prior_price.as_deref()?)?;
+        Some((plan, until))
+    }
+
+    /// The plan it gives at `now`: the one kept until a downgrade takes effect, else
+    /// the one it bills.
+    pub fn plan_at(&self, now: i64) -> String {
+        self.kept_plan(now)
+            .map_or_else(|| self.plan.clone(), |(plan, _)| plan)
     }
 }
 
@@ -47,10 +75,13 @@ type Row = (
     i64,
     i64,
     String,
+    Option<String>,
+    Option<i64>,
 );
 
 const COLUMNS: &str = "id, owner_kind, owner_id, customer_id, plan, billing_interval, status, \
-     current_period_start, current_period_end, cancel_at_period_end, price_minor, price_currency";
+     current_period_start, current_period_end, cancel_at_period_end, price_minor, price_currency, \
+     prior_price, prior_until";
 
 fn from_row(row: Row) -> Option<SubscriptionRow> {
     let (
@@ -66,6 +97,8 @@ fn from_row(row: Row) -> Option<SubscriptionRow> {
         cancel,
         price,
         currency,
+        prior_price,
+        prior_until,
     ) = row;
     Some(SubscriptionRow {
         id,
@@ -79,6 +112,8 @@ fn from_row(row: Row) -> Option<SubscriptionRow> {
         cancel_at_period_end: cancel != 0,
         price_minor: price,
         price_currency: currency,
+        prior_price,
+        prior_until,
     })
 }
 
@@ -132,18 +167,18 @@ impl PlanSource {
 
 /// The plan an owner is on, and why: a subscription that gives its plan, else (for a
 /// person) the plan an operator set, else the free plan. A plan the catalog no longer
-/// has counts as the free plan.
+/// has counts as the free plan. A downgrade gives the new plan from the end of the
+/// period paid for (`now`: Unix ms).
 pub async fn plan_of(
     db: &Db,
     plans: &PlanCatalog,
     owner: &Owner,
+    now: i64,
 ) -> Result<(String, PlanSource), AppError> {
     if let Some(subscription) = live(&db.pool, owner).await? {
-        if subscription.gives_plan() && plans.get(&subscription.plan).is_some() {
-            return Ok((
-                subscription.plan.clone(),
-                PlanSource::Subscription(Box::new(subscription)),
-            ));
+        let plan = subscription.plan_at(now);
+        if subscription.gives_plan() && plans.get(&plan).is_some() {
+            return Ok((plan, PlanSource::Subscription(Box::new(subscription))));
         }
     }
     if let Owner::User(user_id) = owner {
@@ -256,12 +291,15 @@ pub async fn all_live(db: &Db) -> Result<Vec<(SubscriptionRow, String)>, AppErro
         i64,
         i64,
         String,
+        Option<String>,
+        Option<i64>,
         String,
     );
     let rows: Vec<LabelledRow> = sqlx::query_as(
         "SELECT s.id, s.owner_kind, s.owner_id, s.customer_id, s.plan, s.billing_interval, \
          s.status, s.current_period_start, s.current_period_end, s.cancel_at_period_end, \
-         s.price_minor, s.price_currency, COALESCE(u.email, o.name, s.owner_id) \
+         s.price_minor, s.price_currency, s.prior_price, s.prior_until, \
+         COALESCE(u.email, o.name, s.owner_id) \
          FROM subscriptions s \
          LEFT JOIN users u ON s.owner_kind = 'user' AND u.id = s.owner_id \
          LEFT JOIN organizations o ON s.owner_kind = 'org' AND o.id = s.owner_id \
@@ -271,8 +309,8 @@ pub async fn all_live(db: &Db) -> Result<Vec<(SubscriptionRow, String)>, AppErro
     .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(a, b, c, d, e, f, g, h, i, j, k, l, label)| {
-            from_row((a, b, c, d, e, f, g, h, i, j, k, l)).map(|row| (row, label))
+        .filter_map(|(a, b, c, d, e, f, g, h, i, j, k, l, m, n, label)| {
+            from_row((a, b, c, d, e, f, g, h, i, j, k, l, m, n)).map(|row| (row, label))
         })
         .collect())
 }

@@ -22,6 +22,8 @@ pub struct ProviderSubscription {
     pub status: String,
     /// The provider's id of the price it bills.
     pub price: String,
+    /// The provider's id of the subscription's one item (what a price change replaces).
+    pub item: String,
     pub current_period_start: i64,
     pub current_period_end: i64,
     pub cancel_at_period_end: bool,
@@ -103,6 +105,39 @@ pub trait BillingProvider: Send + Sync {
     /// Ends the subscription now (one whose first payment did not go through).
     fn cancel_now<'a>(&'a self, id: &'a str) -> ProviderFuture<'a, ProviderSubscription>;
     fn invoice<'a>(&'a self, id: &'a str) -> ProviderFuture<'a, ProviderInvoice>;
+    /// Moves the subscription's item to `price`, prorated as of `proration_date` (Unix
+    /// seconds) by the provider's own rules: the difference is left as pending invoice
+    /// items (`invoice_now` bills them; `drop_prorations` removes them). A change of
+    /// billing interval starts a new period, which the provider invoices and charges at
+    /// once (`latest_invoice` of the answer).
+    fn change_price<'a>(
+        &'a self,
+        subscription: &'a ProviderSubscription,
+        price: &'a str,
+        proration_date: i64,
+        idempotency_key: &'a str,
+    ) -> ProviderFuture<'a, ProviderSubscription>;
+    /// Removes the pending proration items of a subscription (a change that is not to be
+    /// billed until the period ends). Answers how many were removed.
+    fn drop_prorations<'a>(
+        &'a self,
+        customer: &'a str,
+        subscription: &'a str,
+    ) -> ProviderFuture<'a, usize>;
+    /// A new invoice of the subscription's pending items (a draft, not paid yet).
+    fn invoice_pending<'a>(
+        &'a self,
+        customer: &'a str,
+        subscription: &'a str,
+        idempotency_key: &'a str,
+    ) -> ProviderFuture<'a, ProviderInvoice>;
+    /// Pays an invoice with the card on file. A declined card is `Declined`, or an
+    /// answer with the invoice still `open` (the provider retries it, as a renewal).
+    fn pay_invoice<'a>(
+        &'a self,
+        id: &'a str,
+        idempotency_key: &'a str,
+    ) -> ProviderFuture<'a, ProviderInvoice>;
     /// The next invoice the subscription will bring, if the provider can tell.
     fn upcoming_invoice<'a>(
         &'a self,

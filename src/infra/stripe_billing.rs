@@ -164,4 +164,98 @@ impl BillingProvider for Stripe {
             }
         })
     }
+
+    fn change_price<'a>(
+        &'a self,
+        subscription: &'a ProviderSubscription,
+        price: &'a str,
+        proration_date: i64,
+        idempotency_key: &'a str,
+    ) -> ProviderFuture<'a, ProviderSubscription> {
+        Box::pin(async move {
+            let proration_date = proration_date.to_string();
+            let updated = self
+                .post(
+                    &["v1", "subscriptions", &subscription.id],
+                    &[
+                        ("items[0][id]", &subscription.item),
+                        ("items[0][plan]", price),
+                        ("proration_date", &proration_date),
+                    ],
+                    idempotency_key,
+                )
+                .await?;
+            super::stripe_objects::subscription(&updated)
+        })
+    }
+
+    fn drop_prorations<'a>(
+        &'a self,
+        customer: &'a str,
+        subscription: &'a str,
+    ) -> ProviderFuture<'a, usize> {
+        Box::pin(async move {
+            // Pending items are those on no invoice yet; the list is asked without
+            // `pending=true`, which not every Stripe-compatible server takes.
+            let listed = self
+                .get_with(
+                    &["v1", "invoiceitems"],
+                    &[("customer", customer), ("limit", "100")],
+                )
+                .await?;
+            let mut dropped = 0;
+            for item in listed["data"].as_array().into_iter().flatten() {
+                let pending = item["invoice"].is_null();
+                let ours = id_of(&item["subscription"]).as_deref() == Some(subscription);
+                let proration = item["proration"].as_bool().unwrap_or(false);
+                if let (true, true, true, Some(id)) =
+                    (pending, ours, proration, item["id"].as_str())
+                {
+                    self.delete(&["v1", "invoiceitems", id]).await?;
+                    dropped += 1;
+                }
+            }
+            Ok(dropped)
+        })
+    }
+
+    fn invoice_pending<'a>(
+        &'a self,
+        customer: &'a str,
+        subscription: &'a str,
+        idempotency_key: &'a str,
+    ) -> ProviderFuture<'a, ProviderInvoice> {
+        Box::pin(async move {
+            let created = self
+                .post(
+                    &["v1", "invoices"],
+                    &[
+                        ("customer", customer),
+                        ("subscription", subscription),
+                        ("pending_invoice_items_behavior", "include"),
+                    ],
+                    idempotency_key,
+                )
+                .await?;
+            let created = invoice(&created)?;
+            if created.id.is_empty() {
+                return Err(unreadable("invoice id"));
+            }
+            Ok(created)
+        })
+    }
+
+    fn pay_invoice<'a>(
+        &'a self,
+        id: &'a str,
+        idempotency_key: &'a str,
+    ) -> ProviderFuture<'a, ProviderInvoice> {
+        Box::pin(async move {
+            invoice(
+                &self
+                    .post(&["v1", "invoices", id, "pay"], &[], idempotency_key)
+                    .await?,
+            )
+        })
+    }
 }

@@ -57,6 +57,7 @@ pub(super) fn subscription(object: &Value) -> Result<ProviderSubscription, Provi
         customer: id_of(&object["customer"]).ok_or_else(|| unreadable("customer"))?,
         status: text(&object["status"]),
         price,
+        item: text(&item["id"]),
         current_period_start: period("current_period_start").unwrap_or(0),
         current_period_end: period("current_period_end").unwrap_or(0),
         cancel_at_period_end: object["cancel_at_period_end"].as_bool().unwrap_or(false),

@@ -72,7 +72,7 @@ pub async fn compute_use(
 ) -> Result<ComputeUse, AppError> {
     let settings = &lab.settings;
     let owner = crate::workspace::Owner::User(account.user_id.clone());
-    let (plan_id, _) = crate::billing::store::plan_of(db, &lab.plans, &owner).await?;
+    let (plan_id, _) = crate::billing::store::plan_of(db, &lab.plans, &owner, now).await?;
     let plan = lab.plans.or_free(&plan_id);
     let (used_cpu_ms, paid_hours) = store::month_usage(db, &account.user_id, now).await?;
     Ok(ComputeUse {

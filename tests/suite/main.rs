@@ -26,6 +26,7 @@ mod operations;
 mod org_attacks;
 mod org_resources;
 mod organizations;
+mod plan_changes;
 mod promos;
 mod recovery;
 mod rest_api;

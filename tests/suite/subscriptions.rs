@@ -56,7 +56,7 @@ fn localstripe() -> String {
     })
 }
 
-fn stripe_config() -> Config {
+pub(crate) fn stripe_config() -> Config {
     let mut config = common::test_config();
     let base = localstripe();
     config.stripe = Some(StripeConfig {
@@ -70,12 +70,12 @@ fn stripe_config() -> Config {
 }
 
 /// A token for `number` (what the card form answers to keep a card).
-async fn card_token(number: &str) -> String {
+pub(crate) async fn card_token(number: &str) -> String {
     let token = common::localstripe_token(number).await;
     token["id"].as_str().expect("a token id").to_string()
 }
 
-async fn subscribe(
+pub(crate) async fn subscribe(
     app: &TestApp,
     who: &Person,
     org: Option<&str>,
@@ -128,21 +128,26 @@ fn subscription_object(row: &store::SubscriptionRow, status: &str) -> Value {
     })
 }
 
-async fn live(app: &TestApp, who: &Person) -> store::SubscriptionRow {
+pub(crate) async fn live(app: &TestApp, who: &Person) -> store::SubscriptionRow {
     store::live(&app.state.db.pool, &Owner::User(who.id.clone()))
         .await
         .unwrap()
         .expect("a live subscription")
 }
 
-async fn plan_of(app: &TestApp, owner: &Owner) -> String {
-    store::plan_of(&app.state.db, &app.state.config.plans, owner)
-        .await
-        .unwrap()
-        .0
+pub(crate) async fn plan_of(app: &TestApp, owner: &Owner) -> String {
+    store::plan_of(
+        &app.state.db,
+        &app.state.config.plans,
+        owner,
+        app.state.now_ms(),
+    )
+    .await
+    .unwrap()
+    .0
 }
 
-async fn balance(app: &TestApp, owner: &Owner) -> (i64, i64) {
+pub(crate) async fn balance(app: &TestApp, owner: &Owner) -> (i64, i64) {
     let balance = ledger::balance(&app.state.db, owner).await.unwrap();
     (
         balance,
@@ -535,6 +540,22 @@ async fn only_owners_and_admins_subscribe_for_an_organization(app: TestApp) {
     )
     .await;
     assert_eq!(cancel.status, StatusCode::NOT_FOUND, "{}", cancel.body);
+    for function in ["preview_plan_change", "change_plan"] {
+        let form = [
+            ("org", slug.as_str()),
+            ("plan", "pro"),
+            ("interval", "month"),
+            ("quoted_at", "1"),
+            ("charge_minor", "0"),
+        ];
+        let refused = orgs::call(&app, &member, function, &form).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::NOT_FOUND,
+            "{function}: {}",
+            refused.body
+        );
+    }
     let theirs = orgs::call(&app, &stranger, "subscription_overview", &[("org", &slug)]).await;
     assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{}", theirs.body);
     // An organization that is billed is not deleted (its subscription would bill on).

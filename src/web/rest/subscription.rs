@@ -44,7 +44,7 @@ pub(super) async fn subscription(
     caller.require("billing:read")?;
     let owner = caller.key.owner();
     let plans = &state.config.plans;
-    let (plan_id, source) = store::plan_of(&state.db, plans, &owner).await?;
+    let (plan_id, source) = store::plan_of(&state.db, plans, &owner, state.now_ms()).await?;
     let plan = plans.or_free(&plan_id);
     let subscription = match source {
         PlanSource::Subscription(row) => Some(*row),
