@@ -115,6 +115,50 @@ test("subscribe to Standard monthly by card, see the included credits, cancel an
   }
 });
 
+test("upgrade to Pro seeing the prorated amount first, then a downgrade that waits for the period end", async ({ page }) => {
+  await signUp(page);
+  await openSubscription(page);
+  await page.getByRole("article", { name: "Standard plan" }).getByRole("button", { name: "Choose Standard" }).click();
+  const form = page.getByRole("form", { name: "Subscribe to Standard" });
+  await expect(form.getByRole("button", { name: "Subscribe for $20.00" })).toBeEnabled();
+  await enterCard(page, "4242424242424242");
+  await form.getByRole("button", { name: "Subscribe for $20.00" }).click();
+  await expect(page.getByRole("region", { name: "Standard plan" }).getByText("Active", { exact: true })).toBeVisible();
+
+  // The upgrade's charge is shown before anything happens; Back leaves everything as it was.
+  const pro = page.getByRole("article", { name: "Pro plan" });
+  await pro.getByRole("button", { name: "Change to Pro" }).click();
+  const change = page.getByRole("region", { name: "Change plan" });
+  await expect(change.getByRole("heading", { name: "Pro (monthly)" })).toBeVisible();
+  await expect(change.getByText(/\$60\.00 is charged now to the card on file/)).toBeVisible();
+  await expect(change.getByText(/8,000 more included credits arrive at once/)).toBeVisible();
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    await change.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `screenshots/subscription-upgrade-${width}-light.png`, fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await change.getByRole("button", { name: "Back" }).click();
+  await expect(change.getByRole("heading")).toHaveCount(0);
+  await pro.getByRole("button", { name: "Change to Pro" }).click();
+  await change.getByRole("button", { name: "Pay $60.00 and upgrade" }).click();
+  const current = page.getByRole("region", { name: "Pro plan" });
+  await expect(current.getByText("$80.00 per month")).toBeVisible();
+  const invoices = page.getByRole("table", { name: "Invoices, newest first" });
+  await expect(invoices.getByRole("row").filter({ hasText: "$60.00" }).filter({ hasText: "Paid" })).toHaveCount(1);
+
+  // A cheaper plan waits for the end of the period paid for; keeping Pro calls it off.
+  await page.getByRole("article", { name: "Standard plan" }).getByRole("button", { name: "Change to Standard" }).click();
+  await expect(change.getByText(/^Your plan changes to Standard on .*You keep Pro until then, and nothing is charged now/)).toBeVisible();
+  await change.getByRole("button", { name: /^Change to Standard on / }).click();
+  await expect(current.getByText(/^On .* your plan changes to Standard, at \$20\.00 per month\.$/)).toBeVisible();
+  await expect(invoices.getByRole("row").filter({ hasText: "Paid" })).toHaveCount(2);
+  await pro.getByRole("button", { name: "Keep Pro" }).click();
+  await change.getByRole("button", { name: "Keep Pro" }).click();
+  await expect(current.getByText(/^Renews on /)).toBeVisible();
+  await expect(current.getByText("$80.00 per month")).toBeVisible();
+});
+
 /** Posts a signed Stripe event to Keyward's webhook, exactly as Stripe signs one. */
 async function deliver(type: string, object: Record<string, unknown>) {
   const { createHmac, randomBytes } = await import("node:crypto");

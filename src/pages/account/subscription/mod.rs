@@ -3,6 +3,7 @@
 //! the invoices.
 
 mod card_forms;
+mod change_form;
 mod invoices;
 
 use super::workspace::use_org_slug;
@@ -14,6 +15,7 @@ use crate::infra::wire::load;
 use crate::time_fmt;
 use crate::wallet::format_credits;
 use card_forms::{SubscribeForm, UpdateCardForm};
+use change_form::ChangePlanPanel;
 use invoices::{invoices_table, NO_INVOICES};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -100,19 +102,36 @@ fn SubscriptionBody(page: Overview, reloads: RwSignal<u32>) -> impl IntoView {
         move |e: AppError| manage_error.set(Some(e.to_string())),
     );
     let period_end = current.current_period_end.map(time_fmt::date);
-    let renewal = match (&period_end, current.cancel_at_period_end) {
-        (Some(date), true) => {
-            format!("Your plan ends on {date}; after that you are on the Free plan.")
-        }
-        (Some(date), false) => format!("Renews on {date}."),
-        (None, _) => String::new(),
-    };
     let price = current.price.clone().map(|price| {
         format!(
             "{price} per {}",
             current.interval.clone().unwrap_or_default()
         )
     });
+    let renewal = match (
+        &period_end,
+        current.cancel_at_period_end,
+        &current.changes_to,
+    ) {
+        (Some(date), true, _) => {
+            format!("Your plan ends on {date}; after that you are on the Free plan.")
+        }
+        (Some(_), false, Some((name, when))) => format!(
+            "On {} your plan changes to {name}, at {}.",
+            time_fmt::date(*when),
+            price.clone().unwrap_or_default()
+        ),
+        (Some(date), false, None) => format!("Renews on {date}."),
+        (None, _, _) => String::new(),
+    };
+    // While a downgrade waits, the price billed is the next plan's: said in `renewal`.
+    let price = price.filter(|_| current.changes_to.is_none());
+    let asked = RwSignal::new(None::<(String, String)>);
+    let changeable = subscribed
+        && !current.cancel_at_period_end
+        && current.status.as_deref() != Some("past_due");
+    let waiting = current.changes_to.is_some();
+    let current_yearly = current.interval.as_deref() == Some("year");
     let past_due = current.status.as_deref() == Some("past_due");
     let can_change = page.available && page.can_manage;
     view! {
@@ -201,9 +220,8 @@ fn SubscriptionBody(page: Overview, reloads: RwSignal<u32>) -> impl IntoView {
             </div>
             <div class="plan-grid">
                 {page.plans.clone().into_iter().map(|plan| {
-                    let is_current = plan.id == current.plan;
+                    let on_plan = plan.id == current.plan;
                     let offered = plan.clone();
-                    let name = plan.name.clone();
                     let yearly_price = plan.yearly_price.clone();
                     let monthly_price = plan.monthly_price.clone();
                     let price = move || match (yearly.get(), &yearly_price) {
@@ -211,30 +229,56 @@ fn SubscriptionBody(page: Overview, reloads: RwSignal<u32>) -> impl IntoView {
                         (true, None) => format!("{monthly_price} / month (no yearly price)"),
                         (false, _) => format!("{monthly_price} / month"),
                     };
-                    let unavailable_yearly = plan.yearly_price.is_none();
+                    let no_yearly = plan.yearly_price.is_none();
+                    let free = plan.free;
+                    // No button on the free plan or on what is paid for now; the plan paid
+                    // for offers the other interval, or keeping it while a downgrade waits.
+                    let shows_button = move || {
+                        !free && (!on_plan || (subscribed && waiting == (yearly.get() == current_yearly)))
+                    };
                     let disabled = move || {
-                        is_current || plan.free || !can_change || subscribed || (yearly.get() && unavailable_yearly)
+                        !can_change || (yearly.get() && no_yearly)
+                            || (subscribed && (!changeable || (waiting && !on_plan)))
+                    };
+                    let name = plan.name.clone();
+                    let label = move || match (subscribed, on_plan, waiting, yearly.get()) {
+                        (false, ..) => format!("Choose {name}"),
+                        (true, true, true, _) => format!("Keep {name}"),
+                        (true, true, false, true) => "Switch to yearly".to_string(),
+                        (true, true, false, false) => "Switch to monthly".to_string(),
+                        _ => format!("Change to {name}"),
+                    };
+                    let plan_id = plan.id.clone();
+                    let pick = move || {
+                        if subscribed {
+                            let interval = if yearly.get_untracked() { "year" } else { "month" };
+                            asked.set(Some((plan_id.clone(), interval.to_string())));
+                        } else {
+                            chosen.set(Some(offered.clone()));
+                        }
                     };
                     view! {
-                        <article class="card plan" class:plan-current=is_current aria-label=format!("{} plan", plan.name)>
-                            <h3>{plan.name.clone()}{is_current.then(|| view! { " " <span class="badge badge-active">"Current"</span> })}</h3>
+                        <article class="card plan" class:plan-current=on_plan aria-label=format!("{} plan", plan.name)>
+                            <h3>{plan.name.clone()}{on_plan.then(|| view! { " " <span class="badge badge-active">"Current"</span> })}</h3>
                             <p class="stat-value">{price}</p>
                             <ul class="plan-features">
                                 {features(&plan).into_iter().map(|f| view! { <li>{f}</li> }).collect_view()}
                             </ul>
-                            {(!plan.free && !is_current).then(|| view! {
-                                <button class="button button-primary" type="button" disabled=disabled
-                                    on:click=move |_| chosen.set(Some(offered.clone()))>
-                                    {format!("Choose {name}")}
-                                </button>
+                            {move || shows_button().then(|| {
+                                let pick = pick.clone();
+                                view! {
+                                    <button class="button button-primary" type="button" disabled=disabled
+                                        on:click=move |_| pick()>{label.clone()}</button>
+                                }
                             })}
                         </article>
                     }
                 }).collect_view()}
             </div>
             {(subscribed && can_change).then(|| view! {
-                <p class="muted">"To move to another plan, cancel this one at the end of its period, then choose the new plan here."</p>
+                <p class="muted">"An upgrade takes effect at once, charged for the rest of the period; a cheaper plan takes effect when the period ends."</p>
             })}
+            <ChangePlanPanel asked current_plan=current.plan_name.clone() reloads />
             {move || chosen.get().map(|plan| view! { <SubscribeForm plan yearly=yearly.get_untracked() chosen reloads /> })}
         </section>
         <section class="card" aria-labelledby="invoices-heading">
