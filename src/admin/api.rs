@@ -43,6 +43,7 @@ pub async fn list_promo_codes() -> Result<PromoCodes, AppError> {
 pub async fn create_promo_code(promo: NewPromo) -> Result<PromoCodeInfo, AppError> {
     Caller::admin(async |caller: &Caller, user: User| {
         let state = &caller.state;
+        promos::check_plans(&promo, &state.config.plans)?;
         let created = promos::create(
             &state.db,
             &promo,

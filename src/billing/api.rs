@@ -132,6 +132,12 @@ async fn next_invoice(
             return None;
         }
     };
+    // Some Stripe-compatible servers (localstripe) attach pending items to the preview
+    // they answer, taking a promotion code's discount away from the real next invoice;
+    // it is checked and made again. On Stripe this is one read of an item still pending.
+    if let Err(error) = super::discounts::sync(&state.db, billing, row).await {
+        tracing::warn!(?error, "discount not brought in line after the preview");
+    }
     state.upcoming_invoices.put(&row.id, answer.clone(), now);
     answer
 }
@@ -158,22 +164,62 @@ pub async fn subscribe(
     plan: String,
     interval: String,
     card_token: String,
+    promo_code: Option<String>,
 ) -> Result<(), AppError> {
     Caller::in_workspace(
         org,
         Need::Manage,
         async |caller: &Caller, user: User, space: Workspace| {
             let billing = billing(&caller.state)?;
-            lifecycle::subscribe(
-                &billing,
-                &space.owner,
-                &user.email,
-                &plan,
-                &interval,
-                &card_token,
-            )
-            .await
-            .map(|_| ())
+            let who = lifecycle::Subscriber {
+                owner: &space.owner,
+                user_id: &user.id,
+                email: &user.email,
+                promo_code: promo_code.as_deref(),
+            };
+            lifecycle::subscribe(&billing, &who, &plan, &interval, &card_token)
+                .await
+                .map(|_| ())
+        },
+    )
+    .await
+}
+
+/// What a promotion code takes off a subscription to `plan` paid each `interval`, or
+/// why it does not apply (beside the field).
+#[server(endpoint = "quote_subscription_code", output = crate::infra::wire::Wire)]
+pub async fn quote_subscription_code(
+    org: Option<String>,
+    plan: String,
+    interval: String,
+    code: String,
+) -> Result<super::CodeQuote, AppError> {
+    Caller::in_workspace(
+        org,
+        Need::Manage,
+        async |caller: &Caller, user: User, space: Workspace| {
+            let config = &caller.state.config;
+            if code.trim().is_empty() {
+                return Err(AppError::invalid("promo_code", "Enter a promotion code."));
+            }
+            let Some(spec) = config.plans.get(&plan) else {
+                return Err(AppError::invalid("plan", "Choose one of the plans shown."));
+            };
+            let Some(price) = super::prices::price_of(spec, &interval, &config.currency) else {
+                return Err(AppError::invalid("plan", "Choose one of the plans shown."));
+            };
+            let asked = super::discounts::Asked {
+                code: &code,
+                user_id: &user.id,
+                owner: &space.owner,
+                plan: spec,
+                interval: &interval,
+                price_minor: price.amount_minor,
+                currency: &config.currency,
+            };
+            super::discounts::quote(&caller.state.db, &asked, caller.state.now_ms())
+                .await?
+                .map_err(|refused| AppError::invalid("promo_code", refused.message()))
         },
     )
     .await

@@ -214,6 +214,12 @@ pub async fn change(
     }
     let changed = apply(billing, &target, &shown).await;
     customers::release(billing.db, owner).await?;
+    // The next invoice's discount at the price it now bills.
+    if let Some(row) = store::live(&billing.db.pool, owner).await? {
+        if let Err(error) = super::discounts::sync(billing.db, billing.provider, &row).await {
+            tracing::warn!(subscription = %row.id, ?error, "discount not brought in line");
+        }
+    }
     changed.map(|()| shown)
 }
 
@@ -267,6 +273,8 @@ async fn apply(
     let invoice = match (&changed.latest_invoice, new_period) {
         (Some(id), true) => provider.invoice(id).await,
         _ => {
+            // The discount waiting for the next period's invoice is not this one's.
+            super::discounts::withdraw(billing.db, provider, &live.id).await?;
             provider
                 .invoice_pending(&live.customer_id, &live.id, &format!("{key}:invoice"))
                 .await

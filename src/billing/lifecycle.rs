@@ -3,6 +3,7 @@
 //! is written after (and again by its webhooks, which change nothing the second time).
 
 use super::customers;
+use super::discounts;
 use super::events;
 use super::prices::{is_interval, price_of};
 use super::store::{self, SubscriptionRow};
@@ -43,14 +44,22 @@ fn reference(owner: &Owner) -> String {
 /// Subscribes `owner` to `plan` paid each `interval` with the card the browser's card
 /// form tokenised. The first invoice is paid at once; its included credits are granted
 /// before this answers.
+/// Who subscribes, and with which promotion code (if any).
+pub struct Subscriber<'a> {
+    pub owner: &'a Owner,
+    pub user_id: &'a str,
+    pub email: &'a str,
+    pub promo_code: Option<&'a str>,
+}
+
 pub async fn subscribe(
     billing: &Billing<'_>,
-    owner: &Owner,
-    email: &str,
+    who: &Subscriber<'_>,
     plan: &str,
     interval: &str,
     card_token: &str,
 ) -> Result<SubscriptionRow, AppError> {
+    let (owner, email) = (who.owner, who.email);
     let card_token = card_form_id(card_token)?;
     if !is_interval(interval) {
         return Err(AppError::invalid("interval", "Choose monthly or yearly."));
@@ -95,7 +104,43 @@ pub async fn subscribe(
             "A subscription is being set up already; wait a moment and reload the page.".into(),
         ));
     }
-    let subscribed = subscribe_claimed(billing, owner, &customer, &price, card_token).await;
+    let discount = match who.promo_code.map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(code) => {
+            let asked = discounts::Asked {
+                code,
+                user_id: who.user_id,
+                owner,
+                plan: spec,
+                interval,
+                price_minor: price.amount_minor,
+                currency: billing.currency,
+            };
+            match discounts::reserve(billing.db, &asked, billing.now).await {
+                Ok(Ok(discount)) => Some(discount),
+                Ok(Err(refused)) => {
+                    customers::release(billing.db, owner).await?;
+                    return Err(AppError::invalid("promo_code", refused.message()));
+                }
+                Err(error) => {
+                    customers::release(billing.db, owner).await?;
+                    return Err(error);
+                }
+            }
+        }
+    };
+    let subscribed = subscribe_claimed(
+        billing,
+        owner,
+        &customer,
+        &price,
+        card_token,
+        discount.as_ref(),
+    )
+    .await;
+    if let (Err(_), Some(discount)) = (&subscribed, &discount) {
+        discounts::release(billing.db, &discount.id).await?;
+    }
     customers::release(billing.db, owner).await?;
     subscribed
 }
@@ -106,6 +151,7 @@ async fn subscribe_claimed(
     customer: &str,
     price: &crate::infra::billing::PriceSpec,
     card_token: &str,
+    discount: Option<&discounts::Discount>,
 ) -> Result<SubscriptionRow, AppError> {
     // Checked again under the claim: two tabs that both passed the first check.
     if let Some(live) = store::live(&billing.db.pool, owner).await? {
@@ -134,7 +180,28 @@ async fn subscribe_claimed(
         .ensure_price(price)
         .await
         .map_err(|e| provider_error(e, "price"))?;
-    let subscription = billing
+    // The code's first discount waits at the provider for the first invoice.
+    let first_item = match discount {
+        Some(discount) if discount.on(price.amount_minor) > 0 => {
+            let amount = discount.on(price.amount_minor);
+            let item = billing
+                .provider
+                .add_invoice_item(
+                    customer,
+                    None,
+                    -amount,
+                    &price.currency,
+                    &discount.description(),
+                    &format!("discount:{}:first", discount.id),
+                )
+                .await
+                .map_err(|e| provider_error(e, "discount"))?;
+            discounts::keep_item(billing.db, &discount.id, &item, amount).await?;
+            Some(item)
+        }
+        _ => None,
+    };
+    let subscription = match billing
         .provider
         .subscribe(
             customer,
@@ -143,7 +210,17 @@ async fn subscribe_claimed(
             &format!("subscribe:{}:{card_token}", reference(owner)),
         )
         .await
-        .map_err(|e| provider_error(e, "subscribe"))?;
+    {
+        Ok(subscription) => subscription,
+        Err(error) => {
+            if let Some(item) = &first_item {
+                if let Err(error) = billing.provider.delete_invoice_item(item).await {
+                    tracing::warn!(%item, ?error, "could not take back a discount item");
+                }
+            }
+            return Err(provider_error(error, "subscribe"));
+        }
+    };
     if !store::GIVES_PLAN.contains(&subscription.status.as_str()) {
         // The first payment did not go through (some providers answer an incomplete
         // subscription rather than an error): it is ended, not left to take the slot.
@@ -166,6 +243,9 @@ async fn subscribe_claimed(
     let row = events::subscription(billing.db, &subscription, billing.now)
         .await?
         .ok_or_else(|| AppError::internal("subscription", "not written after subscribing"))?;
+    if let Some(discount) = discount {
+        discounts::activate(billing.db, &discount.id, &row.id).await?;
+    }
     if let Some(invoice_id) = &subscription.latest_invoice {
         match billing.provider.invoice(invoice_id).await {
             Ok(invoice) => {
@@ -176,6 +256,10 @@ async fn subscribe_claimed(
                 tracing::warn!(invoice = %invoice_id, ?error, "could not read the first invoice")
             }
         }
+    }
+    // The next invoice's discount, if the code covers more than the first.
+    if let Err(error) = discounts::sync(billing.db, billing.provider, &row).await {
+        tracing::warn!(subscription = %row.id, ?error, "the next discount waits for the next invoice event");
     }
     Ok(row)
 }
@@ -213,6 +297,9 @@ pub async fn set_cancel(
         .await?
         .ok_or(AppError::NotFound)?;
     store::set_cancel_reason(billing.db, &row.id, if cancel { reason } else { None }).await?;
+    if let Err(error) = discounts::sync(billing.db, billing.provider, &row).await {
+        tracing::warn!(subscription = %row.id, ?error, "discount not brought in line");
+    }
     Ok(row)
 }
 

@@ -8,6 +8,8 @@ pub mod change;
 #[cfg(feature = "ssr")]
 pub mod customers;
 #[cfg(feature = "ssr")]
+pub mod discounts;
+#[cfg(feature = "ssr")]
 pub mod events;
 #[cfg(feature = "ssr")]
 pub mod invoices;
@@ -60,6 +62,18 @@ pub struct CurrentPlan {
     pub cancel_at_period_end: bool,
     /// A downgrade waiting for the period to end: the plan's name it changes to, when.
     pub changes_to: Option<(String, i64)>,
+}
+
+/// A promotion code applied on the subscribe form: what it takes off.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeQuote {
+    pub code: String,
+    /// "50% off for 3 months".
+    pub label: String,
+    /// The discount on the first invoice, formatted ("$10.00").
+    pub discount: String,
+    /// The first invoice after it.
+    pub first_invoice: String,
 }
 
 /// What changing to a plan would do, shown before the person confirms it.

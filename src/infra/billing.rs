@@ -138,6 +138,21 @@ pub trait BillingProvider: Send + Sync {
         id: &'a str,
         idempotency_key: &'a str,
     ) -> ProviderFuture<'a, ProviderInvoice>;
+    /// An invoice item of `amount_minor` (negative: a discount) left pending for the
+    /// customer's next invoice (of `subscription`, when named). Answers its id.
+    #[allow(clippy::too_many_arguments)]
+    fn add_invoice_item<'a>(
+        &'a self,
+        customer: &'a str,
+        subscription: Option<&'a str>,
+        amount_minor: i64,
+        currency: &'a str,
+        description: &'a str,
+        idempotency_key: &'a str,
+    ) -> ProviderFuture<'a, String>;
+    /// Whether an invoice item is still waiting for an invoice (false: on one, or gone).
+    fn invoice_item_pending<'a>(&'a self, id: &'a str) -> ProviderFuture<'a, bool>;
+    fn delete_invoice_item<'a>(&'a self, id: &'a str) -> ProviderFuture<'a, ()>;
     /// The next invoice the subscription will bring, if the provider can tell.
     fn upcoming_invoice<'a>(
         &'a self,

@@ -258,4 +258,55 @@ impl BillingProvider for Stripe {
             )
         })
     }
+
+    fn add_invoice_item<'a>(
+        &'a self,
+        customer: &'a str,
+        subscription: Option<&'a str>,
+        amount_minor: i64,
+        currency: &'a str,
+        description: &'a str,
+        idempotency_key: &'a str,
+    ) -> ProviderFuture<'a, String> {
+        Box::pin(async move {
+            let amount = amount_minor.to_string();
+            let mut form = vec![
+                ("customer", customer),
+                ("amount", amount.as_str()),
+                ("currency", currency),
+                ("description", description),
+            ];
+            if let Some(subscription) = subscription {
+                form.push(("subscription", subscription));
+            }
+            let created = self
+                .post(&["v1", "invoiceitems"], &form, idempotency_key)
+                .await?;
+            created["id"]
+                .as_str()
+                .filter(|id| !id.is_empty())
+                .map(str::to_string)
+                .ok_or_else(|| unreadable("invoice item id"))
+        })
+    }
+
+    fn invoice_item_pending<'a>(&'a self, id: &'a str) -> ProviderFuture<'a, bool> {
+        Box::pin(async move {
+            match self.get(&["v1", "invoiceitems", id]).await {
+                Ok(item) => Ok(item["invoice"].is_null() && item["deleted"] != true),
+                Err(error) if is_missing(&error) => Ok(false),
+                Err(error) => Err(error),
+            }
+        })
+    }
+
+    fn delete_invoice_item<'a>(&'a self, id: &'a str) -> ProviderFuture<'a, ()> {
+        Box::pin(async move {
+            match self.delete(&["v1", "invoiceitems", id]).await {
+                Ok(_) => Ok(()),
+                Err(error) if is_missing(&error) => Ok(()),
+                Err(error) => Err(error),
+            }
+        })
+    }
 }

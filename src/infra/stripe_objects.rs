@@ -83,9 +83,17 @@ pub(super) fn invoice(object: &Value) -> Result<ProviderInvoice, ProviderError> 
                 .collect()
         })
         .unwrap_or_default();
-    // A subscription invoice's own period can be a point in time; its first line's
-    // period is what was paid for.
-    let line_period = &object["lines"]["data"][0]["period"];
+    // A subscription invoice's own period can be a point in time; the line whose period
+    // ends last (the plan's, not a one-off item's) is what was paid for.
+    let line_period = object["lines"]["data"]
+        .as_array()
+        .and_then(|lines| {
+            lines
+                .iter()
+                .map(|line| &line["period"])
+                .max_by_key(|period| period["end"].as_i64().unwrap_or(0))
+        })
+        .unwrap_or(&Value::Null);
     let period = |name: &str| {
         line_period[name]
             .as_i64()

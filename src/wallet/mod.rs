@@ -31,7 +31,7 @@ pub mod orders;
 #[cfg(feature = "ssr")]
 pub mod promos;
 #[cfg(feature = "ssr")]
-mod redemptions;
+pub mod redemptions;
 #[cfg(feature = "ssr")]
 pub mod summary;
 
@@ -284,6 +284,12 @@ pub struct PromoCodeInfo {
     pub created_at: i64,
     /// The currency money amounts are in.
     pub currency: String,
+    /// "credits", "subscriptions" or "both".
+    pub applies_to: String,
+    /// The plan ids it is for (empty: every plan).
+    pub plans: Vec<String>,
+    /// On subscriptions: "once", "for 3 months" or "forever".
+    pub duration: String,
 }
 
 /// What an operator fills in to create a promo code.
@@ -300,6 +306,18 @@ pub struct NewPromo {
     pub min_purchase_minor: Option<i64>,
     pub first_purchase_only: bool,
     pub note: Option<String>,
+    /// "credits", "subscriptions" or "both" (empty: both).
+    #[serde(default)]
+    pub applies_to: String,
+    /// Plan ids, comma-separated (empty: every plan).
+    #[serde(default)]
+    pub plans: String,
+    /// "once", "repeating" or "forever" (empty: once).
+    #[serde(default)]
+    pub duration: String,
+    /// For "repeating": how many months.
+    #[serde(default)]
+    pub duration_months: Option<i64>,
 }
 
 #[cfg(test)]

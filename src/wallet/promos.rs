@@ -96,6 +96,56 @@ pub fn validate(new: &NewPromo, now: i64) -> Result<NewPromo, AppError> {
             "The minimum purchase is between 0 and 1,000,000.00.",
         ));
     }
+    let applies_to = match new.applies_to.trim() {
+        "" | "both" => "both",
+        "credits" => "credits",
+        "subscriptions" => "subscriptions",
+        _ => {
+            errors.push(FieldError::new(
+                "applies_to",
+                "Choose credits, subscriptions or both.",
+            ));
+            "both"
+        }
+    };
+    let duration = match new.duration.trim() {
+        "" | "once" => "once",
+        "repeating" => "repeating",
+        "forever" => "forever",
+        _ => {
+            errors.push(FieldError::new(
+                "duration",
+                "Choose once, repeating or forever.",
+            ));
+            "once"
+        }
+    };
+    match (duration, new.duration_months) {
+        ("repeating", Some(months)) if (1..=MAX_MONTHS).contains(&months) => {}
+        ("repeating", _) => errors.push(FieldError::new(
+            "duration_months",
+            format!("A repeating code lasts 1 to {MAX_MONTHS} months."),
+        )),
+        (_, Some(_)) => errors.push(FieldError::new(
+            "duration_months",
+            "Months are for a repeating code only.",
+        )),
+        _ => {}
+    }
+    let plans = plan_list(&new.plans);
+    if plans.len() > 20
+        || plans.iter().any(|plan| {
+            plan.len() > 32
+                || !plan
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        })
+    {
+        errors.push(FieldError::new(
+            "plans",
+            "Plans are plan ids (such as standard, pro), separated by commas.",
+        ));
+    }
     let note = new
         .note
         .as_deref()
@@ -117,30 +167,88 @@ pub fn validate(new: &NewPromo, now: i64) -> Result<NewPromo, AppError> {
     Ok(NewPromo {
         code,
         note,
+        applies_to: applies_to.into(),
+        plans: plans.join(","),
+        duration: duration.into(),
+        duration_months: new.duration_months.filter(|_| duration == "repeating"),
         ..new.clone()
     })
 }
 
-#[derive(sqlx::FromRow)]
-pub(super) struct PromoRow {
-    pub(super) id: String,
-    pub(super) code: String,
-    pub(super) percent_off: Option<i64>,
-    pub(super) amount_off_minor: Option<i64>,
-    pub(super) expires_at: Option<i64>,
-    pub(super) max_redemptions: Option<i64>,
-    pub(super) redeemed: i64,
-    pub(super) once_per_user: i64,
-    pub(super) min_purchase_minor: Option<i64>,
-    pub(super) first_purchase_only: i64,
-    pub(super) active: i64,
-    pub(super) note: Option<String>,
-    pub(super) created_at: i64,
+/// The longest a repeating code lasts.
+pub const MAX_MONTHS: i64 = 36;
+
+/// Plan ids from a comma-separated list: trimmed, lower-case, without empties or repeats.
+pub fn plan_list(text: &str) -> Vec<String> {
+    let mut plans: Vec<String> = Vec::new();
+    for plan in text.split(',').map(|p| p.trim().to_ascii_lowercase()) {
+        if !plan.is_empty() && !plans.contains(&plan) {
+            plans.push(plan);
+        }
+    }
+    plans
 }
 
-pub(super) const PROMO_COLUMNS: &str =
+/// A plan a new code names that the server does not have, as the error beside the field.
+pub fn check_plans(
+    new: &NewPromo,
+    plans: &crate::infra::plans::PlanCatalog,
+) -> Result<(), AppError> {
+    match plan_list(&new.plans)
+        .into_iter()
+        .find(|id| plans.get(id).is_none())
+    {
+        Some(unknown) => Err(AppError::invalid(
+            "plans",
+            format!(
+                "There is no plan {unknown:?}; the plans are {}.",
+                plans
+                    .all()
+                    .iter()
+                    .map(|p| p.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// "once", "for 3 months" or "forever".
+pub fn duration_label(duration: &str, months: Option<i64>) -> String {
+    match (duration, months) {
+        ("repeating", Some(1)) => "for 1 month".into(),
+        ("repeating", Some(n)) => format!("for {n} months"),
+        ("forever", _) => "forever".into(),
+        _ => "once".into(),
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PromoRow {
+    pub(crate) id: String,
+    pub(crate) code: String,
+    pub(crate) percent_off: Option<i64>,
+    pub(crate) amount_off_minor: Option<i64>,
+    pub(crate) expires_at: Option<i64>,
+    pub(crate) max_redemptions: Option<i64>,
+    pub(crate) redeemed: i64,
+    pub(crate) once_per_user: i64,
+    pub(crate) min_purchase_minor: Option<i64>,
+    pub(crate) first_purchase_only: i64,
+    pub(crate) active: i64,
+    pub(crate) note: Option<String>,
+    pub(crate) created_at: i64,
+    pub(crate) applies_to: String,
+    pub(crate) plans: Option<String>,
+    pub(crate) duration: String,
+    pub(crate) duration_months: Option<i64>,
+}
+
+pub(crate) const PROMO_COLUMNS: &str =
     "id, code, percent_off, amount_off_minor, expires_at, max_redemptions, \
-     redeemed, once_per_user, min_purchase_minor, first_purchase_only, active, note, created_at";
+     redeemed, once_per_user, min_purchase_minor, first_purchase_only, active, note, created_at, \
+     applies_to, plans, duration, duration_months";
 
 impl PromoRow {
     fn into_info(self, currency: &str) -> PromoCodeInfo {
@@ -158,6 +266,9 @@ impl PromoRow {
             note: self.note,
             created_at: self.created_at,
             currency: currency.to_string(),
+            duration: duration_label(&self.duration, self.duration_months),
+            applies_to: self.applies_to,
+            plans: plan_list(self.plans.as_deref().unwrap_or_default()),
         }
     }
 }
@@ -174,8 +285,10 @@ pub async fn create(
     let id = random::id("prm")?;
     let inserted = sqlx::query(
         "INSERT INTO promo_codes (id, code, percent_off, amount_off_minor, expires_at, max_redemptions, \
-         once_per_user, min_purchase_minor, first_purchase_only, note, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (code) DO NOTHING",
+         once_per_user, min_purchase_minor, first_purchase_only, note, created_by, created_at, \
+         applies_to, plans, duration, duration_months) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+         ON CONFLICT (code) DO NOTHING",
     )
     .bind(&id)
     .bind(&new.code)
@@ -189,6 +302,10 @@ pub async fn create(
     .bind(new.note.as_deref())
     .bind(created_by)
     .bind(now)
+    .bind(&new.applies_to)
+    .bind(Some(new.plans.as_str()).filter(|p| !p.is_empty()))
+    .bind(&new.duration)
+    .bind(new.duration_months)
     .execute(&db.pool)
     .await?
     .rows_affected();

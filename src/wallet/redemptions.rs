@@ -18,6 +18,10 @@ pub enum Refusal {
     AlreadyUsed,
     MinimumNotMet(String),
     FirstPurchaseOnly,
+    NotForCredits,
+    NotForSubscriptions,
+    /// The plans it is for, by name.
+    NotForPlan(String),
 }
 
 impl Refusal {
@@ -33,6 +37,11 @@ impl Refusal {
             }
             Refusal::FirstPurchaseOnly => {
                 "This promotion code is for a first purchase only.".into()
+            }
+            Refusal::NotForCredits => "This promotion code is for subscriptions only.".into(),
+            Refusal::NotForSubscriptions => "This promotion code is for credits only.".into(),
+            Refusal::NotForPlan(plans) => {
+                format!("This promotion code is for the {plans} plan only.")
             }
         }
     }
@@ -72,6 +81,9 @@ pub(super) async fn reserve(
     if promo.expires_at.is_some_and(|at| at <= now) {
         return Ok(Err(Refusal::Expired));
     }
+    if promo.applies_to == "subscriptions" {
+        return Ok(Err(Refusal::NotForCredits));
+    }
     if let Some(min) = promo.min_purchase_minor.filter(|min| subtotal_minor < *min) {
         return Ok(Err(Refusal::MinimumNotMet(format_money(min, currency))));
     }
@@ -87,7 +99,8 @@ pub(super) async fn reserve(
     }
     if promo.once_per_user != 0 {
         let used: Option<(String,)> = sqlx::query_as(
-            "SELECT order_id FROM promo_redemptions WHERE promo_code_id = $1 AND user_id = $2 AND order_id <> $3",
+            "SELECT order_id FROM promo_redemptions WHERE promo_code_id = $1 AND user_id = $2 AND order_id <> $3 \
+             UNION ALL SELECT id FROM subscription_discounts WHERE promo_code_id = $1 AND user_id = $2",
         )
         .bind(&promo.id)
         .bind(user_id)
@@ -223,8 +236,9 @@ pub(super) async fn redeem(
     }
     if promo.once_per_user != 0 {
         let (used,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM promo_redemptions WHERE promo_code_id = $1 AND user_id = $2 \
-             AND order_id <> $3 AND status = 'consumed'",
+            "SELECT (SELECT COUNT(*) FROM promo_redemptions WHERE promo_code_id = $1 AND user_id = $2 \
+             AND order_id <> $3 AND status = 'consumed') + (SELECT COUNT(*) FROM subscription_discounts \
+             WHERE promo_code_id = $1 AND user_id = $2)",
         )
         .bind(&promo.id)
         .bind(user_id)

@@ -5,7 +5,7 @@
 use super::rest::error::ApiError;
 use super::state::AppState;
 use crate::billing::events::{self, Applied};
-use crate::billing::notices;
+use crate::billing::{discounts, notices};
 use crate::infra::payments::WebhookRefusal;
 use crate::wallet::card_payments;
 use axum::body::Bytes;
@@ -65,7 +65,15 @@ async fn stripe_webhook(
             if let Some(subscription) = events::subscription_of(&event) {
                 state.upcoming_invoices.forget(subscription);
             }
-            match events::apply(&state.db, &state.config.plans, billing, &event, now).await {
+            let applied = events::apply(&state.db, &state.config.plans, billing, &event, now).await;
+            // A paid invoice used one of a promotion code's periods: the next one's
+            // discount is made to wait for the next invoice (or none, when it is over).
+            if let (Ok(_), Some(subscription)) = (&applied, events::subscription_of(&event)) {
+                if let Err(error) = discounts::sync_by_id(&state.db, billing, subscription).await {
+                    tracing::warn!(%subscription, ?error, "discount not brought in line");
+                }
+            }
+            match applied {
                 Ok(Applied::PastDue(subscription)) => {
                     let plans = &state.config.plans;
                     let base_url = state.config.base_url();

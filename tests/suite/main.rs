@@ -31,6 +31,7 @@ mod promos;
 mod recovery;
 mod rest_api;
 mod sessions;
+mod subscription_promos;
 mod subscriptions;
 mod two_factor;
 mod wallet;

@@ -89,7 +89,12 @@ pub(crate) async fn subscribe(
     orgs::call(app, who, "subscribe", &form).await
 }
 
-async fn deliver(app: &TestApp, event_id: &str, kind: &str, object: Value) -> common::Reply {
+pub(crate) async fn deliver(
+    app: &TestApp,
+    event_id: &str,
+    kind: &str,
+    object: Value,
+) -> common::Reply {
     let now = app.state.now_ms() / 1000;
     let body = serde_json::to_vec(&json!({
         "id": event_id, "object": "event", "type": kind, "created": now,
@@ -107,7 +112,13 @@ async fn deliver(app: &TestApp, event_id: &str, kind: &str, object: Value) -> co
 }
 
 /// An invoice of `subscription` for the period [start, end), as Stripe sends it.
-fn invoice(id: &str, row: &store::SubscriptionRow, start: i64, end: i64, status: &str) -> Value {
+pub(crate) fn invoice(
+    id: &str,
+    row: &store::SubscriptionRow,
+    start: i64,
+    end: i64,
+    status: &str,
+) -> Value {
     json!({
         "id": id, "object": "invoice", "customer": row.customer_id,
         "subscription": row.id, "status": status, "total": 2000, "currency": "usd",

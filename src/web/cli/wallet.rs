@@ -56,6 +56,18 @@ pub(super) enum PromoAction {
         /// For operators only.
         #[arg(long)]
         note: Option<String>,
+        /// What it discounts: credits, subscriptions or both.
+        #[arg(long, default_value = "both")]
+        applies_to: String,
+        /// On subscriptions: once, repeating (for --months) or forever.
+        #[arg(long, default_value = "once")]
+        duration: String,
+        /// How many months a repeating code lasts.
+        #[arg(long)]
+        months: Option<i64>,
+        /// Only these plans, comma-separated (e.g. standard,pro).
+        #[arg(long)]
+        plans: Option<String>,
     },
     /// List every code with its redemptions.
     List,
@@ -182,6 +194,10 @@ pub(super) async fn promo_command(
             first_purchase,
             many_per_person,
             note,
+            applies_to,
+            duration,
+            months,
+            plans,
         } => {
             let money = |text: Option<String>, what: &str| match text {
                 None => Ok(None),
@@ -210,12 +226,25 @@ pub(super) async fn promo_command(
                 min_purchase_minor: money(min, "--min")?,
                 first_purchase_only: first_purchase,
                 note,
+                applies_to,
+                plans: plans.unwrap_or_default(),
+                duration,
+                duration_months: months,
             };
+            promos::check_plans(&new, &config.plans).map_err(explain)?;
             let created =
                 promos::create(db, &new, "operator (command line)", &config.currency, now)
                     .await
                     .map_err(explain)?;
-            println!("{}: {}", created.code, created.discount);
+            println!(
+                "{}: {} ({})",
+                created.code,
+                created.discount,
+                match created.applies_to.as_str() {
+                    "credits" => "credits".to_string(),
+                    other => format!("{other}, {} on subscriptions", created.duration),
+                }
+            );
             Ok(())
         }
         PromoAction::List => {
@@ -240,6 +269,15 @@ pub(super) async fn promo_command(
                 }
                 if let Some(at) = c.expires_at {
                     rules.push(format!("until {}", crate::time_fmt::iso_date(at - 1)));
+                }
+                if c.applies_to != "credits" {
+                    rules.push(format!("subscriptions {}", c.duration));
+                }
+                if c.applies_to != "both" {
+                    rules.push(format!("{} only", c.applies_to));
+                }
+                if !c.plans.is_empty() {
+                    rules.push(format!("plans {}", c.plans.join(",")));
                 }
                 println!(
                     "{}\t{}\t{} redeemed {limit}\t{state}\t{}",

@@ -69,10 +69,14 @@ fn CreateForm(
     let once = RwSignal::new(true);
     let first_only = RwSignal::new(false);
     let note = RwSignal::new(String::new());
+    let applies_to = RwSignal::new("both".to_string());
+    let duration = RwSignal::new("once".to_string());
+    let months = RwSignal::new(String::new());
+    let plans = RwSignal::new(String::new());
     let error = RwSignal::new(None::<AppError>);
     on_action_result(create, error, move |created| {
         toasts.success(format!("Created {} ({})", created.code, created.discount));
-        for field in [code, value, expires, max, min, note] {
+        for field in [code, value, expires, max, min, note, months, plans] {
             field.set(String::new());
         }
     });
@@ -136,6 +140,12 @@ fn CreateForm(
             &format!("Enter an amount such as {example}, or leave it empty."),
             &mut problems,
         );
+        let duration_months = number(
+            months.get_untracked(),
+            "duration_months",
+            "Enter a whole number of months.",
+            &mut problems,
+        );
         if !problems.is_empty() {
             error.set(Some(AppError::Validation(problems)));
             return;
@@ -158,6 +168,10 @@ fn CreateForm(
             min_purchase_minor,
             first_purchase_only: first_only.get_untracked(),
             note: Some(note.get_untracked()),
+            applies_to: applies_to.get_untracked(),
+            plans: plans.get_untracked(),
+            duration: duration.get_untracked(),
+            duration_months,
         };
         create.dispatch(CreatePromoCode { promo });
     };
@@ -198,6 +212,29 @@ fn CreateForm(
                         hint="Optional. Total uses by everyone." max_chars=9 />
                     <TextField label="Minimum purchase" name="min" value=min error=field("min_purchase")
                         hint="Optional. The least an order must cost for the code to apply." max_chars=12 />
+                </div>
+                <div class="form-grid">
+                    <div class="field">
+                        <label for="promo-applies-to">"Applies to"</label>
+                        <select id="promo-applies-to" on:change=move |ev| applies_to.set(event_target_value(&ev))>
+                            <option value="both" selected>"Credits and subscriptions"</option>
+                            <option value="credits">"Credits only"</option>
+                            <option value="subscriptions">"Subscriptions only"</option>
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for="promo-duration">"On subscriptions"</label>
+                        <select id="promo-duration" on:change=move |ev| duration.set(event_target_value(&ev))>
+                            <option value="once" selected>"First invoice only"</option>
+                            <option value="repeating">"For a number of months"</option>
+                            <option value="forever">"Every invoice"</option>
+                        </select>
+                        {move || field("duration").get().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+                    </div>
+                    <TextField label="Months" name="months" value=months error=field("duration_months")
+                        hint="For a code that lasts a number of months." max_chars=3 />
+                    <TextField label="Plans" name="plans" value=plans error=field("plans")
+                        hint="Optional. Plan ids, comma-separated (e.g. standard, pro); empty for every plan." max_chars=200 />
                 </div>
                 <label class="check-row">
                     <input type="checkbox" prop:checked=move || once.get() on:change=move |ev| once.set(event_target_checked(&ev)) />
@@ -244,6 +281,14 @@ fn code_table(
             }
             if let Some(at) = promo.expires_at {
                 rules.push(format!("until {}", time_fmt::date(at - 1)));
+            }
+            match promo.applies_to.as_str() {
+                "credits" => rules.push("credits only".to_string()),
+                "subscriptions" => rules.push(format!("subscriptions only, {}", promo.duration)),
+                _ => rules.push(format!("subscriptions {}", promo.duration)),
+            }
+            if !promo.plans.is_empty() {
+                rules.push(format!("plans: {}", promo.plans.join(", ")));
             }
             let rules = if rules.is_empty() { "none".to_string() } else { rules.join(", ") };
             let expired = promo.expires_at.is_some_and(|at| at <= now);

@@ -1,10 +1,11 @@
 //! The subscription page's two card forms: subscribing to a plan, and replacing the card
 //! renewals are paid with. Both take the card in the provider's framed card form.
 
-use crate::billing::api::{Subscribe, UpdateCard};
-use crate::billing::PlanOffer;
+use crate::billing::api::{QuoteSubscriptionCode, Subscribe, UpdateCard};
+use crate::billing::{CodeQuote, PlanOffer};
 use crate::components::action_result::on_action;
 use crate::components::card_form::{CardDetails, CardForm, CardFormState};
+use crate::components::field::TextField;
 use crate::error::AppError;
 use crate::pages::account::workspace::use_org_slug;
 use crate::wallet::format_credits;
@@ -44,6 +45,35 @@ pub fn SubscribeForm(
             }
         },
     );
+    // An optional promotion code, checked when applied and again when subscribing.
+    let show_code = RwSignal::new(false);
+    let code = RwSignal::new(String::new());
+    let code_error = RwSignal::new(None::<String>);
+    let applied = RwSignal::new(None::<CodeQuote>);
+    let quote = ServerAction::<QuoteSubscriptionCode>::new();
+    on_action(
+        quote,
+        move |quoted| {
+            code_error.set(None);
+            applied.set(Some(quoted));
+        },
+        move |e: AppError| {
+            code_error.set(Some(
+                e.field_message("promo_code")
+                    .unwrap_or_else(|| e.to_string()),
+            ))
+        },
+    );
+    let plan_for_code = plan.id.clone();
+    let apply_code = move |_: ()| {
+        code_error.set(None);
+        quote.dispatch(QuoteSubscriptionCode {
+            org: org.get_untracked(),
+            plan: plan_for_code.clone(),
+            interval: interval.to_string(),
+            code: code.get_untracked(),
+        });
+    };
     let plan_id = plan.id.clone();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -62,6 +92,7 @@ pub fn SubscribeForm(
                         plan: plan_id,
                         interval: interval.to_string(),
                         card_token,
+                        promo_code: applied.get_untracked().map(|quoted| quoted.code),
                     });
                 }
                 Err(message) => {
@@ -79,12 +110,50 @@ pub fn SubscribeForm(
         <form class="subscribe-form" aria-labelledby="subscribe-heading" on:submit=on_submit>
             <h3 id="subscribe-heading">{format!("Subscribe to {}", plan.name)}</h3>
             <p>{summary}</p>
+            {move || match applied.get() {
+                Some(quoted) => view! {
+                    <p class="discount-line">
+                        {format!("Promotion code {} ({}): {} off the first invoice, which is {}.", quoted.code, quoted.label, quoted.discount, quoted.first_invoice)}
+                        " "
+                        <button type="button" class="button button-small button-ghost"
+                            aria-label=format!("Remove promotion code {}", quoted.code)
+                            on:click=move |_| applied.set(None)>"Remove"</button>
+                    </p>
+                }.into_any(),
+                None if show_code.get() => view! {
+                    // Enter applies the code rather than subscribing.
+                    <div class="promo-form" on:keydown={
+                        let apply_code = apply_code.clone();
+                        move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" {
+                            ev.prevent_default();
+                            apply_code(());
+                        }
+                    }>
+                        <TextField label="Promotion code" name="code" value=code
+                            error=Signal::derive(move || code_error.get()) max_chars=32 autofocus=true
+                            autocomplete="off" />
+                        <button type="button" class="button" disabled=move || quote.pending().get() on:click={
+                            let apply_code = apply_code.clone();
+                            move |_| apply_code(())
+                        }>"Apply"</button>
+                    </div>
+                }.into_any(),
+                None => view! {
+                    <button type="button" class="button button-ghost add-code" on:click=move |_| show_code.set(true)>
+                        "Add promotion code"
+                    </button>
+                }.into_any(),
+            }}
             <CardDetails form=Some(form) error=card_error />
             {move || form_error.get().map(|message| view! { <p class="field-error" role="alert">{message}</p> })}
             <div class="actions">
                 <button class="button button-primary" type="submit"
                     disabled=move || working.get() || form.state.with(|s| *s != CardFormState::Ready)>
-                    {move || if working.get() { "Subscribing…".to_string() } else { format!("Subscribe for {price}") }}
+                    {move || match (working.get(), applied.get()) {
+                        (true, _) => "Subscribing…".to_string(),
+                        (false, Some(quoted)) => format!("Subscribe for {}", quoted.first_invoice),
+                        (false, None) => format!("Subscribe for {price}"),
+                    }}
                 </button>
                 <button class="button" type="button" on:click=move |_| chosen.set(None)>"Cancel"</button>
             </div>
