@@ -159,6 +159,37 @@ test("upgrade to Pro seeing the prorated amount first, then a downgrade that wai
   await expect(current.getByText("$80.00 per month")).toBeVisible();
 });
 
+test("a 3-month 50% promotion code halves the first invoice and the next", async ({ page }) => {
+  const code = `HALF3-${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
+  keywardCli("promo", "create", code, "--percent", "50", "--applies-to", "subscriptions",
+    "--duration", "repeating", "--months", "3", "--plans", "standard");
+  await signUp(page);
+  await openSubscription(page);
+  await page.getByRole("article", { name: "Pro plan" }).getByRole("button", { name: "Choose Pro" }).click();
+  let form = page.getByRole("form", { name: "Subscribe to Pro" });
+  await form.getByRole("button", { name: "Add promotion code" }).click();
+  await form.getByLabel("Promotion code").fill(code.toLowerCase());
+  await form.getByRole("button", { name: "Apply" }).click();
+  await expect(form.getByText("This promotion code is for the standard plan only.")).toBeVisible();
+  await form.getByRole("button", { name: "Cancel" }).click();
+
+  await page.getByRole("article", { name: "Standard plan" }).getByRole("button", { name: "Choose Standard" }).click();
+  form = page.getByRole("form", { name: "Subscribe to Standard" });
+  await form.getByRole("button", { name: "Add promotion code" }).click();
+  await form.getByLabel("Promotion code").fill(code.toLowerCase());
+  await form.getByLabel("Promotion code").press("Enter");
+  await expect(form.getByText(`Promotion code ${code} (50% off for 3 months): $10.00 off the first invoice, which is $10.00.`)).toBeVisible();
+  await expect(form.getByRole("button", { name: "Subscribe for $10.00" })).toBeEnabled();
+  await page.screenshot({ path: "screenshots/subscription-promo-1280-light.png", fullPage: true });
+  await enterCard(page, "4242424242424242");
+  await form.getByRole("button", { name: "Subscribe for $10.00" }).click();
+  const plan = page.getByRole("region", { name: "Standard plan" });
+  await expect(plan.getByText("Active", { exact: true })).toBeVisible();
+  await expect(plan.getByText(/^Next invoice: \$10\.00 on /)).toBeVisible();
+  const invoices = page.getByRole("table", { name: "Invoices, newest first" });
+  await expect(invoices.getByRole("row").filter({ hasText: "$10.00" }).filter({ hasText: "Paid" })).toHaveCount(1);
+});
+
 /** Posts a signed Stripe event to Keyward's webhook, exactly as Stripe signs one. */
 async function deliver(type: string, object: Record<string, unknown>) {
   const { createHmac, randomBytes } = await import("node:crypto");
