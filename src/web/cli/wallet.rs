@@ -28,6 +28,8 @@ pub(super) enum CreditsAction {
 }
 
 #[derive(Subcommand)]
+// Parsed once per command run: the size of its largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum PromoAction {
     /// Create a code: a percentage or a fixed amount off.
     Create {
