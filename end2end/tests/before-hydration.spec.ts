@@ -142,7 +142,10 @@ async function typeBeforeHydration(page: Page, path: string) {
   const typed: string[] = [];
   for (const [i, field] of fields.entries()) {
     const type = await field.getAttribute("type");
-    const value = type === "number" ? String(17 + i) : type === "email" ? `early${i}@example.com` : `early ${i}`;
+    const wanted = type === "number" ? String(17 + i) : type === "email" ? `early${i}@example.com` : `early ${i}`;
+    // No more than the field takes, as typing into it would give.
+    const max = Number(await field.getAttribute("maxlength")) || wanted.length;
+    const value = wanted.slice(0, max);
     await field.fill(value);
     typed.push(value);
   }
