@@ -172,6 +172,7 @@ pub async fn quote(
         label,
         discount: format_money(discount, asked.currency),
         first_invoice: format_money(asked.price_minor - discount, asked.currency),
+        pays_every_invoice: promo.duration == "forever" && discount >= asked.price_minor,
     }))
 }
 

@@ -60,7 +60,15 @@ pub async fn subscribe(
     card_token: &str,
 ) -> Result<SubscriptionRow, AppError> {
     let (owner, email) = (who.owner, who.email);
-    let card_token = card_form_id(card_token)?;
+    // No card is needed only when a code pays every invoice in full (checked below).
+    let card_token = match card_token.trim() {
+        "" => None,
+        token => Some(card_form_id(token)?),
+    };
+    let no_card = || AppError::invalid("card", "Enter your card details.");
+    if card_token.is_none() && who.promo_code.is_none_or(|c| c.trim().is_empty()) {
+        return Err(no_card());
+    }
     if !is_interval(interval) {
         return Err(AppError::invalid("interval", "Choose monthly or yearly."));
     }
@@ -129,15 +137,22 @@ pub async fn subscribe(
             }
         }
     };
-    let subscribed = subscribe_claimed(
-        billing,
-        owner,
-        &customer,
-        &price,
-        card_token,
-        discount.as_ref(),
-    )
-    .await;
+    let free_forever = discount
+        .as_ref()
+        .is_some_and(|d| d.periods.is_none() && d.on(price.amount_minor) >= price.amount_minor);
+    let subscribed = if card_token.is_none() && !free_forever {
+        Err(no_card())
+    } else {
+        subscribe_claimed(
+            billing,
+            owner,
+            &customer,
+            &price,
+            card_token,
+            discount.as_ref(),
+        )
+        .await
+    };
     if let (Err(_), Some(discount)) = (&subscribed, &discount) {
         discounts::release(billing.db, &discount.id).await?;
     }
@@ -150,7 +165,7 @@ async fn subscribe_claimed(
     owner: &Owner,
     customer: &str,
     price: &crate::infra::billing::PriceSpec,
-    card_token: &str,
+    card_token: Option<&str>,
     discount: Option<&discounts::Discount>,
 ) -> Result<SubscriptionRow, AppError> {
     // Checked again under the claim: two tabs that both passed the first check.
@@ -169,12 +184,14 @@ async fn subscribe_claimed(
             .map_err(|e| provider_error(e, "end an unpaid subscription"))?;
         events::subscription(billing.db, &ended, billing.now).await?;
     }
-    let card = billing
-        .provider
-        .set_card(customer, card_token, &format!("card:{card_token}"))
-        .await
-        .map_err(|e| provider_error(e, "keep card"))?;
-    customers::keep_card(billing.db, owner, &card).await?;
+    if let Some(card_token) = card_token {
+        let card = billing
+            .provider
+            .set_card(customer, card_token, &format!("card:{card_token}"))
+            .await
+            .map_err(|e| provider_error(e, "keep card"))?;
+        customers::keep_card(billing.db, owner, &card).await?;
+    }
     let price_id = billing
         .provider
         .ensure_price(price)
@@ -207,7 +224,13 @@ async fn subscribe_claimed(
             customer,
             &price_id,
             &reference(owner),
-            &format!("subscribe:{}:{card_token}", reference(owner)),
+            &format!(
+                "subscribe:{}:{}",
+                reference(owner),
+                card_token
+                    .or(discount.map(|d| d.id.as_str()))
+                    .unwrap_or_default()
+            ),
         )
         .await
     {

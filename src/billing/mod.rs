@@ -74,6 +74,8 @@ pub struct CodeQuote {
     pub discount: String,
     /// The first invoice after it.
     pub first_invoice: String,
+    /// It pays every invoice in full (100 % off, forever): no card is needed.
+    pub pays_every_invoice: bool,
 }
 
 /// What changing to a plan would do, shown before the person confirms it.

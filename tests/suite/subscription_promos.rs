@@ -16,6 +16,7 @@ use serde_json::Value;
 on_both_databases_with!(stripe_config;
     a_three_month_half_price_code_discounts_three_invoices_then_stops,
     a_code_says_why_it_does_not_apply_to_a_subscription,
+    a_code_that_pays_every_invoice_needs_no_card,
 );
 
 async fn create_code(app: &TestApp, promo: NewPromo) {
@@ -226,4 +227,65 @@ async fn a_code_says_why_it_does_not_apply_to_a_subscription(app: TestApp) {
         "{}",
         applied.body
     );
+}
+
+async fn a_code_that_pays_every_invoice_needs_no_card(app: TestApp) {
+    create_code(
+        &app,
+        NewPromo {
+            code: "ONTHEHOUSE".into(),
+            percent_off: Some(100),
+            applies_to: "subscriptions".into(),
+            duration: "forever".into(),
+            ..NewPromo::default()
+        },
+    )
+    .await;
+    create_code(&app, half("HALFNOCARD", 1)).await;
+    let person = orgs::person(&app).await;
+    let owner = Owner::User(person.id.clone());
+    let no_card = |code: &'static str| {
+        [
+            ("plan", "standard"),
+            ("interval", "month"),
+            ("card_token", ""),
+            ("promo_code", code),
+        ]
+    };
+    // Without a card, a code must pay for everything.
+    for code in ["", "HALFNOCARD"] {
+        let refused = orgs::call(&app, &person, "subscribe", &no_card(code)).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.body
+        );
+        assert!(
+            refused.body.contains("Enter your card details"),
+            "{}",
+            refused.body
+        );
+    }
+    let quoted = quote(&app, &person, "standard", "ONTHEHOUSE").await.json();
+    assert_eq!(quoted["pays_every_invoice"], true, "{quoted}");
+    assert_eq!(quoted["first_invoice"], "$0.00");
+    let reply = orgs::call(&app, &person, "subscribe", &no_card("ONTHEHOUSE")).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let page = orgs::call(&app, &person, "subscription_overview", &[])
+        .await
+        .json();
+    assert_eq!(page["current"]["plan"], "standard", "{page}");
+    assert_eq!(page["invoices"][0]["total"], "$0.00", "{page}");
+    assert_eq!(page["card"], Value::Null, "no card was kept");
+    assert_eq!(
+        balance(&app, &owner).await,
+        (2000, 2000),
+        "the plan's credits in full"
+    );
+    assert_eq!(next_invoice(&app, &person).await, "$0.00");
+    // The half-price code (once per person) was given back when the subscribe call that
+    // named it was refused: the person may still use it.
+    let again = quote(&app, &person, "standard", "HALFNOCARD").await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
 }

@@ -74,6 +74,8 @@ pub fn SubscribeForm(
             code: code.get_untracked(),
         });
     };
+    let no_card_needed =
+        Signal::derive(move || applied.with(|a| a.as_ref().is_some_and(|q| q.pays_every_invoice)));
     let plan_id = plan.id.clone();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -84,8 +86,14 @@ pub fn SubscribeForm(
         form_error.set(None);
         working.set(true);
         let plan_id = plan_id.clone();
+        let free = no_card_needed.get_untracked();
         leptos::task::spawn_local(async move {
-            match form.card_token().await {
+            let card_token = if free {
+                Ok(String::new())
+            } else {
+                form.card_token().await
+            };
+            match card_token {
                 Ok(card_token) => {
                     subscribe.dispatch(Subscribe {
                         org: org.get_untracked(),
@@ -144,11 +152,14 @@ pub fn SubscribeForm(
                     </button>
                 }.into_any(),
             }}
-            <CardDetails form=Some(form) error=card_error />
+            <Show when=move || !no_card_needed.get()
+                fallback=|| view! { <p class="muted">"The code pays every invoice: no card is needed."</p> }>
+                <CardDetails form=Some(form) error=card_error />
+            </Show>
             {move || form_error.get().map(|message| view! { <p class="field-error" role="alert">{message}</p> })}
             <div class="actions">
                 <button class="button button-primary" type="submit"
-                    disabled=move || working.get() || form.state.with(|s| *s != CardFormState::Ready)>
+                    disabled=move || working.get() || (!no_card_needed.get() && form.state.with(|s| *s != CardFormState::Ready))>
                     {move || match (working.get(), applied.get()) {
                         (true, _) => "Subscribing…".to_string(),
                         (false, Some(quoted)) => format!("Subscribe for {}", quoted.first_invoice),
