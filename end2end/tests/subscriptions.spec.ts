@@ -77,6 +77,9 @@ test("subscribe to Standard monthly by card, see the included credits, cancel an
   // The plan's 2,000 included credits are in the wallet, with when they expire.
   await page.getByRole("link", { name: "Wallet", exact: true }).click();
   await expect(page.getByText(/^2,000 included \(expire /)).toBeVisible();
+  // The Lab follows the plan: Standard's 400 compute hours a month.
+  await page.getByRole("link", { name: "Lab", exact: true }).click();
+  await expect(page.getByText(/ of 400 compute hours · Standard plan · /)).toBeVisible();
   await openSubscription(page);
 
   // A new card for renewals; nothing is charged for it.
