@@ -15,7 +15,7 @@ use crate::pages::{
             OrganizationsPage,
         },
         security::SecurityPage,
-        subscription::SubscriptionPage,
+        subscription::{checkout::SubscriptionCheckoutPage, SubscriptionPage},
         wallet::{checkout::CheckoutPage, WalletPage},
         AccountLayout,
     },
@@ -113,6 +113,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("wallet") view={Lazy::<WalletRoute>::new()} />
                     <Route path=path!("wallet/checkout/:order") view={Lazy::<CheckoutRoute>::new()} />
                     <Route path=path!("subscription") view={Lazy::<SubscriptionRoute>::new()} />
+                    <Route path=path!("subscription/checkout/:plan") view={Lazy::<SubscriptionCheckoutRoute>::new()} />
                     <Route path=path!("lab") view={Lazy::<LabRoute>::new()} />
                     <Route path=path!("organizations") view={Lazy::<OrganizationsRoute>::new()} />
                     <Route path=path!("invitations") view={Lazy::<InvitationRoute>::new()} />
@@ -131,6 +132,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("wallet") view={Lazy::<WalletRoute>::new()} />
                     <Route path=path!("wallet/checkout/:order") view={Lazy::<CheckoutRoute>::new()} />
                     <Route path=path!("subscription") view={Lazy::<SubscriptionRoute>::new()} />
+                    <Route path=path!("subscription/checkout/:plan") view={Lazy::<SubscriptionCheckoutRoute>::new()} />
                     <Route path=path!("members") view={Lazy::<OrgMembersRoute>::new()} />
                 </ParentRoute>
             </Routes>
@@ -170,6 +172,7 @@ enum AccountPage {
     Wallet,
     Checkout,
     Subscription,
+    SubscriptionCheckout,
 }
 
 #[derive(Clone, Copy)]
@@ -213,6 +216,7 @@ fn account_view(page: AccountPage) -> AnyView {
         AccountPage::Wallet => leaf(view! { <WalletPage /> }),
         AccountPage::Checkout => leaf(view! { <CheckoutPage /> }),
         AccountPage::Subscription => leaf(view! { <SubscriptionPage /> }),
+        AccountPage::SubscriptionCheckout => leaf(view! { <SubscriptionCheckoutPage /> }),
     }
 }
 
@@ -291,6 +295,11 @@ lazy_page!(InvitationRoute, account_view, AccountPage::Invitation);
 lazy_page!(WalletRoute, account_view, AccountPage::Wallet);
 lazy_page!(CheckoutRoute, account_view, AccountPage::Checkout);
 lazy_page!(SubscriptionRoute, account_view, AccountPage::Subscription);
+lazy_page!(
+    SubscriptionCheckoutRoute,
+    account_view,
+    AccountPage::SubscriptionCheckout
+);
 lazy_page!(AdminRoute, admin_view, AdminPage::Layout);
 lazy_page!(PromoCodesRoute, admin_view, AdminPage::PromoCodes);
 lazy_page!(CreditGrantsRoute, admin_view, AdminPage::CreditGrants);

@@ -37,7 +37,14 @@ test("subscribe to Standard monthly by card, see the included credits, cancel an
   await enterCard(page, "4000000000000341");
   await form.getByRole("button", { name: "Subscribe for $20.00" }).click();
   await expect(form.getByRole("alert")).toContainText("declined");
-  await expect(page.getByRole("region", { name: "Free plan" })).toBeVisible();
+  // Subscribing is an order at checkout; a decline leaves the person there, on no plan.
+  await expect(page).toHaveURL(/\/account\/subscription\/checkout\/standard\?interval=month$/);
+  await expect(page.getByRole("heading", { name: "Checkout", level: 1 })).toBeVisible();
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.screenshot({ path: `screenshots/subscription-checkout-${width}-light.png`, fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
 
   await enterCard(page, "4242424242424242");
   await form.getByRole("button", { name: "Subscribe for $20.00" }).click();

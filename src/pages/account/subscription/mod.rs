@@ -4,9 +4,10 @@
 
 mod card_forms;
 mod change_form;
+pub mod checkout;
 mod invoices;
 
-use super::workspace::use_org_slug;
+use super::workspace::{use_org_slug, workspace_href};
 use crate::billing::api::{subscription_overview, CancelSubscription, ResumeSubscription};
 use crate::billing::{PlanOffer, SubscriptionPage as Overview, CANCEL_REASONS};
 use crate::components::action_result::on_action;
@@ -14,7 +15,7 @@ use crate::error::AppError;
 use crate::infra::wire::load;
 use crate::time_fmt;
 use crate::wallet::format_credits;
-use card_forms::{SubscribeForm, UpdateCardForm};
+use card_forms::UpdateCardForm;
 use change_form::ChangePlanPanel;
 use invoices::{invoices_table, NO_INVOICES};
 use leptos::prelude::*;
@@ -84,7 +85,6 @@ fn SubscriptionBody(page: Overview, reloads: RwSignal<u32>) -> impl IntoView {
     let current = page.current.clone();
     let subscribed = current.status.is_some();
     let yearly = RwSignal::new(false);
-    let chosen = RwSignal::new(None::<PlanOffer>);
     let reload = move || reloads.update(|n| *n += 1);
     let manage_error = RwSignal::new(None::<String>);
     let cancel = ServerAction::<CancelSubscription>::new();
@@ -127,6 +127,7 @@ fn SubscriptionBody(page: Overview, reloads: RwSignal<u32>) -> impl IntoView {
     // While a downgrade waits, the price billed is the next plan's: said in `renewal`.
     let price = price.filter(|_| current.changes_to.is_none());
     let asked = RwSignal::new(None::<(String, String)>);
+    let navigate = leptos_router::hooks::use_navigate();
     let changeable = subscribed
         && !current.cancel_at_period_end
         && current.status.as_deref() != Some("past_due");
@@ -221,7 +222,6 @@ fn SubscriptionBody(page: Overview, reloads: RwSignal<u32>) -> impl IntoView {
             <div class="plan-grid">
                 {page.plans.clone().into_iter().map(|plan| {
                     let on_plan = plan.id == current.plan;
-                    let offered = plan.clone();
                     let yearly_price = plan.yearly_price.clone();
                     let monthly_price = plan.monthly_price.clone();
                     let price = move || match (yearly.get(), &yearly_price) {
@@ -249,12 +249,15 @@ fn SubscriptionBody(page: Overview, reloads: RwSignal<u32>) -> impl IntoView {
                         _ => format!("Change to {name}"),
                     };
                     let plan_id = plan.id.clone();
+                    let navigate = navigate.clone();
                     let pick = move || {
+                        let interval = if yearly.get_untracked() { "year" } else { "month" };
                         if subscribed {
-                            let interval = if yearly.get_untracked() { "year" } else { "month" };
                             asked.set(Some((plan_id.clone(), interval.to_string())));
                         } else {
-                            chosen.set(Some(offered.clone()));
+                            // Subscribing is an order, at checkout.
+                            let page = format!("subscription/checkout/{plan_id}?interval={interval}");
+                            navigate(&workspace_href(org.get_untracked().as_deref(), &page), Default::default());
                         }
                     };
                     view! {
@@ -279,7 +282,6 @@ fn SubscriptionBody(page: Overview, reloads: RwSignal<u32>) -> impl IntoView {
                 <p class="muted">"An upgrade takes effect at once, charged for the rest of the period; a cheaper plan takes effect when the period ends."</p>
             })}
             <ChangePlanPanel asked current_plan=current.plan_name.clone() reloads />
-            {move || chosen.get().map(|plan| view! { <SubscribeForm plan yearly=yearly.get_untracked() chosen reloads /> })}
         </section>
         <section class="card" aria-labelledby="invoices-heading">
             <h2 id="invoices-heading">"Invoices"</h2>
