@@ -159,7 +159,7 @@ const { state, slug, checkout } = await signedIn();
 const pages = [
   "/sign-in", "/sign-up", "/forgot-password", "/reset-password?token=bench", "/verify-email?token=bench",
   "/account", "/account/api-keys", "/account/wallet", checkout, "/account/lab", "/account/organizations",
-  `/org/${slug}`, `/org/${slug}/members`, `/org/${slug}/api-keys`, `/org/${slug}/wallet`, `/org/${slug}/subscription`, "/account/subscription", "/account/security",
+  `/org/${slug}`, `/org/${slug}/members`, `/org/${slug}/api-keys`, `/org/${slug}/wallet`, `/org/${slug}/subscription`, "/account/subscription", "/account/subscription/checkout/standard?interval=month", "/account/security",
   "/account/admin/promo-codes", "/account/admin/credits", "/account/admin/lab", "/account/admin/subscriptions",
 ];
 const rows = [];
