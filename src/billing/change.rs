@@ -72,7 +72,7 @@ async fn target(
             "The last payment failed. Update the card so it is paid before changing plan.",
         ));
     }
-    if price.id == live.price_id() && live.prior_price.is_none() {
+    if price.id == live.price_id() && live.kept_plan(billing.now).is_none() {
         return Err(AppError::invalid("plan", "This is the plan you are on."));
     }
     Ok(Target {
@@ -115,7 +115,12 @@ fn quote_at(billing: &Billing<'_>, target: &Target, at: i64) -> Result<PlanChang
         effective_at: at.saturating_mul(1000),
         quoted_at: at,
     };
-    if let Some(prior) = &live.prior_price {
+    // A downgrade already in effect (its period over) offers nothing to keep.
+    let waiting = live.prior_price.as_ref().filter(|_| {
+        live.prior_until
+            .is_some_and(|until| until > at.saturating_mul(1000))
+    });
+    if let Some(prior) = waiting {
         // A downgrade is waiting: the one change offered is keeping the plan paid for.
         if *prior == target.price.id {
             return Ok(PlanChangeQuote {
@@ -199,6 +204,32 @@ pub async fn change(
             "This amount was worked out a while ago. Review the change again.",
         ));
     }
+    // Claimed first, so what is checked is what is changed.
+    if !customers::claim(billing.db, owner, billing.now).await? {
+        return Err(AppError::LimitReached(
+            "A change to this subscription is under way; wait a moment and reload the page.".into(),
+        ));
+    }
+    let changed =
+        checked_and_applied(billing, owner, plan, interval, quoted_at, charge_minor).await;
+    customers::release(billing.db, owner).await?;
+    // The next invoice's discount at the price it now bills.
+    if let Some(row) = store::live(&billing.db.pool, owner).await? {
+        if let Err(error) = super::discounts::sync(billing.db, billing.provider, &row).await {
+            tracing::warn!(subscription = %row.id, ?error, "discount not brought in line");
+        }
+    }
+    changed
+}
+
+async fn checked_and_applied(
+    billing: &Billing<'_>,
+    owner: &Owner,
+    plan: &str,
+    interval: &str,
+    quoted_at: i64,
+    charge_minor: i64,
+) -> Result<PlanChangeQuote, AppError> {
     let target = target(billing, owner, plan, interval).await?;
     let shown = quote_at(billing, &target, quoted_at)?;
     if shown.charge_now_minor != charge_minor {
@@ -207,20 +238,18 @@ pub async fn change(
             "The amount has changed since it was shown. Review the change again.",
         ));
     }
-    if !customers::claim(billing.db, owner, billing.now).await? {
-        return Err(AppError::LimitReached(
-            "A change to this subscription is under way; wait a moment and reload the page.".into(),
-        ));
-    }
-    let changed = apply(billing, &target, &shown).await;
-    customers::release(billing.db, owner).await?;
-    // The next invoice's discount at the price it now bills.
-    if let Some(row) = store::live(&billing.db.pool, owner).await? {
-        if let Err(error) = super::discounts::sync(billing.db, billing.provider, &row).await {
-            tracing::warn!(subscription = %row.id, ?error, "discount not brought in line");
-        }
-    }
-    changed.map(|()| shown)
+    apply(billing, &target, &shown).await?;
+    let interval_changed = target.price.interval != target.live.interval;
+    let new_plan = plan_of_price(&target.price.id).unwrap_or_default().0;
+    super::discounts::after_change(
+        billing.db,
+        billing.provider,
+        &target.live.id,
+        &new_plan,
+        interval_changed,
+    )
+    .await?;
+    Ok(shown)
 }
 
 async fn apply(
@@ -238,7 +267,12 @@ async fn apply(
         .subscription(&live.id)
         .await
         .map_err(|e| provider_error(e, "read subscription"))?;
-    let key = format!("change:{}:{}:{}", live.id, price_id, shown.quoted_at);
+    // A key of its own for each change (a client's `quoted_at` may come again).
+    let key = format!("change:{}:{}", live.id, crate::infra::random::id("chk")?);
+    if shown.kind == "upgrade" {
+        // The discount waiting for the next period's invoice is not the change's.
+        super::discounts::withdraw(billing.db, provider, &live.id).await?;
+    }
     let changed = provider
         .change_price(&at_provider, &price_id, shown.quoted_at, &key)
         .await
@@ -273,8 +307,6 @@ async fn apply(
     let invoice = match (&changed.latest_invoice, new_period) {
         (Some(id), true) => provider.invoice(id).await,
         _ => {
-            // The discount waiting for the next period's invoice is not this one's.
-            super::discounts::withdraw(billing.db, provider, &live.id).await?;
             provider
                 .invoice_pending(&live.customer_id, &live.id, &format!("{key}:invoice"))
                 .await
@@ -282,6 +314,16 @@ async fn apply(
     }
     .map_err(|e| provider_error(e, "invoice the change"))?;
     record(billing, target, shown, &price_id, Some(&invoice.id)).await?;
+    if (invoice.total_minor - shown.charge_now_minor).abs() > 1 {
+        // The provider prorated otherwise than shown (its own rules, or a server that
+        // does not prorate by time): logged for the operator to look at.
+        tracing::warn!(
+            invoice = %invoice.id,
+            shown = shown.charge_now_minor,
+            invoiced = invoice.total_minor,
+            "a plan change was invoiced at another amount than shown"
+        );
+    }
     let paid = if invoice.status == "paid" {
         Ok(invoice.clone())
     } else {

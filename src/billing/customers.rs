@@ -125,3 +125,18 @@ pub async fn release(db: &Db, owner: &Owner) -> Result<(), AppError> {
     .await?;
     Ok(())
 }
+
+/// Whether a subscribe call or a change for the owner is under way (a claim younger
+/// than its lifetime).
+pub async fn claimed(db: &Db, owner: &Owner, now: i64) -> Result<bool, AppError> {
+    let (claimed,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM billing_customers WHERE owner_kind = $1 AND owner_id = $2 \
+         AND claimed_at IS NOT NULL AND claimed_at >= $3",
+    )
+    .bind(owner.kind())
+    .bind(owner.id())
+    .bind(now - CLAIM_MS)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(claimed > 0)
+}

@@ -375,7 +375,8 @@ pub async fn sync(
         set_pending(db, &discount.id, None, 0).await?;
     }
     if amount > 0 {
-        let key = format!("discount:{}:{used}:{amount}", discount.id);
+        // Never a key used before (a deleted item's would be answered again).
+        let key = format!("discount:{}", crate::infra::random::id("dik")?);
         let item = provider
             .add_invoice_item(
                 &row.customer_id,
@@ -397,14 +398,69 @@ pub async fn sync(
     Ok(())
 }
 
-/// `sync` for the subscription of that id, if Keyward has it.
-pub async fn sync_by_id(
+/// Gives back codes reserved for a subscribe call that never finished (the process
+/// stopped during it): older than an order's reservation. Answers how many.
+pub async fn release_stale(db: &Db, now: i64) -> Result<usize, AppError> {
+    let stale: Vec<(String,)> = sqlx::query_as(
+        "SELECT id FROM subscription_discounts WHERE status = 'reserved' AND created_at < $1",
+    )
+    .bind(now - crate::wallet::promos::RESERVATION_MS)
+    .fetch_all(&db.pool)
+    .await?;
+    for (id,) in &stale {
+        release(db, id).await?;
+    }
+    Ok(stale.len())
+}
+
+/// After a change of plan: a code limited to some plans, or counted in periods of the
+/// old interval, ends (what is waiting at the provider is taken back); any other keeps
+/// discounting the new price.
+pub async fn after_change(
     db: &Db,
     provider: &dyn BillingProvider,
     subscription: &str,
+    new_plan: &str,
+    interval_changed: bool,
 ) -> Result<(), AppError> {
-    match super::store::by_id(&db.pool, subscription).await? {
-        Some(row) => sync(db, provider, &row).await,
-        None => Ok(()),
+    let Some(discount) = of_subscription(db, subscription).await? else {
+        return Ok(());
+    };
+    let (plans,): (Option<String>,) = sqlx::query_as(
+        "SELECT p.plans FROM subscription_discounts d JOIN promo_codes p ON p.id = d.promo_code_id \
+         WHERE d.id = $1",
+    )
+    .bind(&discount.id)
+    .fetch_one(&db.pool)
+    .await?;
+    let plans = plan_list(plans.as_deref().unwrap_or_default());
+    let still_applies = plans.is_empty() || plans.iter().any(|plan| plan == new_plan);
+    let counted_in_periods = discount.periods.is_some();
+    if still_applies && !(interval_changed && counted_in_periods) {
+        return Ok(());
     }
+    withdraw(db, provider, subscription).await?;
+    sqlx::query("UPDATE subscription_discounts SET status = 'ended' WHERE id = $1")
+        .bind(&discount.id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// `sync_by_id`, unless a change to the owner's subscription is under way (it brings the
+/// discount in line itself when it is done): for webhooks and page views, which may
+/// arrive in the middle of one.
+pub async fn sync_unless_busy(
+    db: &Db,
+    provider: &dyn BillingProvider,
+    subscription: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    let Some(row) = super::store::by_id(&db.pool, subscription).await? else {
+        return Ok(());
+    };
+    if super::customers::claimed(db, &row.owner, now).await? {
+        return Ok(());
+    }
+    sync(db, provider, &row).await
 }

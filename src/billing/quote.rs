@@ -41,8 +41,8 @@ fn share(x: i64, part: i64, whole: i64) -> i64 {
 }
 
 /// The change from `old` to `new` at `at`, in a period from `start` to `end` (all Unix
-/// seconds). The same interval at a higher or equal price is an upgrade billed for the
-/// rest of the period; at a lower price, a downgrade at its end. A longer interval
+/// seconds). The same interval at a higher price is an upgrade billed for the rest of
+/// the period; at a lower or equal price, a change at its end. A longer interval
 /// starts a new period now, charged in full less the unused part of this one.
 pub fn quote(old: Terms, new: Terms, start: i64, end: i64, at: i64) -> Quote {
     let period = (end - start).max(0);
@@ -58,7 +58,9 @@ pub fn quote(old: Terms, new: Terms, start: i64, end: i64, at: i64) -> Quote {
             new_period: true,
         };
     }
-    if new.price_minor < old.price_minor {
+    // The same price is no upgrade: plans that differ only in what they include would
+    // otherwise be swapped back and forth for the difference, free.
+    if new.price_minor <= old.price_minor {
         return Quote::Downgrade;
     }
     Quote::Upgrade {
@@ -125,6 +127,14 @@ mod tests {
                 ..
             }
         ));
+        let same_price = Terms {
+            included_credits: 99_999,
+            ..STANDARD
+        };
+        assert_eq!(
+            quote(STANDARD, same_price, start, start + MONTH, start),
+            Quote::Downgrade
+        );
         let none = quote(STANDARD, PRO, start, start + MONTH, start + MONTH + 5);
         assert!(matches!(
             none,

@@ -223,6 +223,17 @@ impl AppState {
                     Ok(n) => tracing::info!(orders = n, "released promo codes of abandoned orders"),
                     Err(error) => tracing::error!(%error, "releasing abandoned promo codes failed"),
                 }
+                // And codes held for a subscribe call that never finished.
+                match crate::billing::discounts::release_stale(&state.db, state.now_ms()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(
+                        reservations = n,
+                        "released promo codes of unfinished subscriptions"
+                    ),
+                    Err(error) => {
+                        tracing::error!(%error, "releasing subscription promo codes failed")
+                    }
+                }
                 // Included credits whose period has ended: what is left of them goes.
                 match crate::wallet::included::expire_due(&state.db, state.now_ms(), 500).await {
                     Ok(0) => {}

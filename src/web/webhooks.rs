@@ -69,7 +69,9 @@ async fn stripe_webhook(
             // A paid invoice used one of a promotion code's periods: the next one's
             // discount is made to wait for the next invoice (or none, when it is over).
             if let (Ok(_), Some(subscription)) = (&applied, events::subscription_of(&event)) {
-                if let Err(error) = discounts::sync_by_id(&state.db, billing, subscription).await {
+                if let Err(error) =
+                    discounts::sync_unless_busy(&state.db, billing, subscription, now).await
+                {
                     tracing::warn!(%subscription, ?error, "discount not brought in line");
                 }
             }

@@ -16,6 +16,42 @@ on_both_databases_with!(stripe_config;
     an_upgrade_is_charged_as_shown_and_a_downgrade_waits_for_the_period_end,
 );
 
+mod with_lab {
+    use super::*;
+    on_both_databases_with!(stripe_and_lab_config;
+        the_labs_hours_follow_the_plan_paid_for,
+    );
+}
+
+/// Stripe, and a Lab whose hub is not listening: the page's compute line is read all
+/// the same (the server's state is "unavailable").
+fn stripe_and_lab_config() -> keyward::infra::config::Config {
+    let mut config = stripe_config();
+    config.hub = Some(keyward::infra::hub_config::HubConnection {
+        url: "http://127.0.0.1:9".into(),
+        api_token: "not-a-hub".to_string().into(),
+    });
+    config
+}
+
+async fn compute(app: &TestApp, who: &Person) -> Value {
+    orgs::call(app, who, "lab_summary", &[]).await.json()["compute"].clone()
+}
+
+async fn the_labs_hours_follow_the_plan_paid_for(app: TestApp) {
+    let person = orgs::person(&app).await;
+    assert_eq!(compute(&app, &person).await["limit_hours"], 25);
+    let token = card_token("4242424242424242").await;
+    let reply = subscribe(&app, &person, None, "standard", &token).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let now = compute(&app, &person).await;
+    assert_eq!(
+        (now["plan"].as_str(), now["limit_hours"].as_i64()),
+        (Some("standard"), Some(400)),
+        "{now}"
+    );
+}
+
 async fn preview(app: &TestApp, who: &Person, plan: &str, interval: &str) -> common::Reply {
     let form = [("plan", plan), ("interval", interval)];
     orgs::call(app, who, "preview_plan_change", &form).await
@@ -180,6 +216,24 @@ async fn an_upgrade_is_charged_as_shown_and_a_downgrade_waits_for_the_period_end
         confirm(&app, &person, &quote, 0).await.status,
         StatusCode::OK
     );
+    assert_eq!(plan_of(&app, &owner).await, "pro");
+    // Once a downgrade is in effect (here: its end moved to a minute ago), it is not
+    // undone for nothing: Pro is an upgrade again.
+    sqlx::query("UPDATE subscriptions SET prior_until = $1 WHERE id = $2")
+        .bind(app.state.now_ms() - 60_000)
+        .bind(&live(&app, &person).await.id)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(plan_of(&app, &owner).await, "standard");
+    let again = preview(&app, &person, "pro", "month").await.json();
+    assert_eq!(again["kind"], "upgrade", "{again}");
+    sqlx::query("UPDATE subscriptions SET prior_until = $1 WHERE id = $2")
+        .bind(period_end)
+        .bind(&live(&app, &person).await.id)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
     assert_eq!(plan_of(&app, &owner).await, "pro");
     app.state
         .clock

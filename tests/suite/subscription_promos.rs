@@ -17,6 +17,7 @@ on_both_databases_with!(stripe_config;
     a_three_month_half_price_code_discounts_three_invoices_then_stops,
     a_code_says_why_it_does_not_apply_to_a_subscription,
     a_code_that_pays_every_invoice_needs_no_card,
+    a_code_for_one_plan_ends_when_the_plan_changes,
 );
 
 async fn create_code(app: &TestApp, promo: NewPromo) {
@@ -288,4 +289,40 @@ async fn a_code_that_pays_every_invoice_needs_no_card(app: TestApp) {
     // named it was refused: the person may still use it.
     let again = quote(&app, &person, "standard", "HALFNOCARD").await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+}
+
+async fn a_code_for_one_plan_ends_when_the_plan_changes(app: TestApp) {
+    create_code(&app, half("STDHALF", 3)).await;
+    let person = orgs::person(&app).await;
+    let reply = subscribe_with(&app, &person, "standard", "STDHALF").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(next_invoice(&app, &person).await, "$10.00");
+    let quote = orgs::call(
+        &app,
+        &person,
+        "preview_plan_change",
+        &[("plan", "pro"), ("interval", "month")],
+    )
+    .await
+    .json();
+    assert_eq!(quote["kind"], "upgrade", "{quote}");
+    let quoted_at = quote["quoted_at"].as_i64().unwrap().to_string();
+    let charge = quote["charge_now_minor"].as_i64().unwrap().to_string();
+    let form = [
+        ("plan", "pro"),
+        ("interval", "month"),
+        ("quoted_at", quoted_at.as_str()),
+        ("charge_minor", charge.as_str()),
+    ];
+    let changed = orgs::call(&app, &person, "change_plan", &form).await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    // A code for Standard does not follow the subscription to Pro.
+    assert_eq!(next_invoice(&app, &person).await, "$80.00");
+    let ended: (String,) =
+        sqlx::query_as("SELECT status FROM subscription_discounts WHERE user_id = $1")
+            .bind(&person.id)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(ended.0, "ended");
 }

@@ -7,6 +7,7 @@ use crate::components::action_result::on_action;
 use crate::components::card_form::{CardDetails, CardForm, CardFormState};
 use crate::components::field::TextField;
 use crate::error::AppError;
+use crate::pages::account::lab::controls::LabStatus;
 use crate::pages::account::workspace::use_org_slug;
 use crate::wallet::format_credits;
 use leptos::prelude::*;
@@ -20,6 +21,7 @@ pub fn SubscribeForm(
 ) -> impl IntoView {
     let org = use_org_slug();
     let subscribe = ServerAction::<Subscribe>::new();
+    let lab_status = use_context::<LabStatus>();
     let form = CardForm::new("card-frame");
     let card_error = RwSignal::new(None::<String>);
     let form_error = RwSignal::new(None::<String>);
@@ -34,6 +36,10 @@ pub fn SubscribeForm(
         subscribe,
         move |_| {
             working.set(false);
+            // The Lab's hours follow the plan: its compute line is read again.
+            if let Some(lab) = lab_status {
+                lab.refresh();
+            }
             chosen.set(None);
             reloads.update(|n| *n += 1);
         },

@@ -6,6 +6,7 @@ use crate::billing::api::{ChangePlan, PreviewPlanChange};
 use crate::billing::PlanChangeQuote;
 use crate::components::action_result::on_action;
 use crate::error::AppError;
+use crate::pages::account::lab::controls::LabStatus;
 use crate::pages::account::workspace::use_org_slug;
 use crate::time_fmt;
 use crate::wallet::format_credits;
@@ -69,6 +70,7 @@ pub fn ChangePlanPanel(
     let org = use_org_slug();
     let preview = ServerAction::<PreviewPlanChange>::new();
     let change = ServerAction::<ChangePlan>::new();
+    let lab_status = use_context::<LabStatus>();
     let error = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         if let Some((plan, interval)) = asked.get() {
@@ -84,6 +86,10 @@ pub fn ChangePlanPanel(
         change,
         move |_| {
             asked.set(None);
+            // The Lab's hours follow the plan: its compute line is read again.
+            if let Some(lab) = lab_status {
+                lab.refresh();
+            }
             reloads.update(|n| *n += 1);
         },
         move |e: AppError| error.set(Some(e.to_string())),
