@@ -135,7 +135,9 @@ async fn next_invoice(
     // Some Stripe-compatible servers (localstripe) attach pending items to the preview
     // they answer, taking a promotion code's discount away from the real next invoice;
     // it is checked and made again. On Stripe this is one read of an item still pending.
-    if let Err(error) = super::discounts::sync_unless_busy(&state.db, billing, &row.id, now).await {
+    if let Err(error) =
+        super::discount_items::sync_unless_busy(&state.db, billing, &row.id, now).await
+    {
         tracing::warn!(?error, "discount not brought in line after the preview");
     }
     state.upcoming_invoices.put(&row.id, answer.clone(), now);

@@ -215,7 +215,7 @@ pub async fn change(
     customers::release(billing.db, owner).await?;
     // The next invoice's discount at the price it now bills.
     if let Some(row) = store::live(&billing.db.pool, owner).await? {
-        if let Err(error) = super::discounts::sync(billing.db, billing.provider, &row).await {
+        if let Err(error) = super::discount_items::sync(billing.db, billing.provider, &row).await {
             tracing::warn!(subscription = %row.id, ?error, "discount not brought in line");
         }
     }
@@ -241,7 +241,7 @@ async fn checked_and_applied(
     apply(billing, &target, &shown).await?;
     let interval_changed = target.price.interval != target.live.interval;
     let new_plan = plan_of_price(&target.price.id).unwrap_or_default().0;
-    super::discounts::after_change(
+    super::discount_items::after_change(
         billing.db,
         billing.provider,
         &target.live.id,
@@ -271,7 +271,7 @@ async fn apply(
     let key = format!("change:{}:{}", live.id, crate::infra::random::id("chk")?);
     if shown.kind == "upgrade" {
         // The discount waiting for the next period's invoice is not the change's.
-        super::discounts::withdraw(billing.db, provider, &live.id).await?;
+        super::discount_items::withdraw(billing.db, provider, &live.id).await?;
     }
     let changed = provider
         .change_price(&at_provider, &price_id, shown.quoted_at, &key)

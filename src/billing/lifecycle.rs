@@ -3,6 +3,7 @@
 //! is written after (and again by its webhooks, which change nothing the second time).
 
 use super::customers;
+use super::discount_items;
 use super::discounts;
 use super::events;
 use super::prices::{is_interval, price_of};
@@ -281,7 +282,7 @@ async fn subscribe_claimed(
         }
     }
     // The next invoice's discount, if the code covers more than the first.
-    if let Err(error) = discounts::sync(billing.db, billing.provider, &row).await {
+    if let Err(error) = discount_items::sync(billing.db, billing.provider, &row).await {
         tracing::warn!(subscription = %row.id, ?error, "the next discount waits for the next invoice event");
     }
     Ok(row)
@@ -320,7 +321,7 @@ pub async fn set_cancel(
         .await?
         .ok_or(AppError::NotFound)?;
     store::set_cancel_reason(billing.db, &row.id, if cancel { reason } else { None }).await?;
-    if let Err(error) = discounts::sync(billing.db, billing.provider, &row).await {
+    if let Err(error) = discount_items::sync(billing.db, billing.provider, &row).await {
         tracing::warn!(subscription = %row.id, ?error, "discount not brought in line");
     }
     Ok(row)

@@ -8,6 +8,8 @@ pub mod change;
 #[cfg(feature = "ssr")]
 pub mod customers;
 #[cfg(feature = "ssr")]
+pub mod discount_items;
+#[cfg(feature = "ssr")]
 pub mod discounts;
 #[cfg(feature = "ssr")]
 pub mod events;

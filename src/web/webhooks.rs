@@ -5,7 +5,7 @@
 use super::rest::error::ApiError;
 use super::state::AppState;
 use crate::billing::events::{self, Applied};
-use crate::billing::{discounts, notices};
+use crate::billing::{discount_items, notices};
 use crate::infra::payments::WebhookRefusal;
 use crate::wallet::card_payments;
 use axum::body::Bytes;
@@ -70,7 +70,7 @@ async fn stripe_webhook(
             // discount is made to wait for the next invoice (or none, when it is over).
             if let (Ok(_), Some(subscription)) = (&applied, events::subscription_of(&event)) {
                 if let Err(error) =
-                    discounts::sync_unless_busy(&state.db, billing, subscription, now).await
+                    discount_items::sync_unless_busy(&state.db, billing, subscription, now).await
                 {
                     tracing::warn!(%subscription, ?error, "discount not brought in line");
                 }
