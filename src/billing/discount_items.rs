@@ -3,7 +3,7 @@
 //! period's, and ended when the code no longer applies. What a code is and who may use
 //! it are `discounts`.
 
-use super::discounts::of_subscription;
+use super::discounts::{of_subscription, set_pending};
 use crate::error::AppError;
 use crate::infra::billing::BillingProvider;
 use crate::infra::db::Db;
@@ -31,18 +31,6 @@ pub async fn withdraw(
             .map_err(unavailable)?;
         set_pending(db, &discount.id, None, 0).await?;
     }
-    Ok(())
-}
-
-async fn set_pending(db: &Db, id: &str, item: Option<&str>, amount: i64) -> Result<(), AppError> {
-    sqlx::query(
-        "UPDATE subscription_discounts SET pending_item = $1, pending_minor = $2 WHERE id = $3",
-    )
-    .bind(item)
-    .bind(amount)
-    .bind(id)
-    .execute(&db.pool)
-    .await?;
     Ok(())
 }
 

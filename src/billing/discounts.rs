@@ -77,11 +77,8 @@ async fn refusal(
     asked: &Asked<'_>,
     now: i64,
 ) -> Result<Option<Refusal>, AppError> {
-    if promo.active == 0 {
-        return Ok(Some(Refusal::Inactive));
-    }
-    if promo.expires_at.is_some_and(|at| at <= now) {
-        return Ok(Some(Refusal::Expired));
+    if let Some(refused) = promo.unusable_at(now) {
+        return Ok(Some(refused));
     }
     if promo.applies_to == "credits" {
         return Ok(Some(Refusal::NotForSubscriptions));
@@ -256,8 +253,14 @@ pub async fn release(db: &Db, id: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Keeps the item made for the first invoice, before the subscription exists.
-pub async fn keep_item(db: &Db, id: &str, item: &str, amount: i64) -> Result<(), AppError> {
+/// The provider's item waiting for the next invoice with this discount (of `amount`),
+/// or none.
+pub async fn set_pending(
+    db: &Db,
+    id: &str,
+    item: Option<&str>,
+    amount: i64,
+) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE subscription_discounts SET pending_item = $1, pending_minor = $2 WHERE id = $3",
     )

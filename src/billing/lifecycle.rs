@@ -214,7 +214,7 @@ async fn subscribe_claimed(
                 )
                 .await
                 .map_err(|e| provider_error(e, "discount"))?;
-            discounts::keep_item(billing.db, &discount.id, &item, amount).await?;
+            discounts::set_pending(billing.db, &discount.id, Some(&item), amount).await?;
             Some(item)
         }
         _ => None,

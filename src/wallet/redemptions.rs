@@ -47,6 +47,19 @@ impl Refusal {
     }
 }
 
+impl PromoRow {
+    /// Why the code is of no use to anyone at `now`: deactivated, or expired.
+    pub fn unusable_at(&self, now: i64) -> Option<Refusal> {
+        if self.active == 0 {
+            Some(Refusal::Inactive)
+        } else if self.expires_at.is_some_and(|at| at <= now) {
+            Some(Refusal::Expired)
+        } else {
+            None
+        }
+    }
+}
+
 /// A code reserved for an order: what it takes off.
 pub struct Reserved {
     pub promo_code_id: String,
@@ -75,11 +88,8 @@ pub(super) async fn reserve(
     let Some(promo) = row else {
         return Ok(Err(Refusal::Unknown));
     };
-    if promo.active == 0 {
-        return Ok(Err(Refusal::Inactive));
-    }
-    if promo.expires_at.is_some_and(|at| at <= now) {
-        return Ok(Err(Refusal::Expired));
+    if let Some(refused) = promo.unusable_at(now) {
+        return Ok(Err(refused));
     }
     if promo.applies_to == "subscriptions" {
         return Ok(Err(Refusal::NotForCredits));
@@ -205,11 +215,8 @@ pub(super) async fn redeem(
     .bind(&promo_code_id)
     .fetch_one(&mut **tx)
     .await?;
-    if promo.active == 0 {
-        return Ok(Err(Refusal::Inactive));
-    }
-    if promo.expires_at.is_some_and(|at| at <= now) {
-        return Ok(Err(Refusal::Expired));
+    if let Some(refused) = promo.unusable_at(now) {
+        return Ok(Err(refused));
     }
     if promo
         .max_redemptions
