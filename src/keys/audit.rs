@@ -38,5 +38,16 @@ pub async fn record_event(
     .bind(at)
     .execute(&mut **tx)
     .await?;
+    // The operator's services hear of a key that stops working, with the event.
+    if event == "deleted" || event == "deactivated" || event.starts_with("revoked") {
+        let object = serde_json::json!({
+            "key_id": key_id,
+            "name": key_name,
+            "owner_type": actor.owner.kind(),
+            "owner_id": actor.owner.id(),
+            "reason": event,
+        });
+        crate::operator_webhooks::outbox::enqueue_in(tx, "key.revoked", object, at).await?;
+    }
     Ok(())
 }

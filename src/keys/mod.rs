@@ -38,7 +38,7 @@ pub struct ScopeInfo {
     pub description: String,
 }
 
-pub const BUILTIN_SCOPES: [(&str, &str); 8] = [
+pub const BUILTIN_SCOPES: [(&str, &str); 11] = [
     (
         "account:read",
         "Read your account's ID, email and sign-up date.",
@@ -59,6 +59,12 @@ pub const BUILTIN_SCOPES: [(&str, &str); 8] = [
     ),
     ("lab:write", "Stop your Lab server."),
     ("org:read", "List your organizations and their members."),
+    (
+        "jobs:submit",
+        "Submit jobs to the job service, holding their estimated cost in credits.",
+    ),
+    ("jobs:read", "List your jobs and read their status and cost."),
+    ("jobs:write", "Cancel your jobs."),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -25,10 +25,14 @@ pub enum EntryKind {
     IncludedGrant,
     /// What was left of included credits when their period ended.
     Expiry,
+    /// Credits set aside for a job while it runs (`POST /api/v1/jobs`).
+    Hold,
+    /// A job's hold given back when it ended; its cost, if any, is a charge.
+    Release,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 9] = [
+    pub const ALL: [EntryKind; 11] = [
         EntryKind::Purchase,
         EntryKind::PromoGrant,
         EntryKind::OperatorGrant,
@@ -38,6 +42,8 @@ impl EntryKind {
         EntryKind::Adjustment,
         EntryKind::Allocation,
         EntryKind::Expiry,
+        EntryKind::Hold,
+        EntryKind::Release,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +57,8 @@ impl EntryKind {
             EntryKind::Allocation => "allocation",
             EntryKind::IncludedGrant => "included_grant",
             EntryKind::Expiry => "expiry",
+            EntryKind::Hold => "hold",
+            EntryKind::Release => "release",
         }
     }
 
@@ -69,6 +77,8 @@ impl EntryKind {
             EntryKind::Allocation => "Allocation",
             EntryKind::IncludedGrant => "Included",
             EntryKind::Expiry => "Expired",
+            EntryKind::Hold => "Hold",
+            EntryKind::Release => "Released",
         }
     }
 }

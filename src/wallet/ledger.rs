@@ -161,6 +161,11 @@ async fn balance_of_wallet<'e>(
     Ok(row.map_or(0, |(balance,)| balance))
 }
 
+/// A wallet's balance inside the caller's transaction.
+pub async fn balance_in(tx: &mut Tx<'_>, wallet: &str) -> Result<i64, AppError> {
+    balance_of_wallet(&mut **tx, wallet).await
+}
+
 /// The owner's balance (0 before their first entry).
 pub async fn balance(db: &Db, owner: &Owner) -> Result<i64, AppError> {
     balance_of_wallet(&db.pool, &wallet_id(owner)).await

@@ -210,3 +210,43 @@ fn alert_email(to: &str, balance: i64, threshold: i64, base_url: &str) -> Email 
         ),
     }
 }
+
+/// Queues the `credits.low_balance` webhook of each alert that has not had it; each
+/// claimed and queued in one transaction, so it is queued once whoever runs this.
+/// Answers how many were queued.
+pub async fn queue_webhooks(db: &Db, now: i64) -> Result<usize, AppError> {
+    let pending: Vec<(String, String, String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT a.id, w.owner_kind, w.owner_id, a.balance, a.threshold, a.created_at \
+         FROM low_balance_alerts a JOIN wallets w ON w.id = a.wallet_id \
+         WHERE a.webhook_queued_at IS NULL ORDER BY a.created_at LIMIT 100",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    let mut queued = 0;
+    for (id, owner_kind, owner_id, balance, threshold, created_at) in pending {
+        let mut tx = db.begin_write().await?;
+        let claimed = sqlx::query(
+            "UPDATE low_balance_alerts SET webhook_queued_at = $1 WHERE id = $2 AND webhook_queued_at IS NULL",
+        )
+        .bind(now)
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if claimed != 1 {
+            continue;
+        }
+        let object = serde_json::json!({
+            "owner_type": owner_kind,
+            "owner_id": owner_id,
+            "balance": balance,
+            "threshold": threshold,
+            "crossed_at": created_at,
+        });
+        crate::operator_webhooks::outbox::enqueue_in(&mut tx, "credits.low_balance", object, now)
+            .await?;
+        tx.commit().await?;
+        queued += 1;
+    }
+    Ok(queued)
+}

@@ -234,11 +234,38 @@ impl AppState {
                         tracing::error!(%error, "releasing subscription promo codes failed")
                     }
                 }
+                // Jobs the job service stopped updating: their holds go back.
+                match crate::jobs::settle::expire_stale(
+                    &state.db,
+                    state.config.job_hold_hours,
+                    state.now_ms(),
+                    500,
+                )
+                .await
+                {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(jobs = n, "released the holds of stale jobs"),
+                    Err(error) => tracing::error!(%error, "releasing stale job holds failed"),
+                }
                 // Included credits whose period has ended: what is left of them goes.
                 match crate::wallet::included::expire_due(&state.db, state.now_ms(), 500).await {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(grants = n, "expired included credits"),
                     Err(error) => tracing::error!(%error, "expiring included credits failed"),
+                }
+            }
+        });
+        crate::operator_webhooks::sender::start(self.db.clone(), self.clock.clone());
+        let state = self.clone();
+        tokio::spawn(async move {
+            // Low-balance crossings become `credits.low_balance` webhooks.
+            let mut tick = tokio::time::interval(Duration::from_secs(2));
+            loop {
+                tick.tick().await;
+                if let Err(error) =
+                    crate::wallet::low_balance::queue_webhooks(&state.db, state.now_ms()).await
+                {
+                    tracing::error!(%error, "queueing low-balance webhooks failed");
                 }
             }
         });

@@ -17,6 +17,7 @@ mod fuzz;
 mod hub_sign_in;
 mod included_credits;
 mod injection;
+mod jobs;
 mod key_limits;
 mod lab;
 mod lab_hub;

@@ -28,6 +28,12 @@ pub struct ErrorDetail {
     pub fields: Option<BTreeMap<String, String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub required_scope: Option<String>,
+    /// With `insufficient_credits` on a job: the balance that could not cover its hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub available: Option<i64>,
+    /// With `illegal_transition`: the statuses the job can move to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<String>>,
 }
 
 pub struct ApiError {
@@ -47,6 +53,8 @@ impl ApiError {
                     message: message.into(),
                     fields: None,
                     required_scope: None,
+                    available: None,
+                    allowed: None,
                 },
             }),
             headers: Vec::new(),

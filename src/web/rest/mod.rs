@@ -8,6 +8,8 @@ mod account;
 pub mod auth;
 mod credits;
 pub mod error;
+mod job_service;
+mod jobs;
 mod keys;
 mod lab;
 mod openapi;
@@ -35,6 +37,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/subscription", get(subscription::subscription))
         .route("/lab", get(lab::lab))
         .route("/lab/stop", post(lab::stop))
+        .route("/jobs", get(jobs::list))
+        .route("/jobs/{id}", get(jobs::get))
+        .route("/jobs/{id}/cancel", post(jobs::cancel))
         .route("/orgs", get(orgs::list_orgs))
         .route("/orgs/{id}/members", get(orgs::org_members))
         .route_layer(axum::middleware::from_fn_with_state(
@@ -44,6 +49,8 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(authenticated)
         .route("/verify", post(service::verify_key))
+        .route("/jobs", post(job_service::submit))
+        .route("/jobs/{id}", axum::routing::patch(job_service::update))
         .route("/charges/{id}/refund", post(service::refund_charge))
         .route("/healthz", get(service::healthz))
         .route("/openapi.json", get(openapi::openapi))

@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, derived from the handlers and their types.
 
-use super::{account, credits, keys, lab, orgs, service, subscription};
+use super::{account, credits, job_service, jobs, keys, lab, orgs, service, subscription};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -20,14 +20,19 @@ use utoipa::OpenApi;
         subscription::subscription,
         lab::lab,
         lab::stop,
+        jobs::list,
+        jobs::get,
+        jobs::cancel,
         orgs::list_orgs,
         orgs::org_members,
         service::verify_key,
         service::refund_charge,
         service::healthz,
+        job_service::submit,
+        job_service::update,
     ),
     modifiers(&SecuritySchemes),
-    tags((name = "account"), (name = "keys"), (name = "credits"), (name = "billing"), (name = "lab"), (name = "orgs"), (name = "service"))
+    tags((name = "account"), (name = "keys"), (name = "credits"), (name = "billing"), (name = "lab"), (name = "jobs"), (name = "orgs"), (name = "service"))
 )]
 struct ApiDoc;
 

@@ -210,7 +210,7 @@ pub(super) async fn refund_charge(
 
 /// Services present `KEYWARD_SERVICE_TOKEN` as a bearer token; without one configured,
 /// the service endpoints are off.
-fn require_service_token(
+pub(super) fn require_service_token(
     state: &AppState,
     headers: &axum::http::HeaderMap,
     client: &str,
