@@ -52,7 +52,10 @@ impl FilterForm {
         };
         if let (Some(from), Some(until)) = (filter.from, filter.until) {
             if until <= from {
-                return Err(AppError::invalid("until", "Choose a date on or after the first."));
+                return Err(AppError::invalid(
+                    "until",
+                    "Choose a date on or after the first.",
+                ));
             }
         }
         Ok(filter)

@@ -3,7 +3,8 @@
 //! what can be spent, goes down; the wallet's `held` goes up); the same idempotency key
 //! never holds twice.
 
-use super::{JobView, MAX_COST, MAX_DEVICE_CHARS, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MAX_SHOTS};
+use super::records::printable;
+use super::{JobView, MAX_COST, MAX_DEVICE_CHARS, MAX_NAME_CHARS, MAX_SHOTS};
 use crate::error::{AppError, FieldError};
 use crate::infra::{db::Db, random};
 use crate::wallet::ledger::{post_in, wallet_id, Posted, Posting};
@@ -101,22 +102,6 @@ pub fn validate(submission: &Submission) -> Result<(), AppError> {
     }
 }
 
-/// A status message the service sends: printable, bounded.
-pub fn validate_message(message: &str) -> Result<(), AppError> {
-    if printable(message, MAX_MESSAGE_CHARS) {
-        Ok(())
-    } else {
-        Err(AppError::invalid(
-            "status_message",
-            format!("A status message is at most {MAX_MESSAGE_CHARS} printable characters."),
-        ))
-    }
-}
-
-fn printable(text: &str, max_chars: usize) -> bool {
-    text.chars().count() <= max_chars && !text.chars().any(char::is_control)
-}
-
 /// Creates the job and holds its estimated cost, in one transaction.
 pub async fn submit(db: &Db, submission: &Submission, now: i64) -> Result<Submitted, AppError> {
     validate(submission)?;
@@ -162,7 +147,7 @@ pub async fn submit(db: &Db, submission: &Submission, now: i64) -> Result<Submit
         return replay(db, submission).await;
     }
     if let Some(limit) = submission.key_spend_limit {
-        let spent = lock_key_spending(&mut tx, &submission.key_id, now).await?;
+        let spent = super::records::lock_key_spending(&mut tx, &submission.key_id, now).await?;
         if spent.saturating_add(submission.estimated_cost) > limit {
             return Ok(Submitted::KeyLimitReached { spent, limit });
         }
@@ -202,9 +187,15 @@ pub async fn submit(db: &Db, submission: &Submission, now: i64) -> Result<Submit
         .execute(&mut *tx)
         .await?;
     if submission.key_spend_limit.is_some() {
-        add_key_spending(&mut tx, &submission.key_id, submission.estimated_cost, now).await?;
+        super::records::add_key_spending(
+            &mut tx,
+            &submission.key_id,
+            submission.estimated_cost,
+            now,
+        )
+        .await?;
     }
-    super::settle::record_event(&mut tx, &job_id, super::JobStatus::Queued, None, now).await?;
+    super::records::record_event(&mut tx, &job_id, super::JobStatus::Queued, None, now).await?;
     let job = super::store::job_in(&mut tx, &job_id)
         .await?
         .ok_or_else(|| AppError::internal("jobs", "a new job vanished"))?;
@@ -250,45 +241,4 @@ async fn included_of(tx: &mut Tx<'_>, wallet: &str) -> Result<i64, AppError> {
         .fetch_optional(&mut **tx)
         .await?;
     Ok(row.map_or(0, |(n,)| n))
-}
-
-/// This month's spending of a key with a limit, its row locked (created if new).
-async fn lock_key_spending(tx: &mut Tx<'_>, key_id: &str, now: i64) -> Result<i64, AppError> {
-    let month = crate::time_fmt::month_of(now).0;
-    sqlx::query(
-        "INSERT INTO key_spending (key_id, month) VALUES ($1, $2) ON CONFLICT (key_id, month) DO NOTHING",
-    )
-    .bind(key_id)
-    .bind(month)
-    .execute(&mut **tx)
-    .await?;
-    // An UPDATE that changes nothing takes the row's lock on Postgres.
-    let (spent,): (i64,) = sqlx::query_as(
-        "UPDATE key_spending SET spent = spent WHERE key_id = $1 AND month = $2 RETURNING spent",
-    )
-    .bind(key_id)
-    .bind(month)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(spent)
-}
-
-/// Moves a key's spending this month by `credits` (negative when a hold is released),
-/// never below zero. A key without a limit has no row, and nothing changes.
-pub(super) async fn add_key_spending(
-    tx: &mut Tx<'_>,
-    key_id: &str,
-    credits: i64,
-    now: i64,
-) -> Result<(), AppError> {
-    sqlx::query(
-        "UPDATE key_spending SET spent = CASE WHEN spent + $1 > 0 THEN spent + $1 ELSE 0 END \
-         WHERE key_id = $2 AND month = $3",
-    )
-    .bind(credits)
-    .bind(key_id)
-    .bind(crate::time_fmt::month_of(now).0)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }

@@ -7,6 +7,8 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod holds;
 #[cfg(feature = "ssr")]
+mod records;
+#[cfg(feature = "ssr")]
 pub mod settle;
 #[cfg(feature = "ssr")]
 pub mod store;

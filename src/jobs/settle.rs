@@ -5,7 +5,7 @@
 
 use super::{JobStatus, JobView, MAX_COST};
 use crate::error::AppError;
-use crate::infra::{db::Db, random};
+use crate::infra::db::Db;
 use crate::wallet::ledger::{post_in, wallet_id, Posted, Posting};
 use crate::wallet::EntryKind;
 use crate::workspace::Owner;
@@ -69,14 +69,9 @@ async fn lock(tx: &mut Tx<'_>, job_id: &str, now: i64) -> Result<Option<Locked>,
 }
 
 /// Applies the service's report to a job.
-pub async fn change(
-    db: &Db,
-    job_id: &str,
-    change: &Change,
-    now: i64,
-) -> Result<Changed, AppError> {
+pub async fn change(db: &Db, job_id: &str, change: &Change, now: i64) -> Result<Changed, AppError> {
     if let Some(message) = &change.status_message {
-        super::holds::validate_message(message)?;
+        super::records::validate_message(message)?;
     }
     if change.queue_position.is_some_and(|p| p < 0) {
         return Err(AppError::invalid(
@@ -129,7 +124,8 @@ pub async fn change(
     .execute(&mut *tx)
     .await?;
     if next != current {
-        record_event(&mut tx, job_id, next, change.status_message.as_deref(), now).await?;
+        super::records::record_event(&mut tx, job_id, next, change.status_message.as_deref(), now)
+            .await?;
     }
     match next {
         JobStatus::Running if current == JobStatus::Queued => {
@@ -214,7 +210,7 @@ async fn capture(
             ));
         }
     }
-    super::holds::add_key_spending(tx, &job.key_id, charge - job.held, now).await?;
+    super::records::add_key_spending(tx, &job.key_id, charge - job.held, now).await?;
     sqlx::query(
         "UPDATE jobs SET final_cost = $1, charged = $2, owed = $3, ended_at = $4, queue_position = NULL WHERE id = $5",
     )
@@ -243,7 +239,7 @@ async fn release(
         status.label().to_lowercase()
     );
     give_back(tx, job_id, job, &description, now).await?;
-    super::holds::add_key_spending(tx, &job.key_id, -job.held, now).await?;
+    super::records::add_key_spending(tx, &job.key_id, -job.held, now).await?;
     sqlx::query("UPDATE jobs SET ended_at = $1, queue_position = NULL WHERE id = $2")
         .bind(now)
         .bind(job_id)
@@ -305,27 +301,6 @@ async fn give_back(
     Ok(balance)
 }
 
-/// Adds a step to the job's timeline.
-pub(super) async fn record_event(
-    tx: &mut Tx<'_>,
-    job_id: &str,
-    status: JobStatus,
-    message: Option<&str>,
-    now: i64,
-) -> Result<(), AppError> {
-    sqlx::query(
-        "INSERT INTO job_events (id, job_id, status, message, created_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(random::ordered_id("jev", now)?)
-    .bind(job_id)
-    .bind(status.as_str())
-    .bind(message)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
 /// A person asks to cancel their job: it is marked `cancel_requested` and the service
 /// told through `job.cancel_requested`; the hold stays until the service confirms.
 pub async fn request_cancel(
@@ -350,7 +325,10 @@ pub async fn request_cancel(
     if !current.cancellable() {
         return Err(AppError::invalid(
             "job",
-            format!("This job has ended ({}); there is nothing to cancel.", current.label().to_lowercase()),
+            format!(
+                "This job has ended ({}); there is nothing to cancel.",
+                current.label().to_lowercase()
+            ),
         ));
     }
     sqlx::query("UPDATE jobs SET status = 'cancel_requested' WHERE id = $1")
@@ -358,7 +336,14 @@ pub async fn request_cancel(
         .execute(&mut *tx)
         .await?;
     let message = format!("Cancel requested by {actor}");
-    record_event(&mut tx, job_id, JobStatus::CancelRequested, Some(&message), now).await?;
+    super::records::record_event(
+        &mut tx,
+        job_id,
+        JobStatus::CancelRequested,
+        Some(&message),
+        now,
+    )
+    .await?;
     let view = super::store::job_in(&mut tx, job_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -375,7 +360,12 @@ pub async fn request_cancel(
 
 /// Releases the holds of jobs the service has not updated for `hold_hours`, marking
 /// them expired, each in its own transaction (at most `limit`). Answers how many.
-pub async fn expire_stale(db: &Db, hold_hours: i64, now: i64, limit: i64) -> Result<usize, AppError> {
+pub async fn expire_stale(
+    db: &Db,
+    hold_hours: i64,
+    now: i64,
+    limit: i64,
+) -> Result<usize, AppError> {
     let cutoff = now - hold_hours * 3_600_000;
     let due: Vec<(String,)> = sqlx::query_as(
         "SELECT id FROM jobs WHERE held > 0 AND updated_at < $1 ORDER BY updated_at LIMIT $2",
@@ -399,13 +389,16 @@ pub async fn expire_stale(db: &Db, hold_hours: i64, now: i64, limit: i64) -> Res
         let Some(job) = lock(&mut tx, &job_id, now).await? else {
             continue;
         };
-        let reason = format!("No update from the job service for {hold_hours} hours; the hold was released.");
+        let reason = format!(
+            "No update from the job service for {hold_hours} hours; the hold was released."
+        );
         sqlx::query("UPDATE jobs SET status = 'expired', status_message = $1 WHERE id = $2")
             .bind(&reason)
             .bind(&job_id)
             .execute(&mut *tx)
             .await?;
-        record_event(&mut tx, &job_id, JobStatus::Expired, Some(&reason), now).await?;
+        super::records::record_event(&mut tx, &job_id, JobStatus::Expired, Some(&reason), now)
+            .await?;
         release(&mut tx, &job_id, &job, JobStatus::Expired, &reason, now).await?;
         tx.commit().await?;
         expired += 1;

@@ -283,3 +283,15 @@ pub async fn glance(db: &Db, owner: &Owner) -> Result<JobsAtAGlance, AppError> {
         owed,
     })
 }
+
+/// Wallets whose `held` is not what their jobs hold (`keyward ledger verify`):
+/// (wallet, held, jobs' holds). None, if every hold and release moved both.
+pub async fn hold_mismatches(db: &Db) -> Result<Vec<(String, i64, i64)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT w.id, w.held, CAST(COALESCE(SUM(j.held), 0) AS BIGINT) FROM wallets w \
+         LEFT JOIN jobs j ON j.owner_kind = w.owner_kind AND j.owner_id = w.owner_id \
+         GROUP BY w.id, w.held HAVING w.held <> CAST(COALESCE(SUM(j.held), 0) AS BIGINT)",
+    )
+    .fetch_all(&db.pool)
+    .await?)
+}

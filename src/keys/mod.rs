@@ -63,7 +63,10 @@ pub const BUILTIN_SCOPES: [(&str, &str); 11] = [
         "jobs:submit",
         "Submit jobs to the job service, holding their estimated cost in credits.",
     ),
-    ("jobs:read", "List your jobs and read their status and cost."),
+    (
+        "jobs:read",
+        "List your jobs and read their status and cost.",
+    ),
     ("jobs:write", "Cancel your jobs."),
 ];
 

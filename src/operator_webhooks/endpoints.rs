@@ -2,7 +2,9 @@
 //! shown once, switched off, removed; and the deliveries Admin > Webhooks lists and
 //! resends.
 
-use super::{DeliveryStatus, DeliveryView, EndpointView, NewEndpoint, WebhooksOverview, EVENT_TYPES};
+use super::{
+    DeliveryStatus, DeliveryView, EndpointView, NewEndpoint, WebhooksOverview, EVENT_TYPES,
+};
 use crate::error::{AppError, FieldError};
 use crate::infra::{db::Db, random};
 
@@ -185,7 +187,19 @@ pub async fn overview(db: &Db, limit: i64) -> Result<WebhooksOverview, AppError>
     let deliveries = rows
         .into_iter()
         .map(
-            |(id, url, event_id, event_type, status, attempts, last_status, last_error, next, created_at, delivered_at)| {
+            |(
+                id,
+                url,
+                event_id,
+                event_type,
+                status,
+                attempts,
+                last_status,
+                last_error,
+                next,
+                created_at,
+                delivered_at,
+            )| {
                 let status = DeliveryStatus::parse(&status).unwrap_or(DeliveryStatus::Failed);
                 DeliveryView {
                     id,

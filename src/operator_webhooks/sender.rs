@@ -138,7 +138,11 @@ async fn post(
         Ok(response) if response.status().is_success() => Ok(i64::from(response.status().as_u16())),
         Ok(response) => {
             let status = i64::from(response.status().as_u16());
-            Err((Some(status), format!("The endpoint answered {status}."), false))
+            Err((
+                Some(status),
+                format!("The endpoint answered {status}."),
+                false,
+            ))
         }
         Err(error) if error.is_timeout() => Err((
             None,

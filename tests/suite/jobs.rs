@@ -74,7 +74,10 @@ async fn held(app: &TestApp, owner: &Owner) -> i64 {
 
 pub async fn ledger_holds(app: &TestApp) {
     let (_, mismatches) = ledger::verify(&app.state.db).await.unwrap();
-    assert!(mismatches.is_empty(), "balance = sum of entries: {mismatches:?}");
+    assert!(
+        mismatches.is_empty(),
+        "balance = sum of entries: {mismatches:?}"
+    );
     let (wrong,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM wallets w WHERE w.held <> \
          (SELECT CAST(COALESCE(SUM(j.held), 0) AS BIGINT) FROM jobs j \
@@ -128,12 +131,22 @@ async fn a_hold_is_made_once_and_completion_charges_the_final_cost(app: TestApp)
     );
     let queued = update(&app, &id, json!({"status": "queued", "queue_position": 3})).await;
     assert_eq!(queued.json()["queue_position"], 3);
-    let running = update(&app, &id, json!({"status": "running", "status_message": "Calibrating"})).await;
+    let running = update(
+        &app,
+        &id,
+        json!({"status": "running", "status_message": "Calibrating"}),
+    )
+    .await;
     assert_eq!(running.status, StatusCode::OK, "{}", running.body);
     assert_eq!(running.json()["status"], "running");
     assert!(running.json()["started_at"].is_i64());
     let no_cost = update(&app, &id, json!({"status": "completed"})).await;
-    assert_eq!(no_cost.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", no_cost.body);
+    assert_eq!(
+        no_cost.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        no_cost.body
+    );
 
     let done = update(&app, &id, json!({"status": "completed", "final_cost": 70})).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
@@ -166,11 +179,20 @@ async fn a_hold_is_made_once_and_completion_charges_the_final_cost(app: TestApp)
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["kind"].as_str().unwrap().to_string(), e["amount"].as_i64().unwrap()))
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap().to_string(),
+                e["amount"].as_i64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         amounts,
-        [("hold".into(), -100), ("release".into(), 100), ("charge".into(), -70)]
+        [
+            ("hold".into(), -100),
+            ("release".into(), 100),
+            ("charge".into(), -70)
+        ]
     );
     ledger_holds(&app).await;
 }
@@ -183,64 +205,137 @@ async fn failure_and_cancellation_give_the_whole_hold_back(app: TestApp) {
         .unwrap()
         .to_string();
     update(&app, &failing, json!({"status": "running"})).await;
-    let failed = update(&app, &failing, json!({"status": "failed", "status_message": "Device offline"})).await;
+    let failed = update(
+        &app,
+        &failing,
+        json!({"status": "failed", "status_message": "Device offline"}),
+    )
+    .await;
     assert_eq!(failed.status, StatusCode::OK, "{}", failed.body);
     assert_eq!(failed.json()["status_message"], "Device offline");
     assert_eq!(ledger::balance(&app.state.db, &owner).await.unwrap(), 500);
-    let entries = ledger::entries(&app.state.db, &owner, None, None, 50).await.unwrap();
+    let entries = ledger::entries(&app.state.db, &owner, None, None, 50)
+        .await
+        .unwrap();
     let release = &entries.entries[0];
     assert_eq!(release.amount, 200);
-    assert!(release.description.contains("Device offline"), "{}", release.description);
+    assert!(
+        release.description.contains("Device offline"),
+        "{}",
+        release.description
+    );
 
     // The person cancels: the job waits for the service, which confirms.
     let job = submitted(&app, &key, 120, "cancelled").await["job"]["id"]
         .as_str()
         .unwrap()
         .to_string();
-    let asked = app.call("/api/cancel_job", &[("id", job.as_str())], Some(&cookie)).await;
+    let asked = app
+        .call("/api/cancel_job", &[("id", job.as_str())], Some(&cookie))
+        .await;
     assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
     assert_eq!(asked.json()["status"], "cancel_requested");
-    assert_eq!(ledger::balance(&app.state.db, &owner).await.unwrap(), 380, "held until confirmed");
+    assert_eq!(
+        ledger::balance(&app.state.db, &owner).await.unwrap(),
+        380,
+        "held until confirmed"
+    );
     let running = update(&app, &job, json!({"status": "running"})).await;
-    assert_eq!(running.status, StatusCode::CONFLICT, "a job asked to stop does not start");
+    assert_eq!(
+        running.status,
+        StatusCode::CONFLICT,
+        "a job asked to stop does not start"
+    );
     let confirmed = update(&app, &job, json!({"status": "cancelled"})).await;
     assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
     assert_eq!(ledger::balance(&app.state.db, &owner).await.unwrap(), 500);
-    let again = app.call("/api/cancel_job", &[("id", job.as_str())], Some(&cookie)).await;
-    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", again.body);
+    let again = app
+        .call("/api/cancel_job", &[("id", job.as_str())], Some(&cookie))
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        again.body
+    );
     assert!(again.body.contains("has ended"), "{}", again.body);
 
     // Someone else's job answers like a missing one, on the page and over REST.
     let (_, stranger_cookie, stranger_key) = funded(&app, 0).await;
     let theirs = app
-        .call("/api/cancel_job", &[("id", job.as_str())], Some(&stranger_cookie))
+        .call(
+            "/api/cancel_job",
+            &[("id", job.as_str())],
+            Some(&stranger_cookie),
+        )
         .await;
     let missing = app
-        .call("/api/cancel_job", &[("id", "job_nothing")], Some(&stranger_cookie))
+        .call(
+            "/api/cancel_job",
+            &[("id", "job_nothing")],
+            Some(&stranger_cookie),
+        )
         .await;
     assert_eq!(theirs.status, missing.status);
     assert_eq!(theirs.body, missing.body);
-    let rest = api(&app, "GET", &format!("/api/v1/jobs/{job}"), Some(&stranger_key), None).await;
+    let rest = api(
+        &app,
+        "GET",
+        &format!("/api/v1/jobs/{job}"),
+        Some(&stranger_key),
+        None,
+    )
+    .await;
     assert_eq!(rest.status, StatusCode::NOT_FOUND);
 
     // The owner's key lists them with filters, reads one, and cancels over REST.
-    let listed = api(&app, "GET", "/api/v1/jobs?status=cancelled", Some(&key), None).await;
+    let listed = api(
+        &app,
+        "GET",
+        "/api/v1/jobs?status=cancelled",
+        Some(&key),
+        None,
+    )
+    .await;
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
     let jobs = listed.json()["jobs"].as_array().unwrap().clone();
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0]["id"], job.as_str());
-    let all = api(&app, "GET", "/api/v1/jobs", Some(&key), None).await.json();
+    let all = api(&app, "GET", "/api/v1/jobs", Some(&key), None)
+        .await
+        .json();
     assert_eq!(all["jobs"].as_array().unwrap().len(), 2);
-    let bad = api(&app, "GET", "/api/v1/jobs?status=sleeping", Some(&key), None).await;
+    let bad = api(
+        &app,
+        "GET",
+        "/api/v1/jobs?status=sleeping",
+        Some(&key),
+        None,
+    )
+    .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     let third = submitted(&app, &key, 10, "rest-cancel").await["job"]["id"]
         .as_str()
         .unwrap()
         .to_string();
-    let cancel = api(&app, "POST", &format!("/api/v1/jobs/{third}/cancel"), Some(&key), None).await;
+    let cancel = api(
+        &app,
+        "POST",
+        &format!("/api/v1/jobs/{third}/cancel"),
+        Some(&key),
+        None,
+    )
+    .await;
     assert_eq!(cancel.status, StatusCode::OK, "{}", cancel.body);
     assert_eq!(cancel.json()["status"], "cancel_requested");
-    let ended = api(&app, "POST", &format!("/api/v1/jobs/{job}/cancel"), Some(&key), None).await;
+    let ended = api(
+        &app,
+        "POST",
+        &format!("/api/v1/jobs/{job}/cancel"),
+        Some(&key),
+        None,
+    )
+    .await;
     assert_eq!(ended.status, StatusCode::CONFLICT, "{}", ended.body);
     let (_, reader_cookie, _) = funded(&app, 0).await;
     let (_, read_only) = new_key(&app, &reader_cookie, "reader", &["account:read"]).await;
@@ -257,33 +352,64 @@ async fn holds_never_pass_the_available_balance_and_overruns_are_owed(app: TestA
         json!({"key": key, "device": "sim", "estimated_cost": 150, "idempotency_key": "big"}),
     )
     .await;
-    assert_eq!(refused.status, StatusCode::PAYMENT_REQUIRED, "{}", refused.body);
+    assert_eq!(
+        refused.status,
+        StatusCode::PAYMENT_REQUIRED,
+        "{}",
+        refused.body
+    );
     assert_eq!(refused.json()["error"]["code"], "insufficient_credits");
     assert_eq!(refused.json()["error"]["available"], 100);
-    assert_eq!(app.count("SELECT COUNT(*) FROM jobs").await, 0, "no job was made");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM jobs").await,
+        0,
+        "no job was made"
+    );
 
-    let first = submitted(&app, &key, 60, "a").await["job"]["id"].as_str().unwrap().to_string();
+    let first = submitted(&app, &key, 60, "a").await["job"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let second = submit(
         &app,
         json!({"key": key, "device": "sim", "estimated_cost": 50, "idempotency_key": "b"}),
     )
     .await;
-    assert_eq!(second.json()["error"]["available"], 40, "holds count against the balance");
+    assert_eq!(
+        second.json()["error"]["available"],
+        40,
+        "holds count against the balance"
+    );
     // A charge through verify cannot spend what is held either.
     let charge = common::verify_and_charge(&app, json!({"key": key, "cost": 41})).await;
     assert_eq!(charge.json()["reason"], "insufficient_credits");
 
     // Beyond the hold, covered by the rest of the balance: charged in full.
     update(&app, &first, json!({"status": "running"})).await;
-    let done = update(&app, &first, json!({"status": "completed", "final_cost": 90})).await.json();
+    let done = update(
+        &app,
+        &first,
+        json!({"status": "completed", "final_cost": 90}),
+    )
+    .await
+    .json();
     assert_eq!(done["charged"], 90);
     assert_eq!(done["owed"], 0);
     assert_eq!(ledger::balance(&app.state.db, &owner).await.unwrap(), 10);
 
     // Beyond what the wallet holds: the hold is charged and the rest is owed.
-    let last = submitted(&app, &key, 10, "c").await["job"]["id"].as_str().unwrap().to_string();
+    let last = submitted(&app, &key, 10, "c").await["job"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     update(&app, &last, json!({"status": "running"})).await;
-    let done = update(&app, &last, json!({"status": "completed", "final_cost": 50})).await.json();
+    let done = update(
+        &app,
+        &last,
+        json!({"status": "completed", "final_cost": 50}),
+    )
+    .await
+    .json();
     assert_eq!(done["charged"], 10);
     assert_eq!(done["owed"], 40);
     assert_eq!(ledger::balance(&app.state.db, &owner).await.unwrap(), 0);
@@ -299,20 +425,53 @@ async fn holds_never_pass_the_available_balance_and_overruns_are_owed(app: TestA
 async fn a_forgotten_job_expires_and_its_hold_is_released(app: TestApp) {
     let (user_id, _, key) = funded(&app, 100).await;
     let owner = Owner::User(user_id);
-    let stale = submitted(&app, &key, 30, "stale").await["job"]["id"].as_str().unwrap().to_string();
+    let stale = submitted(&app, &key, 30, "stale").await["job"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     app.state.clock.advance_secs(20 * 3600);
-    let fresh = submitted(&app, &key, 20, "fresh").await["job"]["id"].as_str().unwrap().to_string();
+    let fresh = submitted(&app, &key, 20, "fresh").await["job"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     app.state.clock.advance_secs(5 * 3600);
     let now = app.state.now_ms();
-    assert_eq!(settle::expire_stale(&app.state.db, 24, now, 100).await.unwrap(), 1);
-    assert_eq!(settle::expire_stale(&app.state.db, 24, now, 100).await.unwrap(), 0, "once");
-    let job = api(&app, "GET", &format!("/api/v1/jobs/{stale}"), Some(&key), None).await.json();
+    assert_eq!(
+        settle::expire_stale(&app.state.db, 24, now, 100)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        settle::expire_stale(&app.state.db, 24, now, 100)
+            .await
+            .unwrap(),
+        0,
+        "once"
+    );
+    let job = api(
+        &app,
+        "GET",
+        &format!("/api/v1/jobs/{stale}"),
+        Some(&key),
+        None,
+    )
+    .await
+    .json();
     assert_eq!(job["status"], "expired");
     assert_eq!(job["held"], 0);
     assert_eq!(ledger::balance(&app.state.db, &owner).await.unwrap(), 80);
     let late = update(&app, &stale, json!({"status": "running"})).await;
     assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.body);
-    let fresh = api(&app, "GET", &format!("/api/v1/jobs/{fresh}"), Some(&key), None).await.json();
+    let fresh = api(
+        &app,
+        "GET",
+        &format!("/api/v1/jobs/{fresh}"),
+        Some(&key),
+        None,
+    )
+    .await
+    .json();
     assert_eq!(fresh["status"], "queued");
     ledger_holds(&app).await;
 }
@@ -321,10 +480,17 @@ async fn key_spending_limits_count_holds(app: TestApp) {
     let (_, cookie, _) = funded(&app, 1_000).await;
     let (key_id, key) = new_key(&app, &cookie, "limited", &["jobs:submit"]).await;
     let set = app
-        .call("/api/set_key_spend_limit", &[("id", key_id.as_str()), ("limit", "100")], Some(&cookie))
+        .call(
+            "/api/set_key_spend_limit",
+            &[("id", key_id.as_str()), ("limit", "100")],
+            Some(&cookie),
+        )
         .await;
     assert_eq!(set.status, StatusCode::OK, "{}", set.body);
-    let first = submitted(&app, &key, 80, "l1").await["job"]["id"].as_str().unwrap().to_string();
+    let first = submitted(&app, &key, 80, "l1").await["job"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let over = submit(
         &app,
         json!({"key": key, "device": "sim", "estimated_cost": 30, "idempotency_key": "l2"}),
@@ -333,21 +499,37 @@ async fn key_spending_limits_count_holds(app: TestApp) {
     assert_eq!(over.status, StatusCode::PAYMENT_REQUIRED, "{}", over.body);
     assert_eq!(over.json()["error"]["code"], "key_spending_limit");
     let charge = common::verify_and_charge(&app, json!({"key": key, "cost": 30})).await;
-    assert_eq!(charge.json()["reason"], "key_spending_limit", "a charge counts the hold");
+    assert_eq!(
+        charge.json()["reason"],
+        "key_spending_limit",
+        "a charge counts the hold"
+    );
     // The job fails: its hold no longer counts.
     update(&app, &first, json!({"status": "failed"})).await;
     submitted(&app, &key, 30, "l3").await;
     // A completed job counts what it cost, not what it held.
-    let second = submitted(&app, &key, 60, "l4").await["job"]["id"].as_str().unwrap().to_string();
+    let second = submitted(&app, &key, 60, "l4").await["job"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     update(&app, &second, json!({"status": "running"})).await;
-    update(&app, &second, json!({"status": "completed", "final_cost": 20})).await;
+    update(
+        &app,
+        &second,
+        json!({"status": "completed", "final_cost": 20}),
+    )
+    .await;
     submitted(&app, &key, 50, "l5").await;
     let full = submit(
         &app,
         json!({"key": key, "device": "sim", "estimated_cost": 1, "idempotency_key": "l6"}),
     )
     .await;
-    assert_eq!(full.json()["error"]["code"], "key_spending_limit", "30 + 20 + 50 = 100");
+    assert_eq!(
+        full.json()["error"]["code"],
+        "key_spending_limit",
+        "30 + 20 + 50 = 100"
+    );
     ledger_holds(&app).await;
 }
 
@@ -364,13 +546,24 @@ async fn organization_keys_hold_the_organizations_credits(app: TestApp) {
         .await;
     assert_eq!(created.status, StatusCode::OK, "{}", created.body);
     let key = created.json()["secret"].as_str().unwrap().to_string();
-    let verified = common::verify_and_charge(&app, json!({"key": key})).await.json();
+    let verified = common::verify_and_charge(&app, json!({"key": key}))
+        .await
+        .json();
     let org = Owner::Org(verified["owner_id"].as_str().unwrap().to_string());
     common::grant_credits(&app, org.clone(), 300, &slug).await;
     let made = submitted(&app, &key, 120, "org-1").await;
     assert_eq!(made["available"], 180);
     assert_eq!(held(&app, &org).await, 120);
-    let listed = call(&app, &owner, "cancel_job", &[("org", slug.as_str()), ("id", made["job"]["id"].as_str().unwrap())]).await;
+    let listed = call(
+        &app,
+        &owner,
+        "cancel_job",
+        &[
+            ("org", slug.as_str()),
+            ("id", made["job"]["id"].as_str().unwrap()),
+        ],
+    )
+    .await;
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
     // The person's own list does not hold the organization's job.
     let mine = app
@@ -406,18 +599,48 @@ async fn bad_submissions_and_wrong_callers_make_nothing(app: TestApp) {
     )
     .await;
     assert_eq!(unknown.status, StatusCode::FORBIDDEN);
-    assert!(!unknown.body.contains("kw_nothing"), "the key is never echoed");
+    assert!(
+        !unknown.body.contains("kw_nothing"),
+        "the key is never echoed"
+    );
     for (body, field) in [
-        (json!({"key": key, "device": "sim", "estimated_cost": 0, "idempotency_key": "x"}), "estimated_cost"),
-        (json!({"key": key, "device": "", "estimated_cost": 1, "idempotency_key": "x"}), "device"),
-        (json!({"key": key, "device": "sim", "name": "a\u{0}b", "estimated_cost": 1, "idempotency_key": "x"}), "name"),
-        (json!({"key": key, "device": "sim", "estimated_cost": 1, "idempotency_key": ""}), "idempotency_key"),
-        (json!({"key": key, "device": "sim", "shots": -1, "estimated_cost": 1, "idempotency_key": "x"}), "shots"),
-        (json!({"key": key, "device": "x".repeat(101), "estimated_cost": 1, "idempotency_key": "x"}), "device"),
+        (
+            json!({"key": key, "device": "sim", "estimated_cost": 0, "idempotency_key": "x"}),
+            "estimated_cost",
+        ),
+        (
+            json!({"key": key, "device": "", "estimated_cost": 1, "idempotency_key": "x"}),
+            "device",
+        ),
+        (
+            json!({"key": key, "device": "sim", "name": "a\u{0}b", "estimated_cost": 1, "idempotency_key": "x"}),
+            "name",
+        ),
+        (
+            json!({"key": key, "device": "sim", "estimated_cost": 1, "idempotency_key": ""}),
+            "idempotency_key",
+        ),
+        (
+            json!({"key": key, "device": "sim", "shots": -1, "estimated_cost": 1, "idempotency_key": "x"}),
+            "shots",
+        ),
+        (
+            json!({"key": key, "device": "x".repeat(101), "estimated_cost": 1, "idempotency_key": "x"}),
+            "device",
+        ),
     ] {
         let reply = submit(&app, body).await;
-        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
-        assert!(reply.json()["error"]["fields"][field].is_string(), "{field}: {}", reply.body);
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            reply.body
+        );
+        assert!(
+            reply.json()["error"]["fields"][field].is_string(),
+            "{field}: {}",
+            reply.body
+        );
     }
     let malformed = api(&app, "POST", "/api/v1/jobs", Some(SERVICE_TOKEN), None).await;
     assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
@@ -431,7 +654,10 @@ async fn bad_submissions_and_wrong_callers_make_nothing(app: TestApp) {
     .await;
     assert_eq!(no_token.status, StatusCode::UNAUTHORIZED);
     assert_eq!(app.count("SELECT COUNT(*) FROM jobs").await, 0);
-    let job = submitted(&app, &key, 5, "ok").await["job"]["id"].as_str().unwrap().to_string();
+    let job = submitted(&app, &key, 5, "ok").await["job"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     for body in [
         json!({"status": "expired"}),
         json!({"status": "cancel_requested"}),
@@ -440,7 +666,12 @@ async fn bad_submissions_and_wrong_callers_make_nothing(app: TestApp) {
         json!({"status": "failed", "final_cost": 3}),
     ] {
         let reply = update(&app, &job, body.clone()).await;
-        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", reply.body);
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            reply.body
+        );
     }
     let missing = update(&app, "job_missing", json!({"status": "running"})).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);

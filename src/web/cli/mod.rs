@@ -14,7 +14,9 @@ use wallet::{
 };
 
 mod wallet;
+mod webhooks;
 use std::process::ExitCode;
+use webhooks::{webhooks_command, WebhooksAction};
 
 #[derive(Parser)]
 #[command(
@@ -63,6 +65,11 @@ enum Command {
     Ledger {
         #[command(subcommand)]
         action: LedgerAction,
+    },
+    /// The operator's webhook endpoints: add, list, remove, resend.
+    Webhooks {
+        #[command(subcommand)]
+        action: WebhooksAction,
     },
     /// Fill the database with users and keys for `make bench`.
     #[command(hide = true)]
@@ -167,6 +174,10 @@ pub async fn main() -> ExitCode {
         },
         Command::Ledger { action } => match open(&config).await {
             Ok(db) => ledger_command(&db, action).await,
+            Err(message) => Err(message),
+        },
+        Command::Webhooks { action } => match open(&config).await {
+            Ok(db) => webhooks_command(&db, action).await,
             Err(message) => Err(message),
         },
     };

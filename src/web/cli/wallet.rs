@@ -338,8 +338,20 @@ pub(super) async fn ledger_command(db: &Db, action: LedgerAction) -> Result<(), 
             out_of_bounds.len()
         ));
     }
+    let holds = crate::jobs::store::hold_mismatches(db)
+        .await
+        .map_err(explain)?;
+    for (wallet, held, jobs) in &holds {
+        println!("HELD {wallet}: {held} credits on hold but its jobs hold {jobs}");
+    }
+    if !holds.is_empty() {
+        return Err(format!(
+            "{} of {wallets} wallets hold other than their jobs",
+            holds.len()
+        ));
+    }
     if mismatches.is_empty() {
-        println!("ledger verified: {wallets} wallets, every balance is the sum of its entries");
+        println!("ledger verified: {wallets} wallets, every balance is the sum of its entries and every hold is its jobs'");
         return Ok(());
     }
     for m in &mismatches {

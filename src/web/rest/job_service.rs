@@ -204,7 +204,10 @@ pub(super) async fn update(
                 StatusCode::CONFLICT,
                 "illegal_transition",
                 if allowed.is_empty() {
-                    format!("The job is {} and has ended: it changes no more.", current.as_str())
+                    format!(
+                        "The job is {} and has ended: it changes no more.",
+                        current.as_str()
+                    )
                 } else {
                     format!(
                         "The job is {}; it can move to {} only.",
