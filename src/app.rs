@@ -5,10 +5,11 @@ use crate::pages::{
     account::{
         admin::{
             credits::CreditGrantsPage, lab::LabServersPage, promo_codes::PromoCodesPage,
-            subscriptions::SubscriptionsAdminPage, AdminLayout,
+            subscriptions::SubscriptionsAdminPage, webhooks::WebhooksAdminPage, AdminLayout,
         },
         api_keys::ApiKeysPage,
         dashboard::DashboardPage,
+        jobs::JobsPage,
         lab::LabPage,
         organizations::{
             dashboard::OrgDashboardPage, invitations::InvitationPage, members::OrgMembersPage,
@@ -115,6 +116,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("subscription") view={Lazy::<SubscriptionRoute>::new()} />
                     <Route path=path!("subscription/checkout/:plan") view={Lazy::<SubscriptionCheckoutRoute>::new()} />
                     <Route path=path!("lab") view={Lazy::<LabRoute>::new()} />
+                    <Route path=path!("jobs") view={Lazy::<JobsRoute>::new()} />
                     <Route path=path!("organizations") view={Lazy::<OrganizationsRoute>::new()} />
                     <Route path=path!("invitations") view={Lazy::<InvitationRoute>::new()} />
                     <Route path=path!("security") view={Lazy::<SecurityRoute>::new()} />
@@ -123,6 +125,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("credits") view={Lazy::<CreditGrantsRoute>::new()} />
                         <Route path=path!("lab") view={Lazy::<LabServersRoute>::new()} />
                         <Route path=path!("subscriptions") view={Lazy::<SubscriptionsAdminRoute>::new()} />
+                        <Route path=path!("webhooks") view={Lazy::<WebhooksAdminRoute>::new()} />
                     </ParentRoute>
                 </ParentRoute>
                 // An organization's workspace: the same layout and pages, for its resources.
@@ -133,6 +136,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("wallet/checkout/:order") view={Lazy::<CheckoutRoute>::new()} />
                     <Route path=path!("subscription") view={Lazy::<SubscriptionRoute>::new()} />
                     <Route path=path!("subscription/checkout/:plan") view={Lazy::<SubscriptionCheckoutRoute>::new()} />
+                    <Route path=path!("jobs") view={Lazy::<JobsRoute>::new()} />
                     <Route path=path!("members") view={Lazy::<OrgMembersRoute>::new()} />
                 </ParentRoute>
             </Routes>
@@ -173,6 +177,7 @@ enum AccountPage {
     Checkout,
     Subscription,
     SubscriptionCheckout,
+    Jobs,
 }
 
 #[derive(Clone, Copy)]
@@ -183,6 +188,7 @@ enum AdminPage {
     CreditGrants,
     LabServers,
     Subscriptions,
+    Webhooks,
 }
 
 /// A page (a leaf route) ends with a `HydrationMark`; a layout does not, as its page
@@ -217,6 +223,7 @@ fn account_view(page: AccountPage) -> AnyView {
         AccountPage::Checkout => leaf(view! { <CheckoutPage /> }),
         AccountPage::Subscription => leaf(view! { <SubscriptionPage /> }),
         AccountPage::SubscriptionCheckout => leaf(view! { <SubscriptionCheckoutPage /> }),
+        AccountPage::Jobs => leaf(view! { <JobsPage /> }),
     }
 }
 
@@ -228,6 +235,7 @@ fn admin_view(page: AdminPage) -> AnyView {
         AdminPage::CreditGrants => leaf(view! { <CreditGrantsPage /> }),
         AdminPage::LabServers => leaf(view! { <LabServersPage /> }),
         AdminPage::Subscriptions => leaf(view! { <SubscriptionsAdminPage /> }),
+        AdminPage::Webhooks => leaf(view! { <WebhooksAdminPage /> }),
     }
 }
 
@@ -300,6 +308,7 @@ lazy_page!(
     account_view,
     AccountPage::SubscriptionCheckout
 );
+lazy_page!(JobsRoute, account_view, AccountPage::Jobs);
 lazy_page!(AdminRoute, admin_view, AdminPage::Layout);
 lazy_page!(PromoCodesRoute, admin_view, AdminPage::PromoCodes);
 lazy_page!(CreditGrantsRoute, admin_view, AdminPage::CreditGrants);
@@ -309,3 +318,4 @@ lazy_page!(
     admin_view,
     AdminPage::Subscriptions
 );
+lazy_page!(WebhooksAdminRoute, admin_view, AdminPage::Webhooks);

@@ -185,3 +185,15 @@ pub fn UsersIcon() -> impl IntoView {
         r#"<path d="M16 21v-2a4 4 0 0 0-4-4H6a4 4 0 0 0-4 4v2"/><circle cx="9" cy="7" r="4"/><path d="M22 21v-2a4 4 0 0 0-3-3.87"/><path d="M16 3.13a4 4 0 0 1 0 7.75"/>"#,
     )
 }
+
+/// A pulse line: jobs.
+#[component]
+pub fn ActivityIcon() -> impl IntoView {
+    svg(r#"<path d="M22 12h-4l-3 9L9 3l-3 9H2"/>"#)
+}
+
+/// A paper plane: webhooks sent to the operator.
+#[component]
+pub fn SendIcon() -> impl IntoView {
+    svg(r#"<path d="m22 2-7 20-4-9-9-4Z"/><path d="M22 2 11 13"/>"#)
+}

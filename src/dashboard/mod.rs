@@ -24,6 +24,8 @@ pub struct Overview {
     pub low_balance_threshold: Option<i64>,
     /// The plan's name when its last renewal failed (the subscription is past due).
     pub past_due_plan: Option<String>,
+    /// Jobs running and queued, and the credits held for them.
+    pub jobs: crate::jobs::JobsAtAGlance,
 }
 
 /// What an organization's dashboard shows.

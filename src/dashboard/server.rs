@@ -37,6 +37,7 @@ pub async fn overview(
             .await?
             .filter(|subscription| subscription.status == "past_due")
             .map(|subscription| plans.or_free(&subscription.plan).name.clone()),
+        jobs: crate::jobs::store::glance(db, &owner).await?,
     })
 }
 

@@ -24,7 +24,7 @@ pub struct Change {
 /// What reporting did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Changed {
-    Updated(JobView),
+    Updated(Box<JobView>),
     /// The job cannot go there from where it is.
     Illegal {
         current: JobStatus,
@@ -165,7 +165,7 @@ pub async fn change(db: &Db, job_id: &str, change: &Change, now: i64) -> Result<
             .await?;
     }
     tx.commit().await?;
-    Ok(Changed::Updated(view))
+    Ok(Changed::Updated(Box::new(view)))
 }
 
 /// A job as a webhook carries it.
@@ -383,7 +383,7 @@ pub async fn expire_stale(
                 .bind(&job_id)
                 .fetch_optional(&mut *tx)
                 .await?;
-        if !still.is_some_and(|(updated,)| updated < cutoff) {
+        if still.is_none_or(|(updated,)| updated >= cutoff) {
             continue;
         }
         let Some(job) = lock(&mut tx, &job_id, now).await? else {

@@ -93,7 +93,8 @@ pub async fn detail(db: &Db, owner: &Owner, job_id: &str) -> Result<JobDetail, A
     .bind(job_id)
     .fetch_all(&db.pool)
     .await?;
-    let entries: Vec<(String, i64, String, String, String, Option<String>, i64)> =
+    type EntryRow = (String, i64, String, String, String, Option<String>, i64);
+    let entries: Vec<EntryRow> =
         sqlx::query_as(
             "SELECT id, amount, kind, description, actor, key_id, created_at FROM ledger_entries \
              WHERE wallet_id = $1 AND reference = $2 \

@@ -111,6 +111,10 @@ pub struct WalletSummary {
     pub low_balance_threshold: Option<i64>,
     /// Whether the person may buy credits for this wallet (an organization's Members may not).
     pub can_buy: bool,
+    /// Credits held for jobs still running: not in the balance until released.
+    pub on_hold: i64,
+    /// Final costs of jobs beyond what the balance could cover.
+    pub owed: i64,
 }
 
 impl WalletSummary {
@@ -334,6 +338,8 @@ mod tests {
             currency: "usd".into(),
             low_balance_threshold: None,
             can_buy: true,
+            on_hold: 0,
+            owed: 0,
             spent_per_day: (0..BURN_DAYS)
                 .map(|day| DailySpend {
                     day_start: day,

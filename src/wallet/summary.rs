@@ -18,6 +18,16 @@ pub async fn read(
     let per_day = ledger::spent_per_day(db, owner, BURN_DAYS, now).await?;
     let first = now.div_euclid(DAY_MS) - BURN_DAYS + 1;
     let included = super::included::left(db, owner).await?;
+    // Held for jobs (the wallet's `held`), and what finished jobs cost beyond it.
+    let (on_hold, owed): (i64, i64) = sqlx::query_as(
+        "SELECT COALESCE((SELECT held FROM wallets WHERE id = $1), 0), \
+         CAST(COALESCE((SELECT SUM(owed) FROM jobs WHERE owner_kind = $2 AND owner_id = $3 AND owed > 0), 0) AS BIGINT)",
+    )
+    .bind(super::wallet_id(owner))
+    .bind(owner.kind())
+    .bind(owner.id())
+    .fetch_one(&db.pool)
+    .await?;
     Ok(WalletSummary {
         balance: alert.balance,
         included: included.credits.min(alert.balance.max(0)),
@@ -26,6 +36,8 @@ pub async fn read(
         currency: config.currency.clone(),
         low_balance_threshold: alert.threshold,
         can_buy: false,
+        on_hold,
+        owed,
         spent_per_day: per_day
             .into_iter()
             .enumerate()

@@ -1,4 +1,4 @@
-//! Downloads for signed-in people: the ledger as CSV.
+//! Downloads for signed-in people: the ledger and the jobs as CSV.
 
 use super::request::session_user;
 use super::state::AppState;
@@ -59,6 +59,100 @@ pub async fn transactions_csv(
             (header::CACHE_CONTROL, "no-store".to_string()),
         ],
         to_csv(&entries),
+    )
+        .into_response()
+}
+
+/// `GET /account/jobs.csv[?org=…&status=…&device=…&key_id=…&from=…&until=…]`: the
+/// jobs the page's filters show, every page of them.
+pub async fn jobs_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let user = match session_user(&state, &headers).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return Redirect::to("/sign-in?next=%2Faccount%2Fjobs").into_response(),
+        Err(error) => return error.into_response(),
+    };
+    let field = |name: &str| query.get(name).cloned().unwrap_or_default();
+    let filter = crate::jobs::api::FilterForm {
+        status: field("status"),
+        device: field("device"),
+        key_id: field("key_id"),
+        from: field("from"),
+        until: field("until"),
+    };
+    let filter = match filter.parse() {
+        Ok(filter) => filter,
+        Err(error) => return error.into_response(),
+    };
+    let org = query
+        .get("org")
+        .map(String::as_str)
+        .filter(|o| !o.is_empty());
+    let owner = match workspace(&state.db, org, &user.id, state.now_ms(), Need::Use).await {
+        Ok(space) => space.owner,
+        Err(error) => return error.into_response(),
+    };
+    let jobs = match crate::jobs::store::all(&state.db, &owner, &filter, MAX_ROWS).await {
+        Ok(jobs) => jobs,
+        Err(error) => return error.into_response(),
+    };
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let _ = out.write_record([
+        "submitted",
+        "id",
+        "name",
+        "device",
+        "status",
+        "shots",
+        "estimated_cost",
+        "final_cost",
+        "charged",
+        "owed",
+        "key_id",
+        "key_name",
+        "started",
+        "ended",
+    ]);
+    let when = |ms: Option<i64>| ms.map(crate::time_fmt::exact).unwrap_or_default();
+    let number = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+    for job in &jobs {
+        let _ = out.write_record([
+            crate::time_fmt::exact(job.submitted_at),
+            job.id.clone(),
+            text_cell(&job.name),
+            text_cell(&job.device),
+            job.status.as_str().to_string(),
+            number(job.shots),
+            job.estimated_cost.to_string(),
+            number(job.final_cost),
+            job.charged.to_string(),
+            job.owed.to_string(),
+            job.key_id.clone(),
+            text_cell(&job.key_name),
+            when(job.started_at),
+            when(job.ended_at),
+        ]);
+    }
+    let body = String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default();
+    let filename = format!(
+        "keyward-jobs-{}.csv",
+        crate::time_fmt::iso_date(state.now_ms())
+    );
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
     )
         .into_response()
 }

@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
             "/account/wallet/transactions.csv",
             axum::routing::get(exports::transactions_csv),
         )
+        .route("/account/jobs.csv", axum::routing::get(exports::jobs_csv))
         .route(
             "/account/subscription/receipts/{invoice}",
             axum::routing::get(receipts::receipt),

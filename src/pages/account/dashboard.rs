@@ -65,6 +65,13 @@ pub fn DashboardPage() -> impl IntoView {
                                     <p class="stat-value stat-value-text">{last_used}</p>
                                     <p class="muted">"Any key, any endpoint"</p>
                                 </div>
+                                <div class="card stat">
+                                    <p class="stat-label">"Running jobs"</p>
+                                    <p class="stat-value">{o.jobs.running}</p>
+                                    <p class="muted">
+                                        <a href="/account/jobs">{jobs_line(&o.jobs)}</a>
+                                    </p>
+                                </div>
                             </section>
                             <DashboardLabCard />
                             <section class="card">
@@ -111,5 +118,21 @@ fn VerifyBanner(email: String) -> impl IntoView {
                 }.into_any(),
             }}
         </div>
+    }
+}
+
+/// "2 queued · 150 credits on hold", or what is true when nothing is.
+fn jobs_line(jobs: &crate::jobs::JobsAtAGlance) -> String {
+    let mut parts = Vec::new();
+    if jobs.queued > 0 {
+        parts.push(format!("{} queued", jobs.queued));
+    }
+    if jobs.on_hold > 0 {
+        parts.push(format!("{} credits on hold", format_credits(jobs.on_hold)));
+    }
+    if parts.is_empty() {
+        "No credits on hold".to_string()
+    } else {
+        parts.join(" · ")
     }
 }

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod api_keys;
 pub mod dashboard;
+pub mod jobs;
 pub mod lab;
 pub mod organizations;
 pub mod security;
@@ -16,8 +17,8 @@ use crate::admin::api::admin_status;
 use crate::auth::api::{current_user, SignOut};
 use crate::components::action_result::on_action;
 use crate::components::icons::{
-    CardIcon, CoinsIcon, FlaskIcon, HomeIcon, KeyIcon, LogoIcon, MenuIcon, ServerIcon, ShieldIcon,
-    SignOutIcon, TagIcon, UsersIcon, WalletIcon,
+    ActivityIcon, CardIcon, CoinsIcon, FlaskIcon, HomeIcon, KeyIcon, LogoIcon, MenuIcon, SendIcon,
+    ServerIcon, ShieldIcon, SignOutIcon, TagIcon, UsersIcon, WalletIcon,
 };
 use crate::infra::wire::load;
 use lab::controls::{LabStatus, SidebarLab, StopServerDialog};
@@ -115,6 +116,12 @@ pub fn AccountLayout() -> impl IntoView {
                             </A>
                         </li>
                         <li>
+                            <A href="/account/jobs">
+                                <ActivityIcon />
+                                <span>"Jobs"</span>
+                            </A>
+                        </li>
+                        <li>
                             <A href="/account/lab">
                                 <FlaskIcon />
                                 <span>"Lab"</span>
@@ -162,6 +169,12 @@ pub fn AccountLayout() -> impl IntoView {
                                         <A href="/account/admin/lab">
                                             <ServerIcon />
                                             <span>"Lab servers"</span>
+                                        </A>
+                                    </li>
+                                    <li>
+                                        <A href="/account/admin/webhooks">
+                                            <SendIcon />
+                                            <span>"Webhooks"</span>
                                         </A>
                                     </li>
                                 </ul>
@@ -217,6 +230,7 @@ fn OrganizationNav(slug: String, menu_open: RwSignal<bool>) -> impl IntoView {
                 <li><A href=href("api-keys")><KeyIcon /><span>"API Keys"</span></A></li>
                 <li><A href=href("wallet")><WalletIcon /><span>"Wallet"</span></A></li>
                 <li><A href=href("subscription")><CardIcon /><span>"Subscription"</span></A></li>
+                <li><A href=href("jobs")><ActivityIcon /><span>"Jobs"</span></A></li>
                 <li><A href=href("members")><UsersIcon /><span>"Members"</span></A></li>
             </ul>
         </nav>

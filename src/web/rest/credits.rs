@@ -24,6 +24,11 @@ pub struct Credits {
     /// When the first of the included credits expire (Unix milliseconds); absent
     /// without included credits.
     included_expires_at: Option<i64>,
+    /// Credits held for jobs that have not ended: not in `balance` (which is what can be
+    /// spent) until they are released or charged.
+    on_hold: i64,
+    /// Final costs of jobs beyond what the balance could cover.
+    owed: i64,
     /// The balance's worth in the currency's minor unit (cents).
     value_minor: i64,
     currency: String,
@@ -50,6 +55,8 @@ pub(super) async fn credits(
             .then_some(summary.included_expires_at)
             .flatten(),
         value_minor: summary.value_minor,
+        on_hold: summary.on_hold,
+        owed: summary.owed,
         burn_rate_per_day: summary.burn_rate_per_day(),
         runway_days: summary.runway_days(),
         currency: summary.currency,

@@ -192,7 +192,7 @@ pub(super) async fn update(
         final_cost: request.final_cost,
     };
     match settle::change(&state.db, &job_id, &change, state.now_ms()).await? {
-        Changed::Updated(job) => Ok(Json(job)),
+        Changed::Updated(job) => Ok(Json(*job)),
         Changed::NotFound => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",

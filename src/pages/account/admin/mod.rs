@@ -6,6 +6,7 @@ pub mod credits;
 pub mod lab;
 pub mod promo_codes;
 pub mod subscriptions;
+pub mod webhooks;
 
 use crate::admin::api::admin_status;
 use crate::infra::wire::load_blocking;

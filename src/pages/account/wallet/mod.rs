@@ -61,6 +61,16 @@ pub fn WalletPage() -> impl IntoView {
                                         }
                                     })}
                                 </div>
+                                {(wallet.on_hold > 0 || wallet.owed > 0).then(|| view! {
+                                    <div class="card stat">
+                                        <p class="stat-label">"On hold"</p>
+                                        <p class="stat-value">{format_credits(wallet.on_hold)}" credits"</p>
+                                        <p class="muted">
+                                            <a href=move || match org.get() { Some(slug) => format!("/org/{slug}/jobs"), None => "/account/jobs".to_string() }>"Held for running jobs"</a>
+                                            {(wallet.owed > 0).then(|| format!(" · {} owed", format_credits(wallet.owed)))}
+                                        </p>
+                                    </div>
+                                })}
                                 <div class="card stat">
                                     <p class="stat-label">"Burn rate"</p>
                                     <p class="stat-value">{wallet.burn_rate_label()}" / day"</p>
