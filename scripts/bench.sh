@@ -4,8 +4,11 @@
 #   (b) GET /api/v1/me, one valid key  the verified-key cache's hot path
 #   (c) GET /api/v1/me, 10,000 keys    each key's first use misses the cache
 #   (d) POST /api/v1/verify, cost 1     a charge, across 1,000 funded wallets
-# then two checks: 20,000 charges racing for one wallet's 10,000 credits, and kill -9
-# under (d)'s load, after which every charge answered valid must be in the ledger.
+#   (e) POST /api/v1/jobs + PATCH …     a job held then completed, across the same wallets
+# then checks: 20,000 charges racing for one wallet's 10,000 credits; 64 connections
+# holding jobs of 10 against one wallet of 10,000 (exactly 1,000 holds, then settled with
+# random final costs); kill -9 under (d)'s load and under (e)'s, after which every charge,
+# hold and settlement that was answered must be in the database and the ledger verify.
 # On a fresh SQLite file (and on Postgres when TEST_POSTGRES_URL is set),
 # seeded with 100,000 keys across 10,000 users. 64 connections, 10 s each, wrk.
 set -euo pipefail
@@ -147,6 +150,18 @@ run_suite() {
   race=$(node end2end/bench/charges.mjs race "http://127.0.0.1:$PORT" "$SERVICE_TOKEN" "$race_key" 20000 "$CONNECTIONS")
   balance=$(curl -fsS -H "Authorization: Bearer $race_key" "$base/credits" | sed -E 's/.*"balance":(-?[0-9]+).*/\1/')
 
+  # (e): jobs held and completed (two requests each), 64 connections, 10 s.
+  sleep "$SETTLE"
+  local jobs_load
+  jobs_load=$(node end2end/bench/jobs.mjs load "http://127.0.0.1:$PORT" "$SERVICE_TOKEN" "$OUT/funded-keys.txt" "$CONNECTIONS" "${DURATION%s}")
+
+  # Check 3: 64 connections hold jobs of 10 against one wallet of 10,000 credits.
+  local hold_email=bench-5001@example.com hold_key holds hold_balance
+  hold_key=$(sed -n '50011p' "$OUT/keys.txt") # user 5001's first key
+  DATABASE_URL=$url "$BIN" credits grant "$hold_email" 10000 --reason "hold check" > /dev/null
+  holds=$(node end2end/bench/jobs.mjs race "http://127.0.0.1:$PORT" "$SERVICE_TOKEN" "$hold_key" "$CONNECTIONS")
+  hold_balance=$(curl -fsS -H "Authorization: Bearer $hold_key" "$base/credits" | sed -E 's/.*"balance":(-?[0-9]+).*/\1/')
+
   # Check 2: kill -9 under charge load; every charge answered valid must be in the ledger.
   node end2end/bench/charges.mjs record "http://127.0.0.1:$PORT" "$SERVICE_TOKEN" "$OUT/funded-keys.txt" "$CONNECTIONS" "$OUT/acked-$label.txt" > "$OUT/record-$label.txt" &
   local recorder=$!
@@ -157,6 +172,18 @@ run_suite() {
   local acked verify_out verify_status=0
   acked=$(wc -l < "$OUT/acked-$label.txt")
   verify_out=$(DATABASE_URL=$url "$BIN" ledger verify --charges "$OUT/acked-$label.txt" 2>&1) || verify_status=$?
+
+  # Check 4: kill -9 under job load; every hold and settlement answered must be there.
+  start_server "$label" "$url"
+  node end2end/bench/jobs.mjs record "http://127.0.0.1:$PORT" "$SERVICE_TOKEN" "$OUT/funded-keys.txt" "$CONNECTIONS" "$OUT/jobs-acked-$label.txt" > "$OUT/jobs-record-$label.txt" &
+  recorder=$!
+  sleep 3
+  kill -9 "$server"
+  wait "$recorder" || true
+  wait "$server" 2>/dev/null || true
+  local jobs_acked jobs_verify_out jobs_verify_status=0
+  jobs_acked=$(cat "$OUT/jobs-record-$label.txt")
+  jobs_verify_out=$(DATABASE_URL=$url "$BIN" ledger verify --jobs "$OUT/jobs-acked-$label.txt" 2>&1) || jobs_verify_status=$?
 
   read -r a_rps a_p50 a_p99 a_bad < <(summarise "$OUT/$label-a.txt")
   read -r b_rps b_p50 b_p99 b_bad < <(summarise "$OUT/$label-b.txt")
@@ -176,6 +203,9 @@ run_suite() {
     awk -v a="$a_rps" -v b="$b_rps" -v c="$c_rps" -v d="$d_rps" 'BEGIN { printf "b/a = %.2f, c/a = %.2f, d/a = %.2f\n", b / a, c / a, d / a }'
     echo "race: 20,000 charges for one wallet of 10,000 credits over $CONNECTIONS connections: $race; balance after: $balance"
     echo "kill -9 under charge load: $acked charges answered valid before the kill; ledger verify (exit $verify_status): $(echo "$verify_out" | tr '\n' ' ')"
+    echo "(e) jobs held then completed, 1,000 wallets, $CONNECTIONS connections: $jobs_load"
+    echo "holds: $CONNECTIONS connections holding 10 against one wallet of 10,000: $holds; balance after settling: $hold_balance (10,000 minus final_cost_sum)"
+    echo "kill -9 under job load: $jobs_acked answered before the kill; ledger verify --jobs (exit $jobs_verify_status): $(echo "$jobs_verify_out" | tr '\n' ' ')"
     # What the background usage flusher cost, from its debug lines.
     grep 'usage flushed' "$OUT/server-$label.log" | sed -E 's/.*requests=([0-9]+).*millis=([0-9]+).*/\1 \2/' |
       awk '{ rows += $1; ms += $2; n++ } END { if (n) printf "usage flushes: %d, %d requests written in %.1f s of flush time (%.1f us per request)\n", n, rows, ms / 1000, rows ? ms * 1000 / rows : 0 }'

@@ -1,6 +1,7 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
-import { emailTo, hydrated, keywardCli, linkIn, operatorGrant, randomCode, signUp, verifyEmail } from "./helpers";
+import { serviceToken } from "../playwright.config";
+import { createKey, emailTo, hydrated, keywardCli, linkIn, operatorGrant, randomCode, signUp, verifyEmail } from "./helpers";
 
 // Every page and every open dialog, in light and dark, at 1280 and 390 px wide, has no
 // serious or critical axe-core violation. Screenshots of each go to end2end/screenshots/.
@@ -344,4 +345,46 @@ test("the subscription page, with the subscribe form open", async ({ page }) => 
   await page.getByRole("article", { name: "Standard plan" }).getByRole("button", { name: "Choose Standard" }).click();
   await expect(page.getByRole("form", { name: "Subscribe to Standard" })).toBeVisible();
   await expectAccessible(page, "subscribe form", "subscribe-form");
+});
+
+test("the jobs page empty, with jobs and a row open, its cancel dialog, and Admin > Webhooks", async ({ page, request }) => {
+  const email = await signUp(page);
+  operatorGrant(email, 1000, "Credits");
+  await page.goto("/account/jobs");
+  await hydrated(page);
+  await expect(page.getByText("No jobs yet")).toBeVisible();
+  await expectAccessible(page, "jobs, empty", "jobs-empty");
+
+  const key = await createKey(page, "runner", ["jobs:submit"]);
+  const headers = { Authorization: `Bearer ${serviceToken}` };
+  const submit = async (name: string, device: string, cost: number) =>
+    (await (await request.post("/api/v1/jobs", {
+      headers, data: { key, name, device, shots: 4096, estimated_cost: cost, idempotency_key: `${name}-${email}` },
+    })).json()).job.id as string;
+  const report = (id: string, data: object) => request.patch(`/api/v1/jobs/${id}`, { headers, data });
+  const running = await submit("vqe-h2", "ibm_brisbane", 240);
+  await report(running, { status: "running", status_message: "Calibrating qubits" });
+  const done = await submit("qaoa-maxcut", "simulator", 80);
+  await report(done, { status: "running" });
+  await report(done, { status: "completed", final_cost: 64 });
+  const failed = await submit("grover-search", "ionq_aria", 40);
+  await report(failed, { status: "failed", status_message: "Device offline" });
+  await submit("bell-state", "ibm_kyoto", 12);
+
+  await page.goto("/account/jobs");
+  await hydrated(page);
+  await page.getByRole("row").filter({ hasText: "qaoa-maxcut" }).getByRole("button", { name: "qaoa-maxcut" }).click();
+  await expect(page.getByText("Timeline")).toBeVisible();
+  await expectAccessible(page, "jobs, a row open", "jobs");
+  await page.getByRole("button", { name: 'Cancel job "vqe-h2"' }).click();
+  await expect(page.getByRole("dialog", { name: 'Cancel "vqe-h2"?' })).toBeVisible();
+  await expectAccessible(page, "cancel job dialog", "jobs-cancel-dialog");
+  await page.getByRole("dialog").getByRole("button", { name: "Keep running" }).click();
+
+  keywardCli("admin", "grant", email);
+  keywardCli("webhooks", "add", "http://127.0.0.1:9/keyward-hooks", "--events", "job.failed,key.revoked");
+  await page.goto("/account/admin/webhooks");
+  await hydrated(page);
+  await expect(page.getByRole("heading", { name: "Webhooks", level: 1 })).toBeVisible();
+  await expectAccessible(page, "admin webhooks", "admin-webhooks");
 });

@@ -185,6 +185,7 @@ test("every field of every page keeps what was typed before the page was ready",
     `/org/${slug}/members`,
     "/account/admin/promo-codes",
     "/account/admin/credits",
+    "/account/admin/webhooks",
   ]) {
     await typeBeforeHydration(page, path);
   }

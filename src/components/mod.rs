@@ -8,6 +8,7 @@ pub mod field;
 pub mod icons;
 pub mod kept;
 pub mod modal;
+pub mod pager;
 pub mod toast;
 pub mod usage_chart;
 

@@ -115,7 +115,7 @@ pub async fn cancel_job(org: Option<String>, id: String) -> Result<JobView, AppE
         Need::Use,
         async |caller: &Caller, user: User, space: Workspace| {
             let state = &caller.state;
-            super::settle::request_cancel(&state.db, &space.owner, &id, &user.email, state.now_ms())
+            super::cancel::request_cancel(&state.db, &space.owner, &id, &user.email, state.now_ms())
                 .await
         },
     )

@@ -146,14 +146,16 @@ pub async fn submit(db: &Db, submission: &Submission, now: i64) -> Result<Submit
         drop(tx);
         return replay(db, submission).await;
     }
+    // The wallet's row first, then the key's month, in the order charges lock them
+    // (`charge_batch`), so a job and a charge for the same key never deadlock.
+    let wallet = wallet_id(&submission.owner);
+    let included_before = included_of(&mut tx, &wallet).await?;
     if let Some(limit) = submission.key_spend_limit {
         let spent = super::records::lock_key_spending(&mut tx, &submission.key_id, now).await?;
         if spent.saturating_add(submission.estimated_cost) > limit {
             return Ok(Submitted::KeyLimitReached { spent, limit });
         }
     }
-    let wallet = wallet_id(&submission.owner);
-    let included_before = included_of(&mut tx, &wallet).await?;
     let posting = Posting {
         owner: submission.owner.clone(),
         amount: -submission.estimated_cost,
@@ -235,10 +237,13 @@ async fn replay(db: &Db, submission: &Submission) -> Result<Submitted, AppError>
 
 type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
 
+/// The wallet's included credits, its row locked for the transaction (an UPDATE that
+/// changes nothing takes the lock on Postgres).
 async fn included_of(tx: &mut Tx<'_>, wallet: &str) -> Result<i64, AppError> {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT included FROM wallets WHERE id = $1")
-        .bind(wallet)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let row: Option<(i64,)> =
+        sqlx::query_as("UPDATE wallets SET held = held WHERE id = $1 RETURNING included")
+            .bind(wallet)
+            .fetch_optional(&mut **tx)
+            .await?;
     Ok(row.map_or(0, |(n,)| n))
 }

@@ -5,6 +5,8 @@
 
 pub mod api;
 #[cfg(feature = "ssr")]
+pub mod cancel;
+#[cfg(feature = "ssr")]
 pub mod holds;
 #[cfg(feature = "ssr")]
 mod records;
@@ -94,11 +96,12 @@ impl JobStatus {
     }
 
     /// The statuses the job service may move a job to from this one. Staying in
-    /// `queued` or `running` updates the message or queue position.
+    /// `queued` or `running` updates the message or queue position; a job that ran too
+    /// briefly to report `running` may complete from `queued`.
     pub fn next(self) -> &'static [JobStatus] {
         use JobStatus::*;
         match self {
-            Queued => &[Queued, Running, Failed, Cancelled],
+            Queued => &[Queued, Running, Completed, Failed, Cancelled],
             Running => &[Running, Completed, Failed, Cancelled],
             CancelRequested => &[CancelRequested, Completed, Failed, Cancelled],
             Completed | Failed | Cancelled | Expired => &[],

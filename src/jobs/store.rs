@@ -296,3 +296,54 @@ pub async fn hold_mismatches(db: &Db) -> Result<Vec<(String, i64, i64)>, AppErro
     .fetch_all(&db.pool)
     .await?)
 }
+
+/// Of the steps a service was answered for (`held JOB_ID`, `settled JOB_ID FINAL_COST`,
+/// one per line), those the database does not hold as answered: a hold whose job is
+/// missing, a settlement whose job is not completed at that cost.
+pub async fn unacknowledged(db: &Db, steps: &str) -> Result<Vec<String>, AppError> {
+    let mut expected: std::collections::HashMap<String, Option<i64>> = Default::default();
+    for line in steps.lines() {
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        match parts.as_slice() {
+            ["held", id] => {
+                expected.entry((*id).to_string()).or_insert(None);
+            }
+            ["settled", id, cost] => {
+                expected.insert((*id).to_string(), cost.parse().ok());
+            }
+            _ => {}
+        }
+    }
+    let ids: Vec<&String> = expected.keys().collect();
+    let mut found: std::collections::HashMap<String, (String, Option<i64>)> = Default::default();
+    for chunk in ids.chunks(500) {
+        let list = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("SELECT id, status, final_cost FROM jobs WHERE id IN ({list})");
+        let mut query = sqlx::query_as::<_, (String, String, Option<i64>)>(&sql);
+        for id in chunk {
+            query = query.bind(id.as_str());
+        }
+        for (id, status, cost) in query.fetch_all(&db.pool).await? {
+            found.insert(id, (status, cost));
+        }
+    }
+    let mut problems = Vec::new();
+    for (id, settled) in &expected {
+        match (found.get(id), settled) {
+            (None, _) => problems.push(format!("{id}: answered but not in the database")),
+            (Some((status, cost)), Some(expected_cost))
+                if status != "completed" || *cost != Some(*expected_cost) =>
+            {
+                problems.push(format!(
+                    "{id}: answered completed at {expected_cost} but is {status} at {cost:?}"
+                ))
+            }
+            _ => {}
+        }
+    }
+    problems.sort();
+    Ok(problems)
+}

@@ -235,7 +235,7 @@ impl AppState {
                     }
                 }
                 // Jobs the job service stopped updating: their holds go back.
-                match crate::jobs::settle::expire_stale(
+                match crate::jobs::cancel::expire_stale(
                     &state.db,
                     state.config.job_hold_hours,
                     state.now_ms(),

@@ -8,11 +8,12 @@ use crate::infra::{
     db::Db,
 };
 use clap::{Parser, Subcommand};
+use ledger::{ledger_command, LedgerAction};
 use wallet::{
-    credits_command, ledger_command, orders_command, promo_command, CreditsAction, LedgerAction,
-    OrdersAction, PromoAction,
+    credits_command, orders_command, promo_command, CreditsAction, OrdersAction, PromoAction,
 };
 
+mod ledger;
 mod wallet;
 mod webhooks;
 use std::process::ExitCode;

@@ -4,7 +4,7 @@ use super::auth::ApiCaller;
 use super::error::{ApiError, ApiResult, ErrorBody};
 use crate::error::AppError;
 use crate::jobs::api::FilterForm;
-use crate::jobs::{settle, store, JobPage, JobView, PAGE_SIZE};
+use crate::jobs::{cancel, store, JobPage, JobView, PAGE_SIZE};
 use crate::web::state::AppState;
 use axum::{
     extract::{Path, Query, State},
@@ -98,7 +98,7 @@ pub(super) async fn cancel(
 ) -> ApiResult<Json<JobView>> {
     caller.require("jobs:write")?;
     let actor = format!("API key {}", caller.key.key_id);
-    match settle::request_cancel(
+    match cancel::request_cancel(
         &state.db,
         &caller.key.owner(),
         &job_id,

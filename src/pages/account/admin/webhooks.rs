@@ -186,9 +186,9 @@ fn AddEndpointForm(toasts: Toasts, on_added: Callback<()>) -> impl IntoView {
             {move || secret.get().map(|value| view! {
                 <div class="banner banner-warning reveal-once" role="status">
                     <p><strong>"Signing secret: copy it now. "</strong>"It is not shown again."</p>
-                    <div class="secret-row">
-                        <code class="mono secret-value">{value.clone()}</code>
-                        <CopyButton value=value.clone() label="Copy signing secret" text="Copy" class="button button-small" />
+                    <div class="secret-box">
+                        <input type="text" readonly aria-label="Signing secret" prop:value=value.clone() />
+                        <CopyButton value=value.clone() label="Copy signing secret" text="Copy" class="button" />
                     </div>
                 </div>
             })}

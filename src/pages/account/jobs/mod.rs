@@ -10,10 +10,11 @@ use super::workspace::use_org_slug;
 use crate::components::data_table::{Empty, Listing};
 use crate::components::icons::DownloadIcon;
 use crate::components::kept::keep_typed;
+use crate::components::pager::CursorPager;
 use crate::components::toast::{ToastRegion, Toasts};
 use crate::infra::wire::load;
 use crate::jobs::api::{list_jobs, FilterForm, JobsOverview};
-use crate::jobs::{JobStatus, JobView, JobsAtAGlance};
+use crate::jobs::{JobChoices, JobStatus, JobView, JobsAtAGlance};
 use crate::wallet::format_credits;
 use cancel_dialog::CancelJobDialog;
 use leptos::prelude::*;
@@ -114,13 +115,17 @@ pub fn JobsPage() -> impl IntoView {
             format!("/account/jobs.csv?{}", query.join("&"))
         }
     };
-    let choice_options = move |pick: fn(&JobsOverview) -> Vec<(String, String)>| {
-        overview
-            .get()
-            .and_then(Result::ok)
-            .map(|o| pick(&o))
-            .unwrap_or_default()
-    };
+    // The filters' devices and keys, from the latest answer; set after hydration, so the
+    // page the server drew and the one the browser hydrates agree.
+    let choices = RwSignal::new(JobChoices::default());
+    Effect::new(move |_| {
+        if let Some(Ok(o)) = overview.get() {
+            if choices.with_untracked(|c| *c != o.choices) {
+                choices.set(o.choices);
+            }
+        }
+    });
+    let choice_options = move |pick: fn(&JobChoices) -> Vec<(String, String)>| choices.with(pick);
     view! {
         <Title text="Jobs" />
         <header class="page-header">
@@ -132,7 +137,9 @@ pub fn JobsPage() -> impl IntoView {
                 }}</p>
             </div>
         </header>
-        {move || overview.get().and_then(Result::ok).map(|o| glance(o.glance))}
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move { overview.await.ok().map(|o| glance(o.glance)) })}
+        </Transition>
         <section aria-labelledby="jobs-heading">
             <div class="toolbar jobs-toolbar">
                 <h2 id="jobs-heading" class="visually-hidden">"Jobs"</h2>
@@ -150,7 +157,7 @@ pub fn JobsPage() -> impl IntoView {
                         <span>"Device"</span>
                         <select use:keep_typed=device on:change=move |ev| { device.set(event_target_value(&ev)); restart(); }>
                             <option value="">"Any device"</option>
-                            {move || choice_options(|o| o.choices.devices.iter().map(|d| (d.clone(), d.clone())).collect())
+                            {move || choice_options(|c| c.devices.iter().map(|d| (d.clone(), d.clone())).collect())
                                 .into_iter()
                                 .map(|(value, label)| {
                                     let chosen = value.clone();
@@ -163,7 +170,7 @@ pub fn JobsPage() -> impl IntoView {
                         <span>"Key"</span>
                         <select use:keep_typed=key_id on:change=move |ev| { key_id.set(event_target_value(&ev)); restart(); }>
                             <option value="">"Any key"</option>
-                            {move || choice_options(|o| o.choices.keys.clone())
+                            {move || choice_options(|c| c.keys.clone())
                                 .into_iter()
                                 .map(|(value, label)| {
                                     let chosen = value.clone();
@@ -195,24 +202,9 @@ pub fn JobsPage() -> impl IntoView {
                     if o.page.jobs.is_empty() && cursors.with_untracked(|c| c.len() == 1) {
                         return NO_MATCH.in_card().into_any();
                     }
-                    let next = o.page.next_before.clone();
-                    let has_next = next.is_some();
                     view! {
                         <JobTable jobs=o.page.jobs />
-                        <nav class="pagination" aria-label="Pages of jobs">
-                            <span>{move || format!("Page {}", cursors.with(Vec::len))}</span>
-                            <div class="buttons">
-                                <button type="button" class="button button-small"
-                                    disabled=move || cursors.with(|c| c.len() <= 1)
-                                    on:click=move |_| cursors.update(|c| { c.pop(); })>"Newer"</button>
-                                <button type="button" class="button button-small" disabled=!has_next
-                                    on:click=move |_| {
-                                        if let Some(next) = next.clone() {
-                                            cursors.update(|c| c.push(Some(next)));
-                                        }
-                                    }>"Older"</button>
-                            </div>
-                        </nav>
+                        <CursorPager cursors next=o.page.next_before label="Pages of jobs" />
                     }.into_any()
                 } />
         </section>

@@ -3,6 +3,7 @@
 use crate::components::data_table::{Column, DataTable, Empty, Listing};
 use crate::components::icons::DownloadIcon;
 use crate::components::kept::keep_typed;
+use crate::components::pager::CursorPager;
 use crate::infra::wire::load;
 use crate::time_fmt;
 use crate::wallet::api::wallet_transactions;
@@ -102,31 +103,9 @@ pub fn Transactions(org: Memo<Option<String>>) -> impl IntoView {
             <Listing resource=page loading="Loading transactions…"
                 is_empty=move |page: &LedgerPage| page.entries.is_empty() && cursors.with_untracked(|c| c.len() == 1)
                 empty=NO_TRANSACTIONS
-                show=move |page: LedgerPage| {
-                    let next = page.next_before.clone();
-                    let has_next = next.is_some();
-                    view! {
-                        {ledger_table(page.entries)}
-                        <nav class="pagination" aria-label="Transaction pages">
-                            <span>{move || format!("Page {}", cursors.with(Vec::len))}</span>
-                            <div class="buttons">
-                                <button type="button" class="button button-small"
-                                    disabled=move || cursors.with(|c| c.len() <= 1)
-                                    on:click=move |_| cursors.update(|c| { c.pop(); })>
-                                    "Newer"
-                                </button>
-                                <button type="button" class="button button-small"
-                                    disabled=!has_next
-                                    on:click=move |_| {
-                                        if let Some(next) = next.clone() {
-                                            cursors.update(|c| c.push(Some(next)));
-                                        }
-                                    }>
-                                    "Older"
-                                </button>
-                            </div>
-                        </nav>
-                    }
+                show=move |page: LedgerPage| view! {
+                    {ledger_table(page.entries)}
+                    <CursorPager cursors next=page.next_before label="Transaction pages" />
                 } />
         </section>
     }
