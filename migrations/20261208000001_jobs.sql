@@ -10,7 +10,9 @@ ALTER TABLE wallets ADD COLUMN held BIGINT NOT NULL DEFAULT 0;
 -- `held_included`: how much of the hold came from included credits (given back to
 -- them on release); `owed`: a final cost beyond the hold that the wallet could not
 -- cover. The key's name is kept as it was at submission, so a deleted key still names
--- its jobs.
+-- its jobs. `hold_month`: the month (YYYYMM) whose key spending counted the hold, when
+-- the key had a monthly limit at submission (NULL otherwise): settling undoes exactly
+-- that. Idempotency keys are the job service's, per owner.
 CREATE TABLE jobs (
     id                  TEXT PRIMARY KEY,
     owner_kind          TEXT NOT NULL,
@@ -30,12 +32,14 @@ CREATE TABLE jobs (
     charged             BIGINT NOT NULL DEFAULT 0,
     owed                BIGINT NOT NULL DEFAULT 0,
     metadata            TEXT,
-    idempotency_key     TEXT NOT NULL UNIQUE,
+    hold_month          BIGINT,
+    idempotency_key     TEXT NOT NULL,
     submitted_at        BIGINT NOT NULL,
     started_at          BIGINT,
     ended_at            BIGINT,
     updated_at          BIGINT NOT NULL
 );
+CREATE UNIQUE INDEX jobs_idempotency ON jobs(owner_kind, owner_id, idempotency_key);
 CREATE INDEX jobs_owner ON jobs(owner_kind, owner_id, submitted_at);
 CREATE INDEX jobs_holding ON jobs(updated_at) WHERE held > 0;
 

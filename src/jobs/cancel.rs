@@ -1,7 +1,8 @@
 //! What people and time do to a job: a person asks to cancel it (the service is told
 //! and confirms), and a job the service stopped updating expires, its hold released.
 
-use super::settle::{lock, release, webhook_object};
+use super::capture::{lock, lock_if_stale, release, Touch};
+use super::settle::webhook_object;
 use super::{JobStatus, JobView};
 use crate::error::AppError;
 use crate::infra::db::Db;
@@ -17,7 +18,8 @@ pub async fn request_cancel(
     now: i64,
 ) -> Result<JobView, AppError> {
     let mut tx = db.begin_write().await?;
-    let job = lock(&mut tx, job_id, now)
+    // Not an update from the job service: the hold's 24 hours keep counting.
+    let job = lock(&mut tx, job_id, Touch::Keep, now)
         .await?
         .filter(|job| job.owner_kind == owner.kind() && job.owner_id == owner.id())
         .ok_or(AppError::NotFound)?;
@@ -82,32 +84,38 @@ pub async fn expire_stale(
     .await?;
     let mut expired = 0;
     for (job_id,) in due {
-        let mut tx = db.begin_write().await?;
-        // Updated since it was found: the service is alive after all.
-        let still: Option<(i64,)> =
-            sqlx::query_as("SELECT updated_at FROM jobs WHERE id = $1 AND held > 0")
-                .bind(&job_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if still.is_none_or(|(updated,)| updated >= cutoff) {
-            continue;
+        // One job that fails (and is tried again next time) holds up none of the rest.
+        match expire_one(db, &job_id, hold_hours, cutoff, now).await {
+            Ok(true) => expired += 1,
+            Ok(false) => {}
+            Err(error) => tracing::error!(job = %job_id, %error, "expiring a job's hold failed"),
         }
-        let Some(job) = lock(&mut tx, &job_id, now).await? else {
-            continue;
-        };
-        let reason = format!(
-            "No update from the job service for {hold_hours} hours; the hold was released."
-        );
-        sqlx::query("UPDATE jobs SET status = 'expired', status_message = $1 WHERE id = $2")
-            .bind(&reason)
-            .bind(&job_id)
-            .execute(&mut *tx)
-            .await?;
-        super::records::record_event(&mut tx, &job_id, JobStatus::Expired, Some(&reason), now)
-            .await?;
-        release(&mut tx, &job_id, &job, JobStatus::Expired, &reason, now).await?;
-        tx.commit().await?;
-        expired += 1;
     }
     Ok(expired)
+}
+
+/// Expires one job if, on its locked row, it is still stale; answers whether it did.
+async fn expire_one(
+    db: &Db,
+    job_id: &str,
+    hold_hours: i64,
+    cutoff: i64,
+    now: i64,
+) -> Result<bool, AppError> {
+    let mut tx = db.begin_write().await?;
+    // Updated (or ended) since it was found: the service is alive after all.
+    let Some(job) = lock_if_stale(&mut tx, job_id, cutoff, now).await? else {
+        return Ok(false);
+    };
+    let reason =
+        format!("No update from the job service for {hold_hours} hours; the hold was released.");
+    sqlx::query("UPDATE jobs SET status = 'expired', status_message = $1 WHERE id = $2")
+        .bind(&reason)
+        .bind(job_id)
+        .execute(&mut *tx)
+        .await?;
+    super::records::record_event(&mut tx, job_id, JobStatus::Expired, Some(&reason), now).await?;
+    release(&mut tx, job_id, &job, JobStatus::Expired, &reason, now).await?;
+    tx.commit().await?;
+    Ok(true)
 }

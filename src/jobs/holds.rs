@@ -126,7 +126,7 @@ pub async fn submit(db: &Db, submission: &Submission, now: i64) -> Result<Submit
         "INSERT INTO jobs (id, owner_kind, owner_id, key_id, key_name, name, device, shots, status, \
          estimated_cost, held, metadata, idempotency_key, submitted_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $9, $10, $11, $12, $12) \
-         ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+         ON CONFLICT (owner_kind, owner_id, idempotency_key) DO NOTHING RETURNING id",
     )
     .bind(&job_id)
     .bind(submission.owner.kind())
@@ -189,13 +189,20 @@ pub async fn submit(db: &Db, submission: &Submission, now: i64) -> Result<Submit
         .execute(&mut *tx)
         .await?;
     if submission.key_spend_limit.is_some() {
+        let month = crate::time_fmt::month_of(now).0;
         super::records::add_key_spending(
             &mut tx,
             &submission.key_id,
             submission.estimated_cost,
-            now,
+            month,
         )
         .await?;
+        // Settling gives the hold back to this month's count, whenever it settles.
+        sqlx::query("UPDATE jobs SET hold_month = $1 WHERE id = $2")
+            .bind(month)
+            .bind(&job_id)
+            .execute(&mut *tx)
+            .await?;
     }
     super::records::record_event(&mut tx, &job_id, super::JobStatus::Queued, None, now).await?;
     let job = super::store::job_in(&mut tx, &job_id)
@@ -209,8 +216,10 @@ pub async fn submit(db: &Db, submission: &Submission, now: i64) -> Result<Submit
 async fn replay(db: &Db, submission: &Submission) -> Result<Submitted, AppError> {
     let found: Option<(String, String, String, String, i64, String)> = sqlx::query_as(
         "SELECT id, owner_kind, owner_id, key_id, estimated_cost, device FROM jobs \
-         WHERE idempotency_key = $1",
+         WHERE owner_kind = $1 AND owner_id = $2 AND idempotency_key = $3",
     )
+    .bind(submission.owner.kind())
+    .bind(submission.owner.id())
     .bind(&submission.idempotency_key)
     .fetch_optional(&db.pool)
     .await?;

@@ -7,6 +7,8 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod cancel;
 #[cfg(feature = "ssr")]
+mod capture;
+#[cfg(feature = "ssr")]
 pub mod holds;
 #[cfg(feature = "ssr")]
 mod records;

@@ -69,13 +69,13 @@ pub(super) async fn lock_key_spending(
     Ok(spent)
 }
 
-/// Moves a key's spending this month by `credits` (negative when a hold is released),
-/// never below zero. A key without a limit has no row, and nothing changes.
+/// Moves a key's spending in `month` (YYYYMM) by `credits` (negative when a hold is
+/// released), never below zero. A key without a limit has no row, and nothing changes.
 pub(super) async fn add_key_spending(
     tx: &mut Tx<'_>,
     key_id: &str,
     credits: i64,
-    now: i64,
+    month: i64,
 ) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE key_spending SET spent = CASE WHEN spent + $1 > 0 THEN spent + $1 ELSE 0 END \
@@ -83,8 +83,27 @@ pub(super) async fn add_key_spending(
     )
     .bind(credits)
     .bind(key_id)
-    .bind(crate::time_fmt::month_of(now).0)
+    .bind(month)
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// The key's monthly limit now, if it has one, and what it has spent this month (its
+/// row locked, created if new).
+pub(super) async fn limit_and_spent(
+    tx: &mut Tx<'_>,
+    key_id: &str,
+    now: i64,
+) -> Result<Option<(i64, i64)>, AppError> {
+    let limit: Option<(Option<i64>,)> =
+        sqlx::query_as("SELECT monthly_spend_limit FROM api_keys WHERE id = $1")
+            .bind(key_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let Some(limit) = limit.and_then(|(l,)| l) else {
+        return Ok(None);
+    };
+    let spent = lock_key_spending(tx, key_id, now).await?;
+    Ok(Some((limit, spent)))
 }

@@ -1,7 +1,8 @@
 //! Posts the outbox's due deliveries. Each is claimed first by one conditional UPDATE
-//! (for a minute), so processes sharing the database never post the same attempt
-//! twice, and a process killed mid-attempt leaves it to be taken again. Any answer but
-//! a 2xx, or none within 5 s, is retried with exponential backoff for 24 hours.
+//! (for a minute, and a batch's attempts run at once, each at most 5 s), so processes
+//! sharing the database never post the same attempt twice, and a process killed
+//! mid-attempt leaves it to be taken again. Any answer but a 2xx, or none within 5 s,
+//! is retried with exponential backoff for 24 hours.
 
 use super::{ATTEMPT_TIMEOUT_SECS, RETRY_FOR_MS};
 use crate::error::AppError;
@@ -44,8 +45,11 @@ struct Claimed {
     created_at: i64,
 }
 
-/// Posts every delivery due at `now` (up to a batch); answers how many were attempted.
+/// Posts every delivery due at `now` (up to a batch, all at once, so one slow endpoint
+/// holds up no other); answers how many were attempted. The claim's end is its token:
+/// an attempt's outcome is written only while the claim is still this one's.
 pub async fn deliver_due(db: &Db, http: &reqwest::Client, now: i64) -> Result<usize, AppError> {
+    let claim = now + CLAIM_MS;
     let claimed: Vec<Claimed> = sqlx::query_as(
         "UPDATE webhook_deliveries SET claimed_until = $1 \
          WHERE status = 'pending' AND next_attempt_at <= $2 \
@@ -54,15 +58,20 @@ pub async fn deliver_due(db: &Db, http: &reqwest::Client, now: i64) -> Result<us
                       AND (claimed_until IS NULL OR claimed_until <= $2) ORDER BY next_attempt_at LIMIT $3) \
          RETURNING id, endpoint_id, event_id, payload, attempts, created_at",
     )
-    .bind(now + CLAIM_MS)
+    .bind(claim)
     .bind(now)
     .bind(BATCH)
     .fetch_all(&db.pool)
     .await?;
     let attempted = claimed.len();
-    for delivery in claimed {
-        attempt(db, http, delivery, now).await?;
-    }
+    let attempts = claimed.into_iter().map(|delivery| async move {
+        let id = delivery.id.clone();
+        if let Err(error) = attempt(db, http, delivery, claim, now).await {
+            // Its claim lapses and it is taken again.
+            tracing::error!(delivery = %id, ?error, "recording a webhook attempt failed");
+        }
+    });
+    futures::future::join_all(attempts).await;
     Ok(attempted)
 }
 
@@ -70,6 +79,7 @@ async fn attempt(
     db: &Db,
     http: &reqwest::Client,
     delivery: Claimed,
+    claim: i64,
     now: i64,
 ) -> Result<(), AppError> {
     let endpoint: Option<(String, String, i64)> =
@@ -79,7 +89,8 @@ async fn attempt(
             .await?;
     let outcome = match endpoint {
         None => Err((None, "The endpoint was removed.".to_string(), true)),
-        Some((_, _, 0)) => Err((None, "The endpoint is switched off.".to_string(), true)),
+        // Kept, and tried again while its 24 hours last: it may be switched on again.
+        Some((_, _, 0)) => Err((None, "The endpoint is switched off.".to_string(), false)),
         Some((url, secret, _)) => post(http, &url, &secret, &delivery, now).await,
     };
     let attempts = delivery.attempts + 1;
@@ -87,12 +98,13 @@ async fn attempt(
         Ok(status) => {
             sqlx::query(
                 "UPDATE webhook_deliveries SET status = 'delivered', attempts = $1, last_status = $2, \
-                 last_error = NULL, delivered_at = $3, claimed_until = NULL WHERE id = $4",
+                 last_error = NULL, delivered_at = $3, claimed_until = NULL WHERE id = $4 AND claimed_until = $5",
             )
             .bind(attempts)
             .bind(status)
             .bind(now)
             .bind(&delivery.id)
+            .bind(claim)
             .execute(&db.pool)
             .await?;
         }
@@ -102,7 +114,8 @@ async fn attempt(
             tracing::warn!(delivery = %delivery.id, event = %delivery.event_id, status, %error, "webhook delivery failed");
             sqlx::query(
                 "UPDATE webhook_deliveries SET status = $1, attempts = $2, last_status = $3, \
-                 last_error = $4, next_attempt_at = $5, claimed_until = NULL WHERE id = $6",
+                 last_error = $4, next_attempt_at = $5, claimed_until = NULL \
+                 WHERE id = $6 AND claimed_until = $7 AND status = 'pending'",
             )
             .bind(if failed { "failed" } else { "pending" })
             .bind(attempts)
@@ -110,6 +123,7 @@ async fn attempt(
             .bind(error.chars().take(300).collect::<String>())
             .bind(next)
             .bind(&delivery.id)
+            .bind(claim)
             .execute(&db.pool)
             .await?;
         }

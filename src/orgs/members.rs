@@ -267,6 +267,22 @@ pub async fn delete(db: &Db, acting: &Membership, confirm: &str) -> Result<(), A
     }
     // Checked again under the lock: a subscription made since.
     has_subscription(&mut tx, &acting.org_id).await?;
+    // Credits held for jobs come back to the wallet when the jobs end: not to a wallet
+    // without an owner. (With its keys gone, no new hold can be made.)
+    let held: Option<(i64,)> =
+        sqlx::query_as("SELECT held FROM wallets WHERE owner_kind = 'org' AND owner_id = $1")
+            .bind(&acting.org_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let Some((held,)) = held.filter(|(held,)| *held > 0) {
+        return Err(AppError::invalid(
+            "confirm",
+            format!(
+                "{} credits are on hold for the organization's running jobs. Delete it once they have ended.",
+                crate::wallet::format_credits(held)
+            ),
+        ));
+    }
     for sql in [
         "DELETE FROM org_invitations WHERE org_id = $1",
         "DELETE FROM org_members WHERE org_id = $1",

@@ -100,8 +100,13 @@ enum BodyKind {
 /// Server functions whose arguments travel as JSON (`input = …::codec::Json`); every
 /// other server function takes a url-encoded form. A test checks this list against the
 /// source.
-pub const JSON_SERVER_FUNCTIONS: [&str; 3] =
-    ["create_key", "create_promo_code", "allocate_credits"];
+pub const JSON_SERVER_FUNCTIONS: [&str; 5] = [
+    "create_key",
+    "create_promo_code",
+    "allocate_credits",
+    "list_jobs",
+    "add_webhook_endpoint",
+];
 
 /// How the handler behind the path decodes its body. Server functions, the REST API and
 /// the OAuth token endpoint decode it whatever its `Content-Type` says, so the path, not

@@ -18,6 +18,11 @@ on_both_databases_with!(with_service_token;
     organization_keys_hold_the_organizations_credits,
     bad_submissions_and_wrong_callers_make_nothing,
     concurrent_holds_never_overdraw_a_wallet,
+    included_credits_that_expire_while_held_expire_when_released,
+    a_job_updated_after_it_went_stale_is_not_expired,
+    a_hold_is_given_back_to_the_month_that_counted_it,
+    costs_beyond_the_hold_respect_the_key_limit_and_a_negative_balance,
+    the_same_end_sent_again_is_answered_as_before,
 );
 
 pub async fn submit(app: &TestApp, body: Value) -> common::Reply {
@@ -585,6 +590,26 @@ async fn organization_keys_hold_the_organizations_credits(app: TestApp) {
         .call_json("/api/list_jobs", json!({"org": slug, "filter": {"status": "", "device": "", "key_id": "", "from": "", "until": ""}, "before": null}), &stranger.cookie)
         .await;
     assert_eq!(refused.status, StatusCode::NOT_FOUND, "{}", refused.body);
+    // Held credits keep the organization from being deleted until its jobs end.
+    let key_id = created.json()["key"]["id"].as_str().unwrap().to_string();
+    let gone = call(
+        &app,
+        &owner,
+        "delete_key",
+        &[("org", slug.as_str()), ("id", key_id.as_str())],
+    )
+    .await;
+    assert_eq!(gone.status, StatusCode::OK, "{}", gone.body);
+    common::grant_credits(&app, org.clone(), -180, &format!("{slug}-out")).await;
+    let form = [("slug", slug.as_str()), ("confirm", slug.as_str())];
+    let kept = call(&app, &owner, "delete_organization", &form).await;
+    assert_eq!(
+        kept.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        kept.body
+    );
+    assert!(kept.body.contains("on hold"), "{}", kept.body);
     ledger_holds(&app).await;
 }
 
@@ -711,5 +736,221 @@ async fn concurrent_holds_never_overdraw_a_wallet(app: TestApp) {
     assert_eq!(created, 20);
     assert_eq!(ledger::balance(&app.state.db, &owner).await.unwrap(), 0);
     assert_eq!(held(&app, &owner).await, 200);
+    ledger_holds(&app).await;
+}
+
+async fn included_credits_that_expire_while_held_expire_when_released(app: TestApp) {
+    use keyward::wallet::included::{expire_due, grant, IncludedGrant};
+    let (user_id, _, key) = funded(&app, 0).await;
+    let owner = Owner::User(user_id.clone());
+    let now = app.state.now_ms();
+    for (n, credits) in [(1, 100), (2, 100)] {
+        let made = IncludedGrant {
+            owner: owner.clone(),
+            credits,
+            expires_at: now + 3_600_000,
+            description: "Plan".into(),
+            actor: "tests".into(),
+            reference: None,
+            idempotency_key: format!("included-{user_id}-{n}"),
+        };
+        grant(&app.state.db, &made, now).await.unwrap();
+    }
+    // Two jobs hold all 200 included credits; then the grants end.
+    let failing = submitted(&app, &key, 100, "held-1").await["job"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let completing = submitted(&app, &key, 100, "held-2").await["job"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.state.clock.advance_secs(2 * 3600);
+    expire_due(&app.state.db, app.state.now_ms(), 100)
+        .await
+        .unwrap();
+    // Released, the credits do not come back as bought ones that never expire.
+    update(&app, &failing, json!({"status": "failed"})).await;
+    assert_eq!(ledger::balance(&app.state.db, &owner).await.unwrap(), 0);
+    // Completed at 30: those 30 are charged, the other 70 expire.
+    update(
+        &app,
+        &completing,
+        json!({"status": "completed", "final_cost": 30}),
+    )
+    .await;
+    assert_eq!(ledger::balance(&app.state.db, &owner).await.unwrap(), 0);
+    let entries = ledger::entries(
+        &app.state.db,
+        &owner,
+        Some(keyward::wallet::EntryKind::Expiry),
+        None,
+        50,
+    )
+    .await
+    .unwrap();
+    let expired: i64 = entries.entries.iter().map(|e| -e.amount).sum();
+    assert_eq!(expired, 170);
+    assert!(keyward::wallet::included::out_of_bounds(&app.state.db)
+        .await
+        .unwrap()
+        .is_empty());
+    ledger_holds(&app).await;
+}
+
+async fn a_job_updated_after_it_went_stale_is_not_expired(app: TestApp) {
+    let (_, _, key) = funded(&app, 100).await;
+    let job = submitted(&app, &key, 30, "late").await["job"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.state.clock.advance_secs(25 * 3600);
+    // The service comes back before the sweep reaches the job.
+    update(&app, &job, json!({"status": "running"})).await;
+    let now = app.state.now_ms();
+    assert_eq!(
+        cancel::expire_stale(&app.state.db, 24, now, 100)
+            .await
+            .unwrap(),
+        0
+    );
+    let done = update(&app, &job, json!({"status": "completed", "final_cost": 20})).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(done.json()["charged"], 20);
+    ledger_holds(&app).await;
+}
+
+/// 2026-11-30T23:59:59Z, the last second of November.
+const LAST_SECOND_OF_NOVEMBER_MS: i64 = 1_796_083_199_000;
+
+async fn limit(app: &TestApp, cookie: &str, key_id: &str, credits: &str) {
+    let set = app
+        .call(
+            "/api/set_key_spend_limit",
+            &[("id", key_id), ("limit", credits)],
+            Some(cookie),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.body);
+}
+
+async fn refused_reason(app: &TestApp, key: &str, cost: i64, idempotency_key: &str) -> String {
+    let reply = submit(
+        app,
+        json!({"key": key, "device": "sim", "estimated_cost": cost, "idempotency_key": idempotency_key}),
+    )
+    .await;
+    if reply.status == StatusCode::CREATED {
+        return "created".into();
+    }
+    reply.json()["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+async fn a_hold_is_given_back_to_the_month_that_counted_it(app: TestApp) {
+    app.state.clock.pin_at(LAST_SECOND_OF_NOVEMBER_MS - 10_000);
+    let (_, cookie, _) = funded(&app, 1_000).await;
+    let (key_id, key) = new_key(&app, &cookie, "monthly", &["jobs:submit"]).await;
+    limit(&app, &cookie, &key_id, "100").await;
+    let job = submitted(&app, &key, 100, "nov").await["job"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.state.clock.advance_secs(20); // December
+    update(&app, &job, json!({"status": "completed", "final_cost": 90})).await;
+    // December counts the 90 charged; November's hold went back to November.
+    assert_eq!(
+        refused_reason(&app, &key, 11, "dec-1").await,
+        "key_spending_limit"
+    );
+    assert_eq!(refused_reason(&app, &key, 10, "dec-2").await, "created");
+
+    // A hold made before its key had a limit is not taken off the count that never had it.
+    let (other_id, other) = new_key(&app, &cookie, "late-limit", &["jobs:submit"]).await;
+    let early = submitted(&app, &other, 80, "early").await["job"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    limit(&app, &cookie, &other_id, "100").await;
+    update(&app, &early, json!({"status": "failed"})).await;
+    assert_eq!(
+        refused_reason(&app, &other, 100, "after-1").await,
+        "created"
+    );
+    assert_eq!(
+        refused_reason(&app, &other, 1, "after-2").await,
+        "key_spending_limit"
+    );
+    ledger_holds(&app).await;
+}
+
+async fn costs_beyond_the_hold_respect_the_key_limit_and_a_negative_balance(app: TestApp) {
+    let (user_id, cookie, _) = funded(&app, 1_000).await;
+    let owner = Owner::User(user_id.clone());
+    let (key_id, key) = new_key(&app, &cookie, "capped", &["jobs:submit"]).await;
+    limit(&app, &cookie, &key_id, "100").await;
+    let job = submitted(&app, &key, 10, "small").await["job"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let done = update(
+        &app,
+        &job,
+        json!({"status": "completed", "final_cost": 500}),
+    )
+    .await
+    .json();
+    assert_eq!(
+        done["charged"], 10,
+        "the limit stops the overrun although the balance covers it"
+    );
+    assert_eq!(done["owed"], 490);
+
+    // An operator's deduction takes the balance below zero while a job holds 50: the
+    // job's cost, up to its hold, is charged all the same.
+    let held = submitted(&app, &key, 50, "held").await["job"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let balance = ledger::balance(&app.state.db, &owner).await.unwrap();
+    common::grant_credits(
+        &app,
+        owner.clone(),
+        -(balance + 20),
+        &format!("{user_id}-deduct"),
+    )
+    .await;
+    let done = update(
+        &app,
+        &held,
+        json!({"status": "completed", "final_cost": 40}),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(done.json()["charged"], 40);
+    assert_eq!(ledger::balance(&app.state.db, &owner).await.unwrap(), -10);
+    ledger_holds(&app).await;
+}
+
+async fn the_same_end_sent_again_is_answered_as_before(app: TestApp) {
+    let (_, _, key) = funded(&app, 100).await;
+    let job = submitted(&app, &key, 30, "again").await["job"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let first = update(&app, &job, json!({"status": "completed", "final_cost": 20})).await;
+    let again = update(&app, &job, json!({"status": "completed", "final_cost": 20})).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(again.json()["charged"], first.json()["charged"]);
+    let other = update(&app, &job, json!({"status": "completed", "final_cost": 21})).await;
+    assert_eq!(other.status, StatusCode::CONFLICT, "{}", other.body);
+    let failed = update(&app, &job, json!({"status": "failed"})).await;
+    assert_eq!(failed.status, StatusCode::CONFLICT);
+    let entries = app
+        .count("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'charge'")
+        .await;
+    assert_eq!(entries, 1, "charged once");
     ledger_holds(&app).await;
 }
