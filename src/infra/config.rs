@@ -33,8 +33,6 @@ pub struct Config {
     /// Accounts one client address may create per hour.
     pub sign_ups_per_hour: u32,
     pub request_log_days: i64,
-    /// Hours a job's hold lasts without an update from the job service.
-    pub job_hold_hours: i64,
     /// Request-log rows kept per key per second; counts stay exact beyond it.
     pub request_log_per_key_per_sec: usize,
     pub rate_limit_per_sec: u32,
@@ -67,6 +65,8 @@ pub struct Config {
     pub hub: Option<super::hub_config::HubConnection>,
     /// Lab metering and limits (used when `hub` is set).
     pub lab: super::lab_config::LabSettings,
+    /// Job holds, shutdown and logs (`KEYWARD_JOB_HOLD_HOURS`, …).
+    pub operations: super::operations_config::Operations,
     /// The plans (`KEYWARD_PLANS_FILE`, else the built-in Free, Standard and Pro).
     pub plans: super::plans::PlanCatalog,
     /// Who the receipts name as the seller (`KEYWARD_SELLER_NAME`, `KEYWARD_SELLER_ADDRESS`
@@ -93,6 +93,7 @@ impl Default for Config {
             hub_oauth: None,
             hub: None,
             lab: Default::default(),
+            operations: Default::default(),
             plans: Default::default(),
             seller: super::seller::Seller::default(),
             session_ttl_secs: 14 * 24 * 3600,
@@ -101,7 +102,6 @@ impl Default for Config {
             sign_in_window_secs: 15 * 60,
             sign_ups_per_hour: 20,
             request_log_days: 30,
-            job_hold_hours: 24,
             request_log_per_key_per_sec: 1_000,
             rate_limit_per_sec: 50,
             rate_limit_burst: 100,
@@ -131,7 +131,7 @@ impl std::fmt::Debug for Config {
             .field("sign_in_window_secs", &self.sign_in_window_secs)
             .field("sign_ups_per_hour", &self.sign_ups_per_hour)
             .field("request_log_days", &self.request_log_days)
-            .field("job_hold_hours", &self.job_hold_hours)
+            .field("operations", &self.operations)
             .field(
                 "request_log_per_key_per_sec",
                 &self.request_log_per_key_per_sec,
@@ -282,12 +282,7 @@ impl Config {
                 var("KEYWARD_REQUEST_LOG_DAYS"),
                 defaults.request_log_days,
             )?,
-            job_hold_hours: parse(
-                "KEYWARD_JOB_HOLD_HOURS",
-                var("KEYWARD_JOB_HOLD_HOURS"),
-                defaults.job_hold_hours,
-            )?
-            .clamp(1, 24 * 365),
+            operations: super::operations_config::Operations::from_env()?,
             request_log_per_key_per_sec: parse(
                 "KEYWARD_REQUEST_LOG_PER_KEY_PER_SEC",
                 var("KEYWARD_REQUEST_LOG_PER_KEY_PER_SEC"),

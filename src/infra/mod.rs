@@ -2,6 +2,8 @@
 //! throttles. Nothing here imports a domain (`auth`, `keys`, …) or `web`; a test checks it.
 
 #[cfg(feature = "ssr")]
+pub mod backup;
+#[cfg(feature = "ssr")]
 pub mod billing;
 #[cfg(feature = "ssr")]
 pub mod clock;
@@ -20,6 +22,8 @@ pub mod lab_config;
 #[cfg(feature = "ssr")]
 pub mod mail;
 pub mod money;
+#[cfg(feature = "ssr")]
+pub mod operations_config;
 #[cfg(feature = "ssr")]
 pub mod payments;
 #[cfg(feature = "ssr")]

@@ -7,7 +7,8 @@ use crate::infra::mail::{html_escape, Email};
 pub fn stopped(to: &str, reason: StopReason, idle_minutes: i64, base_url: &str) -> Option<Email> {
     let why = match reason {
         StopReason::Idle => format!(
-            "Your Lab server was stopped because it had no activity for {idle_minutes} minutes."
+            "Your Lab server was stopped because it had no activity for {}.",
+            crate::time_fmt::duration_words((idle_minutes.max(0) as u64) * 60)
         ),
         StopReason::Limit => {
             "Your Lab server was stopped because you have used this month's compute hours."

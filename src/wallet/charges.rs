@@ -84,6 +84,11 @@ impl Charger {
         Self { jobs }
     }
 
+    /// Whether the task that writes charges still runs.
+    pub fn is_running(&self) -> bool {
+        !self.jobs.is_closed()
+    }
+
     /// Charges and waits until the charge is committed (or refused).
     pub async fn charge(&self, request: ChargeRequest) -> Result<ChargeOutcome, AppError> {
         // Checked before the charge joins a group, so no one's text reaches another's.

@@ -7,6 +7,7 @@ pub mod card_frame;
 pub mod cli;
 pub mod exports;
 pub mod headers;
+pub mod health;
 pub mod input_text;
 pub mod middleware;
 pub mod oauth;
@@ -17,6 +18,7 @@ pub mod rest;
 pub mod run;
 pub mod seed;
 pub mod state;
+pub mod vitals;
 pub mod webhooks;
 
 use crate::app::{shell, App};
@@ -61,6 +63,8 @@ pub fn router(state: AppState) -> Router {
             axum::routing::get(exports::transactions_csv),
         )
         .route("/account/jobs.csv", axum::routing::get(exports::jobs_csv))
+        .route("/health/live", axum::routing::get(health::live))
+        .route("/health/ready", axum::routing::get(health::ready))
         .route(
             "/account/subscription/receipts/{invoice}",
             axum::routing::get(receipts::receipt),

@@ -5,6 +5,7 @@ use crate::infra::{
     config::{redact_url, Config},
     db::Db,
 };
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
@@ -52,7 +53,19 @@ pub async fn serve(config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // A restore refuses to replace an SQLite database while this is held.
+    let _serving = match crate::infra::backup::sqlite_path(&config.database_url) {
+        Some(path) => match crate::infra::backup::hold_serving_lock(&path) {
+            Ok(lock) => Some(lock),
+            Err(why) => {
+                tracing::warn!("{why}; SQLite is for one process: use Postgres for several");
+                None
+            }
+        },
+        None => None,
+    };
     let addr = config.addr;
+    let grace = std::time::Duration::from_secs(config.operations.shutdown_grace_secs);
     let state = match AppState::new(super::leptos_options(&config), db, config) {
         Ok(state) => state,
         Err(message) => {
@@ -73,12 +86,31 @@ pub async fn serve(config: Config) -> ExitCode {
         }
     };
     tracing::info!("listening on http://{addr}");
-    let served = axum::serve(
+    // On SIGTERM: report not ready at once, stop accepting, give requests under way
+    // `KEYWARD_SHUTDOWN_GRACE_SECS` to finish, then flush what is buffered.
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let signalled = state.clone();
+    let serving = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await;
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        signalled.vitals.begin_shutdown();
+        tracing::info!("stopping: not ready, finishing requests under way");
+        let _ = stopping.send(());
+    })
+    .into_future();
+    let served = tokio::select! {
+        served = serving => served,
+        () = async {
+            let _ = stopped.await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!(grace_secs = grace.as_secs(), "requests still under way after the grace period; stopping anyway");
+            Ok(())
+        }
+    };
     state.shutdown().await;
     match served {
         Ok(()) => ExitCode::SUCCESS,

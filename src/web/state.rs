@@ -70,6 +70,8 @@ pub struct SharedState {
     pub lab: Option<Lab>,
     /// When the database last answered a health probe (Unix ms).
     last_healthy_ms: AtomicI64,
+    /// Process health for `/health/ready` (`web::health`).
+    pub vitals: super::vitals::Vitals,
 }
 
 /// Stripe when it is configured, for card payments and for subscriptions; a client that
@@ -150,6 +152,7 @@ impl AppState {
             upcoming_invoices: Default::default(),
             lab: lab_hub(&config),
             last_healthy_ms: AtomicI64::new(i64::MIN),
+            vitals: Default::default(),
             config: Arc::new(config),
             clock,
             db,
@@ -189,8 +192,9 @@ impl AppState {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                if let Err(error) = state.usage.flush(&state.db).await {
-                    tracing::error!(%error, "usage flush failed; will retry");
+                match state.usage.flush(&state.db).await {
+                    Ok(()) => state.vitals.usage_flushed(state.now_ms()),
+                    Err(error) => tracing::error!(%error, "usage flush failed; will retry"),
                 }
             }
         });
@@ -237,7 +241,7 @@ impl AppState {
                 // Jobs the job service stopped updating: their holds go back.
                 match crate::jobs::cancel::expire_stale(
                     &state.db,
-                    state.config.job_hold_hours,
+                    state.config.operations.job_hold_hours,
                     state.now_ms(),
                     500,
                 )

@@ -210,7 +210,7 @@ async fn an_idle_server_is_stopped_and_its_owner_told(app: TestApp) {
     assert_eq!(now["notice"]["reason"], "idle");
     assert_eq!(history(&app, &cookie).await[0]["stop_reason"], "idle");
     common::newest_mail(&app, &format!("about the idle stop to {email}"), |m| {
-        m.to == email && m.text.contains("no activity for 600 minutes")
+        m.to == email && m.text.contains("no activity for 10 hours")
     })
     .await;
     let session = now["notice"]["session_id"].as_str().unwrap().to_string();

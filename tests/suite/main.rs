@@ -32,6 +32,7 @@ mod plan_changes;
 mod promos;
 mod recovery;
 mod rest_api;
+mod running;
 mod sessions;
 mod subscription_promos;
 mod subscriptions;

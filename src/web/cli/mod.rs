@@ -72,6 +72,10 @@ enum Command {
         #[command(subcommand)]
         action: WebhooksAction,
     },
+    /// Write a consistent copy of the SQLite database to FILE while the server runs.
+    Backup { file: std::path::PathBuf },
+    /// Put the backup FILE in place of the SQLite database; no server may be using it.
+    Restore { file: std::path::PathBuf },
     /// Fill the database with users and keys for `make bench`.
     #[command(hide = true)]
     SeedBench {
@@ -116,15 +120,30 @@ pub async fn main() -> ExitCode {
     // Usage errors and --help exit here (2 and 0), before any configuration is read.
     let cli = Cli::parse();
     let _ = dotenvy::dotenv();
-    tracing_subscriber::fmt()
+    let format = match crate::infra::operations_config::LogFormat::from_env() {
+        Ok(format) => format,
+        Err(message) => {
+            eprintln!("keyward: configuration error: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let logs = tracing_subscriber::fmt()
         // Colour only for a person at a terminal, not in log files.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "keyward=info,tower_http=warn,warn".into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        crate::infra::operations_config::LogFormat::Text => logs.init(),
+        // One object per line; the request's span (its `request_id`) in each.
+        crate::infra::operations_config::LogFormat::Json => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(message) => {
@@ -181,6 +200,20 @@ pub async fn main() -> ExitCode {
             Ok(db) => webhooks_command(&db, action).await,
             Err(message) => Err(message),
         },
+        Command::Backup { file } => match open(&config).await {
+            Ok(db) => crate::infra::backup::backup(&db, &file)
+                .await
+                .map(|bytes| println!("backed up to {} ({bytes} bytes)", file.display())),
+            Err(message) => Err(message),
+        },
+        Command::Restore { file } => crate::infra::backup::restore(&config.database_url, &file)
+            .await
+            .map(|()| {
+                println!(
+                    "restored {}; run `keyward ledger verify` to check it",
+                    file.display()
+                )
+            }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

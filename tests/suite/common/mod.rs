@@ -144,6 +144,12 @@ impl TestApp {
         Self::build(config).await
     }
 
+    /// A server on the database `url` names (a restored backup, say), with the tests' settings.
+    pub async fn on_database(url: &str, mut config: Config) -> Self {
+        config.database_url = url.to_string();
+        Self::build(config).await
+    }
+
     /// A second server process on the same database (its own cache, its own state).
     pub async fn another_process(&self) -> Self {
         Self::build((*self.state.config).clone()).await

@@ -236,7 +236,10 @@ pub fn StopNoticeBanner(notice: StopNotice, idle_minutes: i64) -> impl IntoView 
     let when = time_fmt::exact(notice.stopped_at);
     let text = match notice.reason {
         StopReason::Idle => {
-            format!("Your Lab server was stopped after {idle_minutes} minutes without activity.")
+            format!(
+                "Your Lab server was stopped after {} without activity.",
+                time_fmt::duration_words((idle_minutes.max(0) as u64) * 60)
+            )
         }
         StopReason::Limit => {
             "Your Lab server was stopped: this month's compute hours are used up.".to_string()
