@@ -37,4 +37,5 @@ mod sessions;
 mod subscription_promos;
 mod subscriptions;
 mod two_factor;
+mod upgrades;
 mod wallet;

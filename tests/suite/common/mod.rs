@@ -117,30 +117,7 @@ impl TestApp {
     }
 
     pub async fn postgres_with(mut config: Config) -> Self {
-        let base = std::env::var("TEST_POSTGRES_URL")
-            .expect("TEST_POSTGRES_URL must name a Postgres server to run the Postgres tests");
-        use sqlx::Connection;
-        let name = format!(
-            "kw_test_{}",
-            keyward::infra::random::base62(12).unwrap().to_lowercase()
-        );
-        let mut admin = sqlx::PgConnection::connect(&base)
-            .await
-            .expect("connect to TEST_POSTGRES_URL");
-        sqlx::Executor::execute(&mut admin, format!("CREATE DATABASE {name}").as_str())
-            .await
-            .expect("create test database");
-        let (prefix, query) = match base.split_once('?') {
-            Some((p, q)) => (p.to_string(), format!("?{q}")),
-            None => (base.clone(), String::new()),
-        };
-        let server = match prefix.rfind('/') {
-            Some(i) if i > prefix.find("://").map(|s| s + 2).unwrap_or(0) => {
-                prefix[..i].to_string()
-            }
-            _ => prefix.clone(),
-        };
-        config.database_url = format!("{server}/{name}{query}");
+        config.database_url = fresh_postgres_url().await;
         Self::build(config).await
     }
 
@@ -510,4 +487,30 @@ pub async fn localstripe_token(number: &str) -> serde_json::Value {
         .json()
         .await
         .expect("a token as JSON")
+}
+
+/// A new, empty database on the Postgres server `TEST_POSTGRES_URL` names; its URL.
+pub async fn fresh_postgres_url() -> String {
+    let base = std::env::var("TEST_POSTGRES_URL")
+        .expect("TEST_POSTGRES_URL must name a Postgres server to run the Postgres tests");
+    use sqlx::Connection;
+    let name = format!(
+        "kw_test_{}",
+        keyward::infra::random::base62(12).unwrap().to_lowercase()
+    );
+    let mut admin = sqlx::PgConnection::connect(&base)
+        .await
+        .expect("connect to TEST_POSTGRES_URL");
+    sqlx::Executor::execute(&mut admin, format!("CREATE DATABASE {name}").as_str())
+        .await
+        .expect("create test database");
+    let (prefix, query) = match base.split_once('?') {
+        Some((p, q)) => (p.to_string(), format!("?{q}")),
+        None => (base.clone(), String::new()),
+    };
+    let server = match prefix.rfind('/') {
+        Some(i) if i > prefix.find("://").map(|s| s + 2).unwrap_or(0) => prefix[..i].to_string(),
+        _ => prefix.clone(),
+    };
+    format!("{server}/{name}{query}")
 }
