@@ -133,10 +133,19 @@ pub async fn overview(
 /// Why launching is refused now, if it is: the month's hours are used up and the
 /// person does not pay with credits, or their wallet cannot pay the next hour.
 async fn refusal(db: &Db, compute: &ComputeUse, user_id: &str) -> Result<Option<String>, AppError> {
+    let resets = crate::time_fmt::date(compute.resets_at);
+    // A server the meter would stop while the hub still starts it: refused, and why.
+    if compute.under_a_minute_left() && !compute.continue_with_credits {
+        let seconds = compute.left_cpu_ms() / compute.cpus.max(1) / 1000;
+        return Ok(Some(format!(
+            "Only {} of your {} plan's compute hours are left this month: too little to start a server. Lab can launch again on {resets}, or turn on Continue with credits.",
+            crate::time_fmt::duration_words(seconds.max(0) as u64),
+            compute.plan_name
+        )));
+    }
     if !compute.limit_reached() {
         return Ok(None);
     }
-    let resets = crate::time_fmt::date(compute.resets_at);
     let used_up = format!(
         "You have used all {} compute hours of your {} plan this month.",
         compute.limit_hours, compute.plan_name

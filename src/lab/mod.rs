@@ -159,6 +159,17 @@ impl ComputeUse {
         self.used_cpu_ms >= self.limit_hours.saturating_mul(CPU_HOUR_MS)
     }
 
+    /// CPU-milliseconds of the plan's hours left this month.
+    pub fn left_cpu_ms(&self) -> i64 {
+        (self.limit_hours.saturating_mul(CPU_HOUR_MS) - self.used_cpu_ms).max(0)
+    }
+
+    /// Whether what is left of the plan's hours runs a server for less than a minute
+    /// (but more than nothing).
+    pub fn under_a_minute_left(&self) -> bool {
+        !self.limit_reached() && self.left_cpu_ms() < self.cpus.max(1) * 60_000
+    }
+
     /// 90 % and more, below 100 %.
     pub fn nearly_reached(&self) -> bool {
         !self.limit_reached() && self.share() >= 0.9

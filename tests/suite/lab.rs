@@ -54,6 +54,7 @@ on_both_databases_with!(with_lab;
     the_limit_stops_the_server_and_credits_pay_past_it,
     the_hours_start_again_when_the_month_turns,
     one_process_meters_at_a_time,
+    a_launch_with_less_than_a_minute_left_is_refused,
 );
 
 /// 2026-11-30T23:00:00Z, an hour before December (UTC).
@@ -469,4 +470,30 @@ async fn operators_set_plans_and_others_cannot() {
         )
         .await;
     assert_eq!(stop.status, StatusCode::NOT_FOUND);
+}
+
+async fn a_launch_with_less_than_a_minute_left_is_refused(app: TestApp) {
+    let (_, cookie) = app.sign_up().await;
+    assert_eq!(launch(&app, &cookie).await.status, StatusCode::OK);
+    wait_for(&app, &cookie, "running").await;
+    let runner = runner(&app);
+    runner.pass().await.unwrap();
+    // 29 min 40 s on 2 vCPUs: 40 CPU-seconds of the Free plan's hour are left, 20 s of a server.
+    app.state.clock.advance_secs(29 * 60 + 40);
+    runner.pass().await.unwrap();
+    let stopped = app.call("/api/stop_lab", &[], Some(&cookie)).await;
+    assert_eq!(stopped.status, StatusCode::OK, "{}", stopped.body);
+    wait_for(&app, &cookie, "stopped").await;
+    let refused = launch(&app, &cookie).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(
+        refused.body.contains("too little to start a server"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("seconds of your Free plan"),
+        "{}",
+        refused.body
+    );
 }
