@@ -25,7 +25,7 @@ pub struct LabStatus {
 
 impl LabStatus {
     /// Made once, by the account layout. While the server starts or stops, it reads
-    /// the state again every 1.5 s until it settles.
+    /// the state again every 1.5 s until it settles; while it runs, every 20 s.
     pub fn provide() -> Self {
         let version = RwSignal::new(0_u64);
         let status = Self {
@@ -34,19 +34,31 @@ impl LabStatus {
             stop_open: RwSignal::new(false),
             toasts: Toasts::new(),
         };
+        // Starting or stopping: read again soon. Running: read again now and then, so a
+        // server the meter or the hub stopped shows as stopped without a reload.
         Effect::new(move |_| {
-            let settling = status.overview.get().is_some_and(|overview| {
-                matches!(
-                    overview.ok().and_then(|o| o.server().cloned()),
-                    Some(ServerStatus::Starting | ServerStatus::Stopping)
-                )
-            });
+            let server = status
+                .overview
+                .get()
+                .and_then(|overview| overview.ok().and_then(|o| o.server().cloned()));
+            let again_ms = match server {
+                Some(ServerStatus::Starting | ServerStatus::Stopping) => Some(1_500),
+                Some(ServerStatus::Running { .. }) => Some(20_000),
+                _ => None,
+            };
+            // A read since this one was scheduled (an action's) has taken its place.
             #[cfg(feature = "hydrate")]
-            if settling {
-                gloo_timers::callback::Timeout::new(1_500, move || status.refresh()).forget();
+            if let Some(ms) = again_ms {
+                let scheduled_at = version.get_untracked();
+                gloo_timers::callback::Timeout::new(ms, move || {
+                    if version.get_untracked() == scheduled_at {
+                        status.refresh();
+                    }
+                })
+                .forget();
             }
             #[cfg(not(feature = "hydrate"))]
-            let _ = settling;
+            let _ = again_ms;
         });
         provide_context(status);
         status
