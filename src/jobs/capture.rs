@@ -55,17 +55,15 @@ pub(super) async fn lock(
     touch: Touch,
     now: i64,
 ) -> Result<Option<Locked>, AppError> {
-    let set = match touch {
-        Touch::Update => "updated_at = $1",
-        Touch::Keep => "updated_at = updated_at + 0 * $1",
+    let (touch_sql, keep_sql) = (
+        format!("UPDATE jobs SET updated_at = $1 WHERE id = $2 RETURNING {LOCKED_COLUMNS}"),
+        format!("UPDATE jobs SET updated_at = updated_at WHERE id = $1 RETURNING {LOCKED_COLUMNS}"),
+    );
+    let query = match touch {
+        Touch::Update => sqlx::query_as(&touch_sql).bind(now),
+        Touch::Keep => sqlx::query_as(&keep_sql),
     };
-    Ok(sqlx::query_as(&format!(
-        "UPDATE jobs SET {set} WHERE id = $2 RETURNING {LOCKED_COLUMNS}"
-    ))
-    .bind(now)
-    .bind(job_id)
-    .fetch_optional(&mut **tx)
-    .await?)
+    Ok(query.bind(job_id).fetch_optional(&mut **tx).await?)
 }
 
 /// Locks the job only if it still holds credits and has not been updated since

@@ -107,7 +107,7 @@ pub fn JobsPage() -> impl IntoView {
         ]
         .into_iter()
         .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", js_encode(&v)))
+        .map(|(k, v)| format!("{k}={}", crate::infra::url::percent_encode(&v)))
         .collect();
         if query.is_empty() {
             "/account/jobs.csv".to_string()
@@ -235,17 +235,4 @@ fn glance(g: JobsAtAGlance) -> impl IntoView {
             })}
         </section>
     }
-}
-
-/// A query value, percent-encoded.
-fn js_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
